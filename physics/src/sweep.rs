@@ -1,0 +1,643 @@
+//! The sweep file: one TOML document that says what to simulate, and its expansion into tasks.
+//!
+//! This is a lasting contract (the coordinator plans from it too), so it is strict: unknown keys
+//! are errors, and every error names the file, line, column and field and says what is allowed.
+//! Parsing is pure (text in, value out); reading the file is the caller's job.
+//!
+//! ```toml
+//! name = "quickstart"
+//! seed = 1
+//! model = "ising2d"                  # ising2d | ising3d | potts2d (then q = 3, ...)
+//! sizes = [8, 16, 32]
+//! temperatures = { start = 2.0, stop = 2.6, step = 0.05 }   # or a list [2.2, 2.3]
+//! replicas = 2
+//!
+//! [monte_carlo]
+//! algorithm = "wolff"                # metropolis | heatbath | wolff | swendsen-wang | multispin
+//! thermalize = 500                   # sweeps discarded first
+//! measurements = 4000                # measurements kept per replica
+//! interval = 1                       # sweeps between measurements
+//!
+//! [fss]                              # optional; see `FssSettings`
+//! fit_min_size = 16
+//! ```
+
+use crate::model::ModelKind;
+use crate::sampler::Algorithm;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use toml::Spanned;
+
+/// A sweep-file error with its location.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {field}{message}")]
+pub struct SweepError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// "field `x`: " or empty when the error is not about one field.
+    pub field: String,
+    pub message: String,
+}
+
+/// Largest number of sites per lattice; a larger task would not fit the u32 site indices.
+const MAX_SITES: u64 = 1 << 31;
+const MAX_REPLICAS: u32 = 1 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweep {
+    name: Spanned<String>,
+    seed: Spanned<i64>,
+    model: ModelKind,
+    q: Option<Spanned<i64>>,
+    sizes: Spanned<Vec<Spanned<i64>>>,
+    temperatures: Spanned<Temperatures>,
+    #[serde(default)]
+    replicas: Option<Spanned<i64>>,
+    monte_carlo: Spanned<RawMonteCarlo>,
+    #[serde(default)]
+    fss: Option<Spanned<RawFss>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMonteCarlo {
+    algorithm: Algorithm,
+    thermalize: Spanned<i64>,
+    measurements: Spanned<i64>,
+    #[serde(default)]
+    interval: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFss {
+    fit_min_size: Option<Spanned<i64>>,
+    shift_exponent: Option<Spanned<f64>>,
+    bootstrap: Option<Spanned<i64>>,
+}
+
+/// A list of temperatures or an arithmetic range.
+enum Temperatures {
+    List(Vec<f64>),
+    Range {
+        start: f64,
+        stop: f64,
+        step: Option<f64>,
+        count: Option<i64>,
+    },
+}
+
+impl<'de> Deserialize<'de> for Temperatures {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Temperatures;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a list of temperatures or a range { start, stop, step } / { start, stop, count }",
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Temperatures, A::Error> {
+                let mut v = Vec::new();
+                while let Some(t) = seq.next_element::<f64>()? {
+                    v.push(t);
+                }
+                Ok(Temperatures::List(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Temperatures, A::Error> {
+                let (mut start, mut stop, mut step, mut count) = (None, None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "start" => start = Some(map.next_value::<f64>()?),
+                        "stop" => stop = Some(map.next_value::<f64>()?),
+                        "step" => step = Some(map.next_value::<f64>()?),
+                        "count" => count = Some(map.next_value::<i64>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["start", "stop", "step", "count"],
+                            ));
+                        }
+                    }
+                }
+                let start = start.ok_or_else(|| de::Error::missing_field("start"))?;
+                let stop = stop.ok_or_else(|| de::Error::missing_field("stop"))?;
+                Ok(Temperatures::Range {
+                    start,
+                    stop,
+                    step,
+                    count,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Monte Carlo settings shared by every task of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MonteCarlo {
+    pub algorithm: Algorithm,
+    pub thermalize: u64,
+    pub measurements: u64,
+    pub interval: u64,
+}
+
+/// Finite-size-scaling analysis settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FssSettings {
+    /// Smallest L used in the power-law fits (smaller lattices carry corrections to scaling).
+    pub fit_min_size: usize,
+    /// Exponent ω' of the crossing-temperature shift `T*(L) = T_c + a·L^{−ω'}` used to extrapolate.
+    pub shift_exponent: f64,
+    /// Bootstrap replicates for the FSS error bars.
+    pub bootstrap: usize,
+}
+
+impl Default for FssSettings {
+    fn default() -> Self {
+        FssSettings {
+            fit_min_size: 0,
+            shift_exponent: 2.0,
+            bootstrap: 200,
+        }
+    }
+}
+
+/// A validated sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    pub name: String,
+    pub seed: u64,
+    pub model: ModelKind,
+    /// Potts states; absent for Ising.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<u8>,
+    pub sizes: Vec<usize>,
+    pub temperatures: Vec<f64>,
+    pub replicas: u32,
+    pub monte_carlo: MonteCarlo,
+    pub fss: FssSettings,
+}
+
+/// Converts a byte offset into 1-based line and column.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The dotted key whose value contains `offset`, recovered from the text: the nearest
+/// `[section]` header above and the `key =` on the line. toml's own messages do not always
+/// name the key, and users need it.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start_of_line = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let mut section = None;
+    for line in text[..start_of_line].lines().rev() {
+        let t = line.trim();
+        if t.starts_with('[') && !t.starts_with("[[") {
+            section = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+            break;
+        }
+    }
+    let line = text[start_of_line..].lines().next().unwrap_or("");
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('[') && !k.contains(' '));
+    match (section, key) {
+        (Some(s), Some(k)) => Some(format!("{s}.{k}")),
+        (None, Some(k)) => Some(k),
+        (Some(s), None) => Some(s),
+        (None, None) => None,
+    }
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: std::ops::Range<usize>, field: &str, message: String) -> SweepError {
+        let (line, column) = line_col(self.text, span.start);
+        SweepError {
+            file: self.file.to_string(),
+            line,
+            column,
+            field: if field.is_empty() {
+                String::new()
+            } else {
+                format!("field `{field}`: ")
+            },
+            message,
+        }
+    }
+
+    fn positive(&self, v: &Spanned<i64>, field: &str, max: u64) -> Result<u64, SweepError> {
+        let x = *v.get_ref();
+        if x < 1 || x as u64 > max {
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be an integer from 1 to {max}, got {x}"),
+            ));
+        }
+        Ok(x as u64)
+    }
+
+    fn non_negative(&self, v: &Spanned<i64>, field: &str) -> Result<u64, SweepError> {
+        let x = *v.get_ref();
+        if x < 0 {
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be a non-negative integer, got {x}"),
+            ));
+        }
+        Ok(x as u64)
+    }
+}
+
+impl Sweep {
+    /// Parses and validates sweep-file `text`; `file` is only used in error messages.
+    pub fn parse(text: &str, file: &str) -> Result<Sweep, SweepError> {
+        let cx = Ctx { file, text };
+        let raw: RawSweep = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let field = key_at(text, span.start).unwrap_or_default();
+            cx.err(span, &field, e.message().trim().to_string())
+        })?;
+
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || name.starts_with('.')
+        {
+            return Err(cx.err(
+                raw.name.span(),
+                "name",
+                format!(
+                    "must be non-empty and use only letters, digits, '-', '_' and '.' (it names the output directory), got {:?}",
+                    raw.name.get_ref()
+                ),
+            ));
+        }
+        let seed = *raw.seed.get_ref();
+        if seed < 0 {
+            return Err(cx.err(
+                raw.seed.span(),
+                "seed",
+                format!("must be a non-negative integer, got {seed}"),
+            ));
+        }
+
+        let q = match (raw.model, &raw.q) {
+            (ModelKind::Potts2d, Some(q)) => {
+                let v = *q.get_ref();
+                if !(2..=64).contains(&v) {
+                    return Err(cx.err(
+                        q.span(),
+                        "q",
+                        format!("Potts needs q from 2 to 64, got {v}"),
+                    ));
+                }
+                Some(v as u8)
+            }
+            (ModelKind::Potts2d, None) => {
+                return Err(cx.err(
+                    0..0,
+                    "q",
+                    "model potts2d needs the number of states q (q >= 2)".into(),
+                ));
+            }
+            (m, Some(q)) => {
+                return Err(cx.err(
+                    q.span(),
+                    "q",
+                    format!("q applies to potts2d only, not to {m}"),
+                ));
+            }
+            (_, None) => None,
+        };
+
+        if raw.sizes.get_ref().is_empty() {
+            return Err(cx.err(
+                raw.sizes.span(),
+                "sizes",
+                "needs at least one lattice size".into(),
+            ));
+        }
+        let dim = raw.model.dim() as u32;
+        let mut sizes = Vec::new();
+        for s in raw.sizes.get_ref() {
+            let v = *s.get_ref();
+            let max = (MAX_SITES as f64).powf(1.0 / f64::from(dim)).floor() as i64;
+            if v < 2 || v > max {
+                return Err(cx.err(
+                    s.span(),
+                    "sizes",
+                    format!(
+                        "lattice size must be an integer from 2 to {max} for {}, got {v}",
+                        raw.model
+                    ),
+                ));
+            }
+            if sizes.contains(&(v as usize)) {
+                return Err(cx.err(s.span(), "sizes", format!("size {v} is listed twice")));
+            }
+            sizes.push(v as usize);
+        }
+        sizes.sort_unstable();
+
+        let temperatures = expand_temperatures(&cx, &raw.temperatures)?;
+
+        let replicas = match &raw.replicas {
+            Some(r) => cx.positive(r, "replicas", u64::from(MAX_REPLICAS))? as u32,
+            None => 1,
+        };
+
+        let mc = raw.monte_carlo.get_ref();
+        if mc.algorithm == Algorithm::Multispin && !raw.model.is_ising() {
+            return Err(cx.err(
+                raw.monte_carlo.span(),
+                "monte_carlo.algorithm",
+                format!(
+                    "multispin is bit-packed Ising and cannot run {}; use metropolis, heatbath, wolff or swendsen-wang",
+                    raw.model
+                ),
+            ));
+        }
+        let thermalize = cx.non_negative(&mc.thermalize, "monte_carlo.thermalize")?;
+        let measurements = cx.positive(&mc.measurements, "monte_carlo.measurements", 1 << 32)?;
+        if measurements < 16 {
+            return Err(cx.err(
+                mc.measurements.span(),
+                "monte_carlo.measurements",
+                format!("needs at least 16 measurements for error bars, got {measurements}"),
+            ));
+        }
+        let interval = match &mc.interval {
+            Some(i) => cx.positive(i, "monte_carlo.interval", 1 << 20)?,
+            None => 1,
+        };
+
+        let mut fss = FssSettings::default();
+        if let Some(f) = &raw.fss {
+            let f = f.get_ref();
+            if let Some(v) = &f.fit_min_size {
+                fss.fit_min_size = cx.non_negative(v, "fss.fit_min_size")? as usize;
+            }
+            if let Some(v) = &f.shift_exponent {
+                let x = *v.get_ref();
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(cx.err(
+                        v.span(),
+                        "fss.shift_exponent",
+                        format!("must be a positive number, got {x}"),
+                    ));
+                }
+                fss.shift_exponent = x;
+            }
+            if let Some(v) = &f.bootstrap {
+                fss.bootstrap = cx.positive(v, "fss.bootstrap", 100_000)? as usize;
+                if fss.bootstrap < 20 {
+                    return Err(cx.err(
+                        v.span(),
+                        "fss.bootstrap",
+                        format!(
+                            "needs at least 20 replicates for an error bar, got {}",
+                            fss.bootstrap
+                        ),
+                    ));
+                }
+            }
+        }
+
+        Ok(Sweep {
+            name,
+            seed: seed as u64,
+            model: raw.model,
+            q,
+            sizes,
+            temperatures,
+            replicas,
+            monte_carlo: MonteCarlo {
+                algorithm: mc.algorithm,
+                thermalize,
+                measurements,
+                interval,
+            },
+            fss,
+        })
+    }
+
+    /// The tasks of this sweep, largest lattices first so long tasks do not trail at the end.
+    /// Each task is one replica, except for multispin, where one task runs up to 64 replicas.
+    pub fn tasks(&self) -> Vec<crate::task::Task> {
+        let group = if self.monte_carlo.algorithm == Algorithm::Multispin {
+            64
+        } else {
+            1
+        };
+        let mut out = Vec::new();
+        for &size in self.sizes.iter().rev() {
+            for &temperature in &self.temperatures {
+                let mut first = 0;
+                while first < self.replicas {
+                    let count = group.min(self.replicas - first);
+                    out.push(crate::task::Task {
+                        model: self.model,
+                        q: self.q.unwrap_or(2),
+                        size,
+                        temperature,
+                        monte_carlo: self.monte_carlo.clone(),
+                        first_replica: first,
+                        replicas: count,
+                    });
+                    first += count;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Rounds away the binary noise of `start + k·step` so that keys and file rows read `2.15`,
+/// not `2.1500000000000004`.
+fn tidy(t: f64) -> f64 {
+    let s = format!("{t:.10}");
+    s.parse().unwrap_or(t)
+}
+
+fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, SweepError> {
+    let span = t.span();
+    let field = "temperatures";
+    let list = match t.get_ref() {
+        Temperatures::List(v) => v.clone(),
+        Temperatures::Range {
+            start,
+            stop,
+            step,
+            count,
+        } => {
+            let (start, stop) = (*start, *stop);
+            if !(start.is_finite() && stop.is_finite()) || stop < start {
+                return Err(cx.err(
+                    span,
+                    field,
+                    format!("range needs finite start <= stop, got start = {start}, stop = {stop}"),
+                ));
+            }
+            match (step, count) {
+                (Some(step), None) => {
+                    if !(step.is_finite() && *step > 0.0) {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("step must be positive, got {step}"),
+                        ));
+                    }
+                    let n = ((stop - start) / step + 1e-9).floor() as i64 + 1;
+                    if n > 100_000 {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("range gives {n} temperatures; at most 100000"),
+                        ));
+                    }
+                    (0..n).map(|k| tidy(start + k as f64 * step)).collect()
+                }
+                (None, Some(count)) => {
+                    if *count < 1 || *count > 100_000 {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("count must be from 1 to 100000, got {count}"),
+                        ));
+                    }
+                    if *count == 1 {
+                        vec![start]
+                    } else {
+                        let h = (stop - start) / (*count - 1) as f64;
+                        (0..*count).map(|k| tidy(start + k as f64 * h)).collect()
+                    }
+                }
+                _ => {
+                    return Err(cx.err(
+                        span,
+                        field,
+                        "range needs exactly one of step or count".into(),
+                    ));
+                }
+            }
+        }
+    };
+    if list.is_empty() {
+        return Err(cx.err(span, field, "needs at least one temperature".into()));
+    }
+    let mut out: Vec<f64> = Vec::with_capacity(list.len());
+    for t in list {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(cx.err(
+                span,
+                field,
+                format!("temperatures must be positive and finite, got {t}"),
+            ));
+        }
+        if out.contains(&t) {
+            return Err(cx.err(span, field, format!("temperature {t} is listed twice")));
+        }
+        out.push(t);
+    }
+    out.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+seed = 3
+model = "ising2d"
+sizes = [16, 8]
+temperatures = { start = 2.0, stop = 2.3, step = 0.05 }
+replicas = 2
+
+[monte_carlo]
+algorithm = "wolff"
+thermalize = 10
+measurements = 100
+"#;
+
+    fn err(text: &str) -> SweepError {
+        Sweep::parse(text, "s.toml").expect_err("should be rejected")
+    }
+
+    #[test]
+    fn parses_and_plans() {
+        let s = Sweep::parse(GOOD, "s.toml").expect("valid");
+        assert_eq!(s.sizes, vec![8, 16]);
+        assert_eq!(s.temperatures, vec![2.0, 2.05, 2.1, 2.15, 2.2, 2.25, 2.3]);
+        assert_eq!(s.monte_carlo.interval, 1);
+        let tasks = s.tasks();
+        assert_eq!(tasks.len(), 2 * 7 * 2);
+        assert_eq!(tasks[0].size, 16, "largest first");
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_field() {
+        let e = err(&GOOD.replace("replicas = 2", "replicas = 2\ncolour = 1"));
+        assert_eq!(e.line, 8);
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let e = err(&GOOD.replace("[16, 8]", "[16, 0]"));
+        assert_eq!((e.line, e.field.as_str()), (5, "field `sizes`: "));
+        let e = err(&GOOD.replace("start = 2.0", "start = -1.0"));
+        assert!(e.field.contains("temperatures"), "{e}");
+        let e = err(&GOOD.replace("\"wolff\"", "\"glauber\""));
+        assert!(e.field.contains("monte_carlo.algorithm"), "{e}");
+        assert!(
+            e.message.contains("swendsen-wang"),
+            "lists allowed values: {e}"
+        );
+        let e = err(&GOOD.replace("\"ising2d\"", "\"potts2d\""));
+        assert!(e.field.contains('q'), "{e}");
+        let e = err(&GOOD.replace("\"ising2d\"", "\"potts2d\"\nq = 1"));
+        assert!(e.message.contains("q from 2"), "{e}");
+        let e = err(&GOOD
+            .replace("\"ising2d\"", "\"potts2d\"\nq = 3")
+            .replace("\"wolff\"", "\"multispin\""));
+        assert!(e.message.contains("multispin"), "{e}");
+        let e = err(&GOOD.replace("measurements = 100", "measurements = 0"));
+        assert!(e.field.contains("monte_carlo.measurements"), "{e}");
+        let e = err("name = \"x\"\nseed = [");
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn multispin_groups_replicas() {
+        let s = Sweep::parse(
+            &GOOD
+                .replace("\"wolff\"", "\"multispin\"")
+                .replace("replicas = 2", "replicas = 100"),
+            "s.toml",
+        )
+        .expect("valid");
+        let per_point: Vec<u32> = s.tasks().iter().take(2).map(|t| t.replicas).collect();
+        assert_eq!(per_point, vec![64, 36]);
+    }
+}

@@ -1,0 +1,193 @@
+//! One unit of work: a (model, L, T) point and a range of replicas, run to time series.
+//!
+//! Invariant: `run(task, seed)` is a pure function. Each replica's stream is
+//! `Stream::derive(seed, task.stream_key(replica))`, so a replica reproduces bit for bit
+//! whichever task, worker or thread runs it; multispin tasks share one stream across their 64
+//! lanes (lane r is replica `first_replica + r`).
+
+use crate::analysis::{PointData, Series};
+use crate::model::{Model, ModelKind};
+use crate::rng::Stream;
+use crate::sampler::multispin::Multispin;
+use crate::sampler::{Algorithm, Chain, SweepStats};
+use crate::sweep::MonteCarlo;
+use crate::with_model;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub model: ModelKind,
+    /// Potts states (2 for Ising).
+    pub q: u8,
+    pub size: usize,
+    pub temperature: f64,
+    pub monte_carlo: MonteCarlo,
+    pub first_replica: u32,
+    pub replicas: u32,
+}
+
+/// What a task produces: every measurement, so aggregation never needs the worker again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskResult {
+    pub task: Task,
+    pub sites: usize,
+    pub order_norm: f64,
+    pub replicas: Vec<Series>,
+    pub stats: SweepStatsRecord,
+}
+
+/// Serializable copy of [`SweepStats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SweepStatsRecord {
+    pub updates: u64,
+    pub accepted: u64,
+    pub clusters: u64,
+    pub cluster_spins: u64,
+}
+
+impl From<SweepStats> for SweepStatsRecord {
+    fn from(s: SweepStats) -> Self {
+        SweepStatsRecord {
+            updates: s.updates,
+            accepted: s.accepted,
+            clusters: s.clusters,
+            cluster_spins: s.cluster_spins,
+        }
+    }
+}
+
+impl Task {
+    /// Canonical text naming the point, algorithm and replica; the random stream's key.
+    pub fn stream_key(&self, replica: u32) -> String {
+        let model = if self.model == ModelKind::Potts2d {
+            format!("{}q{}", self.model, self.q)
+        } else {
+            self.model.to_string()
+        };
+        let who = if self.monte_carlo.algorithm == Algorithm::Multispin {
+            format!("r={}+64", self.first_replica)
+        } else {
+            format!("r={replica}")
+        };
+        format!(
+            "{model}/L={}/T={}/alg={}/{who}",
+            self.size, self.temperature, self.monte_carlo.algorithm
+        )
+    }
+
+    /// Rough cost in spin updates, for ordering and progress.
+    pub fn cost(&self) -> f64 {
+        let sites = (self.size as f64).powi(self.model.dim() as i32);
+        let sweeps =
+            self.monte_carlo.thermalize + self.monte_carlo.measurements * self.monte_carlo.interval;
+        let replicas = if self.monte_carlo.algorithm == Algorithm::Multispin {
+            1.0
+        } else {
+            f64::from(self.replicas)
+        };
+        sites * sweeps as f64 * replicas
+    }
+
+    /// Runs the task to completion.
+    pub fn run(&self, seed: u64) -> TaskResult {
+        let model = self.model.build(self.size, self.q);
+        let beta = 1.0 / self.temperature;
+        let mc = &self.monte_carlo;
+        let (sites, order_norm) = with_model!(&model, m => (m.lattice().sites(), m.order_norm()));
+        if mc.algorithm == Algorithm::Multispin {
+            let lattice = with_model!(&model, m => m.lattice().clone());
+            let stream = Stream::derive(seed, &self.stream_key(self.first_replica));
+            let mut ms = Multispin::new(lattice, beta, stream);
+            for _ in 0..mc.thermalize {
+                ms.sweep();
+            }
+            let lanes = self.replicas as usize;
+            let mut series = vec![Series::default(); lanes];
+            for _ in 0..mc.measurements {
+                for _ in 0..mc.interval {
+                    ms.sweep();
+                }
+                let (e, m) = ms.measure();
+                for (lane, s) in series.iter_mut().enumerate() {
+                    s.energy.push(e[lane]);
+                    s.order.push(m[lane]);
+                }
+            }
+            let updates = (sites as u64) * (mc.thermalize + mc.measurements * mc.interval);
+            return TaskResult {
+                task: self.clone(),
+                sites,
+                order_norm,
+                replicas: series,
+                stats: SweepStatsRecord {
+                    updates: updates * self.replicas as u64,
+                    ..Default::default()
+                },
+            };
+        }
+        let mut stats = SweepStats::default();
+        let replicas = (self.first_replica..self.first_replica + self.replicas)
+            .map(|r| {
+                let stream = Stream::derive(seed, &self.stream_key(r));
+                with_model!(&model, m => {
+                    let (series, s) = run_chain(m, beta, stream, mc);
+                    stats.updates += s.updates;
+                    stats.accepted += s.accepted;
+                    stats.clusters += s.clusters;
+                    stats.cluster_spins += s.cluster_spins;
+                    series
+                })
+            })
+            .collect();
+        TaskResult {
+            task: self.clone(),
+            sites,
+            order_norm,
+            replicas,
+            stats: stats.into(),
+        }
+    }
+}
+
+fn run_chain<M: Model>(
+    model: &M,
+    beta: f64,
+    stream: Stream,
+    mc: &MonteCarlo,
+) -> (Series, SweepStats) {
+    let mut chain = Chain::new(model, beta, stream);
+    for _ in 0..mc.thermalize {
+        chain.sweep(mc.algorithm);
+    }
+    chain.end_thermalization();
+    let mut series = Series {
+        energy: Vec::with_capacity(mc.measurements as usize),
+        order: Vec::with_capacity(mc.measurements as usize),
+    };
+    for _ in 0..mc.measurements {
+        for _ in 0..mc.interval {
+            chain.sweep(mc.algorithm);
+        }
+        series.energy.push(chain.energy());
+        series.order.push(chain.order());
+    }
+    (series, chain.stats())
+}
+
+/// Merges the results of one point (all its replicas, possibly from several tasks) in replica
+/// order. Results of other points are ignored by the caller's grouping.
+pub fn point_data(results: &[&TaskResult]) -> Option<PointData> {
+    let first = results.first()?;
+    let mut sorted: Vec<&&TaskResult> = results.iter().collect();
+    sorted.sort_by_key(|r| r.task.first_replica);
+    Some(PointData {
+        size: first.task.size,
+        temperature: first.task.temperature,
+        sites: first.sites,
+        order_norm: first.order_norm,
+        replicas: sorted
+            .iter()
+            .flat_map(|r| r.replicas.iter().cloned())
+            .collect(),
+    })
+}
