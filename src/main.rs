@@ -1,1 +1,327 @@
-fn main() {}
+//! rgsweep's command line: a thin shell over the `physics` and `coordinator` crates.
+//!
+//! Conventions: results go to stdout (`--json`: exactly one JSON value), logs and progress to
+//! stderr; exit code 0 on success, 1 on failure (including a bad sweep file), 2 on a usage error.
+
+mod bench;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rgsweep_physics::sweep::{FssSettings, MonteCarlo};
+use rgsweep_physics::task::point_data;
+use rgsweep_physics::{Algorithm, ModelKind, Sweep, Task};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "rgsweep",
+    version,
+    about = "Statistical-physics parameter sweeps: Monte Carlo, finite-size scaling, RSMI, RG flows"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate one (model, L, T) point and print every observable with its error and τ_int.
+    Simulate(SimulateArgs),
+    /// Run a whole sweep file on this machine and write its outputs.
+    Run(RunArgs),
+    /// Measure sampler throughput (ns per spin update) at each model's critical point.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ModelArg {
+    Ising2d,
+    Ising3d,
+    Potts2d,
+}
+
+impl From<ModelArg> for ModelKind {
+    fn from(m: ModelArg) -> Self {
+        match m {
+            ModelArg::Ising2d => ModelKind::Ising2d,
+            ModelArg::Ising3d => ModelKind::Ising3d,
+            ModelArg::Potts2d => ModelKind::Potts2d,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum AlgorithmArg {
+    Metropolis,
+    Heatbath,
+    Wolff,
+    SwendsenWang,
+    Multispin,
+}
+
+impl From<AlgorithmArg> for Algorithm {
+    fn from(a: AlgorithmArg) -> Self {
+        match a {
+            AlgorithmArg::Metropolis => Algorithm::Metropolis,
+            AlgorithmArg::Heatbath => Algorithm::Heatbath,
+            AlgorithmArg::Wolff => Algorithm::Wolff,
+            AlgorithmArg::SwendsenWang => Algorithm::SwendsenWang,
+            AlgorithmArg::Multispin => Algorithm::Multispin,
+        }
+    }
+}
+
+fn positive_f64(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a positive number, got {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[derive(clap::Args)]
+struct SimulateArgs {
+    #[arg(long, value_enum)]
+    model: ModelArg,
+    /// Potts states (potts2d only), at least 2.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(2..=64))]
+    q: Option<u8>,
+    /// Linear lattice size L.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=46340))]
+    size: u64,
+    #[arg(long, value_parser = positive_f64)]
+    temperature: f64,
+    #[arg(long, value_enum, default_value = "wolff")]
+    algorithm: AlgorithmArg,
+    /// Measured sweeps (one measurement after each).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(16..))]
+    sweeps: u64,
+    /// Sweeps discarded before measuring.
+    #[arg(long, default_value_t = 1_000)]
+    thermalize: u64,
+    /// Independent replicas (default 1; 64 for multispin).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    replicas: Option<u32>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The sweep file (TOML).
+    file: PathBuf,
+    /// Output directory (default results/<name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    threads: Option<u64>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RGSWEEP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Simulate(a) => simulate(a),
+        Command::Run(a) => run(a),
+        Command::Bench(a) => bench::run(a),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the outermost context and its causes, joined.
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn simulate(a: SimulateArgs) -> Result<()> {
+    let model = ModelKind::from(a.model);
+    let algorithm = Algorithm::from(a.algorithm);
+    let q = match (model, a.q) {
+        (ModelKind::Potts2d, Some(q)) => q,
+        (ModelKind::Potts2d, None) => bail!("--q is required for potts2d (q >= 2)"),
+        (m, Some(_)) => bail!("--q applies to potts2d only, not to {m}"),
+        (_, None) => 2,
+    };
+    if algorithm == Algorithm::Multispin && !model.is_ising() {
+        bail!("--algorithm multispin is bit-packed Ising and cannot run {model}");
+    }
+    let size = a.size as usize;
+    if model.dim() == 3 && size > 1290 {
+        bail!("--size {size} is too large for a 3D lattice (at most 1290)");
+    }
+    let replicas = a.replicas.unwrap_or(if algorithm == Algorithm::Multispin {
+        64
+    } else {
+        1
+    });
+    let mc = MonteCarlo {
+        algorithm,
+        thermalize: a.thermalize,
+        measurements: a.sweeps,
+        interval: 1,
+    };
+    let sweep = Sweep {
+        name: "simulate".into(),
+        seed: a.seed,
+        model,
+        q: (model == ModelKind::Potts2d).then_some(q),
+        sizes: vec![size],
+        temperatures: vec![a.temperature],
+        replicas,
+        monte_carlo: mc,
+        fss: FssSettings::default(),
+    };
+    let tasks = sweep.tasks();
+    let started = std::time::Instant::now();
+    let results = rgsweep_coordinator::local::run(&tasks, a.seed, available_threads(), &|_| {});
+    let seconds = started.elapsed().as_secs_f64();
+    let refs: Vec<_> = results.iter().collect();
+    let point = point_data(&refs).context("no result")?;
+    let o = point.observables();
+    if a.json {
+        let v = serde_json::json!({
+            "model": model, "q": sweep.q, "size": size, "temperature": a.temperature,
+            "algorithm": algorithm, "replicas": replicas, "seed": a.seed, "seconds": seconds,
+            "observables": o,
+        });
+        println!("{}", serde_json::to_string(&v)?);
+    } else {
+        println!(
+            "{model} L={size} T={} {algorithm}: {} samples from {replicas} replica(s), {seconds:.2} s",
+            a.temperature, o.samples
+        );
+        for (name, e) in [
+            ("energy per site", o.energy),
+            ("<|m|>", o.abs_m),
+            ("<m^2>", o.m2),
+            ("Binder U4", o.binder),
+            ("susceptibility", o.susceptibility),
+            ("specific heat", o.specific_heat),
+        ] {
+            println!("  {name:<16} {:>14.8} ± {:.8}", e.value, e.error);
+        }
+        println!("  tau_int(energy)  {:>14.3} sweeps", o.tau_int_energy);
+        println!("  tau_int(m^2)     {:>14.3} sweeps", o.tau_int_m2);
+        println!("  jackknife blocks {:>14}", o.blocks);
+    }
+    Ok(())
+}
+
+fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn run(a: RunArgs) -> Result<()> {
+    let file = a.file.display().to_string();
+    let text = std::fs::read_to_string(&a.file).with_context(|| format!("cannot read {file}"))?;
+    let sweep = Sweep::parse(&text, &file)?;
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("results").join(&sweep.name));
+    let threads = a.threads.map_or_else(available_threads, |t| t as usize);
+    let tasks: Vec<Task> = sweep.tasks();
+    let total_cost: f64 = tasks.iter().map(Task::cost).sum();
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {percent}% (eta {eta}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("{} tasks", tasks.len()));
+    let done_cost = std::sync::Mutex::new(0.0);
+    let started = std::time::Instant::now();
+    let results = rgsweep_coordinator::local::run(&tasks, sweep.seed, threads, &|t: &Task| {
+        if let Ok(mut d) = done_cost.lock() {
+            *d += t.cost();
+            bar.set_position((*d / total_cost * 1000.0) as u64);
+        }
+    });
+    bar.finish_and_clear();
+    if results.len() != tasks.len() {
+        bail!(
+            "{} of {} tasks failed",
+            tasks.len() - results.len(),
+            tasks.len()
+        );
+    }
+    let outputs = rgsweep_coordinator::aggregate(&sweep, &results)?;
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let write = |name: &str, body: &str| {
+        let path = out.join(name);
+        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
+    };
+    write("observables.csv", &outputs.observables_csv)?;
+    write("summary.json", &outputs.summary_json)?;
+    let seconds = started.elapsed().as_secs_f64();
+    if a.json {
+        println!("{}", serde_json::to_string(&outputs.summary)?);
+    } else {
+        print_summary(&outputs.summary, &out, seconds, tasks.len());
+    }
+    Ok(())
+}
+
+fn print_summary(
+    s: &rgsweep_coordinator::aggregate::Summary,
+    out: &std::path::Path,
+    seconds: f64,
+    tasks: usize,
+) {
+    println!(
+        "sweep {}: {tasks} tasks in {seconds:.1} s -> {}",
+        s.sweep.name,
+        out.display()
+    );
+    let f = &s.fss;
+    for c in &f.crossings {
+        println!(
+            "  Binder crossing L={}/{}: T* = {:.5} ± {:.5}, U4* = {:.4} ± {:.4}",
+            c.sizes[0],
+            c.sizes[1],
+            c.temperature.value,
+            c.temperature.error,
+            c.binder.value,
+            c.binder.error
+        );
+    }
+    for (name, e) in [
+        ("T_c", f.tc),
+        ("nu (Binder slope)", f.nu),
+        ("nu (d ln|m|/dbeta)", f.nu_from_log_m),
+        ("gamma/nu", f.gamma_over_nu),
+        ("beta/nu", f.beta_over_nu),
+    ] {
+        match e {
+            Some(e) => println!(
+                "  {name:<20} {:.5} ± {:.5}{}",
+                e.value,
+                e.error,
+                e.chi2_per_dof
+                    .map(|c| format!("  (chi2/dof {c:.2})"))
+                    .unwrap_or_default()
+            ),
+            None => println!("  {name:<20} n/a"),
+        }
+    }
+    for n in &f.notes {
+        println!("  note: {n}");
+    }
+}

@@ -1,1 +1,507 @@
-//! placeholder
+//! Finite-size scaling over a set of (L, T) points of one model.
+//!
+//! 1. Every point is cut into blocks (see [`crate::analysis`]); for each size the Binder
+//!    cumulant U₄, its β-derivative, d ln⟨|m|⟩/dβ, χ and ⟨|m|⟩ are evaluated on a fine β grid by
+//!    single-histogram reweighting from the nearest simulated temperature (Ferrenberg & Swendsen
+//!    1988), inside the range where every size's reweighting is reliable (|Δβ| ≲ 1/σ_E).
+//! 2. Binder crossings `U_L(T*) = U_L'(T*)` for every pair of sizes; `T_c` from a weighted fit
+//!    `T*(L_k, L_{k+1}) = T_c + a·L_k^{−ω'}` over consecutive pairs (ω' = `shift_exponent`).
+//! 3. At `T_c`: `dU/dβ ∝ L^{1/ν}`, `d ln⟨|m|⟩/dβ ∝ L^{1/ν}`, `χ ∝ L^{γ/ν}`, `⟨|m|⟩ ∝ L^{−β/ν}`,
+//!    fitted as straight lines in log–log for `L ≥ fit_min_size` (Binder, Z. Phys. B 43, 119, 1981;
+//!    Ferrenberg & Landau, PRB 44, 5081, 1991).
+//!
+//! Errors: the whole chain (crossings, extrapolation, evaluation at T_c, fits) is repeated on
+//! bootstrap resamples of every point's blocks, and each estimate's error is the spread over
+//! resamples, so correlations between steps (a shifted T_c moves every slope) are carried
+//! through. Fit weights come from the same resamples; each fit's χ²/dof is reported for the
+//! unresampled data. The resampling stream is derived from the sweep seed, so the numbers are
+//! reproducible.
+
+use crate::analysis::{BlockSums, Derived, PointData};
+use crate::rng::Stream;
+use crate::stats::{Estimate, fit_line, std_dev};
+use crate::sweep::FssSettings;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const GRID: usize = 201;
+
+/// An FSS estimate with the quality of the fit that produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitEstimate {
+    pub value: f64,
+    pub error: f64,
+    /// χ²/dof of the fit on the unresampled data; absent when the fit has no degree of freedom.
+    pub chi2_per_dof: Option<f64>,
+}
+
+impl FitEstimate {
+    pub fn estimate(&self) -> Estimate {
+        Estimate::new(self.value, self.error)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Crossing {
+    pub sizes: [usize; 2],
+    pub temperature: Estimate,
+    pub binder: Estimate,
+}
+
+/// Per-size quantities at the estimated T_c.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AtTc {
+    pub size: usize,
+    pub binder: Estimate,
+    pub binder_slope: Estimate,
+    pub susceptibility: Estimate,
+    pub abs_m: Estimate,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FssSummary {
+    pub tc: Option<FitEstimate>,
+    pub nu: Option<FitEstimate>,
+    pub nu_from_log_m: Option<FitEstimate>,
+    pub gamma_over_nu: Option<FitEstimate>,
+    pub beta_over_nu: Option<FitEstimate>,
+    pub binder_at_tc: Option<Estimate>,
+    pub crossings: Vec<Crossing>,
+    pub at_tc: Vec<AtTc>,
+    /// Sizes used in the power-law fits.
+    pub fit_sizes: Vec<usize>,
+    pub bootstrap: usize,
+    /// Why an estimate is missing, or what limits it.
+    pub notes: Vec<String>,
+}
+
+/// Curves of one size on the β grid, for one resample.
+#[derive(Clone)]
+struct Curves {
+    /// [U₄, dU₄/dβ, d ln|m|/dβ, χ, ⟨|m|⟩] per grid point.
+    at: Vec<[f64; 5]>,
+}
+
+struct SizeData {
+    size: usize,
+    sites: f64,
+    /// Per grid point: the index of its source point and that point's block sums at the grid β.
+    source: Vec<usize>,
+    sums: Vec<Vec<BlockSums>>,
+}
+
+/// A point with its blocking and energy shift.
+type Prepared<'a> = (&'a PointData, crate::analysis::Blocking, f64);
+
+/// One resample's outputs.
+struct Replicate {
+    curves: Vec<Curves>,
+}
+
+fn curve_at(sums: &BlockSums, beta: f64, sites: f64) -> [f64; 5] {
+    [
+        Derived::binder(sums),
+        Derived::binder_slope(sums, sites),
+        Derived::log_abs_m_slope(sums, sites),
+        Derived::susceptibility(sums, beta, sites),
+        Derived::abs_m(sums),
+    ]
+}
+
+/// Linear interpolation of quantity `q` at fractional grid position `x`.
+fn interp(c: &Curves, x: f64, q: usize) -> f64 {
+    let i = (x.floor() as usize).min(GRID - 2);
+    let f = x - i as f64;
+    c.at[i][q] * (1.0 - f) + c.at[i + 1][q] * f
+}
+
+/// Crossing of U₄ curves `a` and `b` as a fractional grid position: among sign changes of the
+/// difference, the one where the curves cross most steeply (the physical crossing; shallow
+/// ones are noise in the flat tails).
+fn crossing(a: &Curves, b: &Curves) -> Option<f64> {
+    let mut best: Option<(f64, f64)> = None;
+    for g in 0..GRID - 1 {
+        let d0 = a.at[g][0] - b.at[g][0];
+        let d1 = a.at[g + 1][0] - b.at[g + 1][0];
+        if !(d0.is_finite() && d1.is_finite()) || d0 * d1 > 0.0 || d0 == d1 {
+            continue;
+        }
+        let x = g as f64 + d0 / (d0 - d1);
+        let steep = (d1 - d0).abs();
+        if best.is_none_or(|(_, s)| steep > s) {
+            best = Some((x, steep));
+        }
+    }
+    best.map(|(x, _)| x)
+}
+
+fn bootstrap_estimate(central: f64, resamples: &[f64]) -> Estimate {
+    let finite: Vec<f64> = resamples
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    Estimate::new(central, std_dev(&finite))
+}
+
+/// Runs the analysis. `points` may come in any order; `seed` drives the resampling.
+pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSummary {
+    let mut summary = FssSummary {
+        bootstrap: settings.bootstrap,
+        ..Default::default()
+    };
+    let mut by_size: BTreeMap<usize, Vec<&PointData>> = BTreeMap::new();
+    for p in points {
+        by_size.entry(p.size).or_default().push(p);
+    }
+    if by_size.len() < 2 {
+        summary
+            .notes
+            .push("finite-size scaling needs at least two lattice sizes".into());
+        return summary;
+    }
+
+    // Reliable β window of each size, and their intersection.
+    let mut lo = f64::NEG_INFINITY;
+    let mut hi = f64::INFINITY;
+    let mut prepared: Vec<(usize, Vec<Prepared>)> = Vec::new();
+    for (&size, pts) in &by_size {
+        let mut size_lo = f64::INFINITY;
+        let mut size_hi = f64::NEG_INFINITY;
+        let mut list = Vec::new();
+        for p in pts {
+            let (te, tm) = p.tau_ints();
+            let blocking = p.blocking(te.max(tm));
+            let e_ref = p.mean_energy();
+            let n = p.sites as f64;
+            let sd = {
+                let es: Vec<f64> = p
+                    .replicas
+                    .iter()
+                    .flat_map(|r| r.energy.iter().map(|&e| e as f64))
+                    .collect();
+                std_dev(&es)
+            };
+            let _ = n;
+            let half = if sd > 0.0 { 1.0 / sd } else { 0.0 };
+            size_lo = size_lo.min(p.beta() - half);
+            size_hi = size_hi.max(p.beta() + half);
+            list.push((*p, blocking, e_ref));
+        }
+        lo = lo.max(size_lo);
+        hi = hi.min(size_hi);
+        prepared.push((size, list));
+    }
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        summary.notes.push(
+            "the sizes' temperature ranges do not overlap within reweighting reach: no crossing can be located".into(),
+        );
+        return summary;
+    }
+    let grid: Vec<f64> = (0..GRID)
+        .map(|g| lo + (hi - lo) * g as f64 / (GRID - 1) as f64)
+        .collect();
+    let position_of = |beta: f64| (beta - lo) / (hi - lo) * (GRID - 1) as f64;
+
+    let sizes: Vec<SizeData> = prepared
+        .iter()
+        .map(|(size, list)| {
+            let mut source = Vec::with_capacity(GRID);
+            let mut sums = Vec::with_capacity(GRID);
+            for &beta in &grid {
+                let (idx, _) = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (p, _, _))| (i, (p.beta() - beta).abs()))
+                    .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+                let (p, blocking, e_ref) = &list[idx];
+                source.push(idx);
+                sums.push(p.block_sums(*blocking, beta, *e_ref));
+            }
+            SizeData {
+                size: *size,
+                sites: list[0].0.sites as f64,
+                source,
+                sums,
+            }
+        })
+        .collect();
+
+    // Resamples: 0 is the data itself.
+    let mut stream = Stream::derive(seed, "fss/bootstrap");
+    let replicates: Vec<Replicate> = (0..=settings.bootstrap)
+        .map(|r| {
+            let curves = sizes
+                .iter()
+                .zip(&prepared)
+                .map(|(sd, (_, list))| {
+                    // One multiplicity vector per source point, shared by all grid points using it.
+                    let mult: Vec<Vec<f64>> = list
+                        .iter()
+                        .map(|(p, blocking, _)| {
+                            let nb = p.replicas.len() * blocking.per_replica;
+                            let mut m = vec![if r == 0 { 1.0 } else { 0.0 }; nb];
+                            if r > 0 {
+                                for _ in 0..nb {
+                                    m[stream.below(nb as u64) as usize] += 1.0;
+                                }
+                            }
+                            m
+                        })
+                        .collect();
+                    let at = (0..GRID)
+                        .map(|g| {
+                            let w = &mult[sd.source[g]];
+                            let mut total = [0.0; 9];
+                            for (b, s) in sd.sums[g].iter().enumerate() {
+                                for k in 0..9 {
+                                    total[k] += w[b] * s[k];
+                                }
+                            }
+                            curve_at(&total, grid[g], sd.sites)
+                        })
+                        .collect();
+                    Curves { at }
+                })
+                .collect();
+            Replicate { curves }
+        })
+        .collect();
+
+    // Crossings of every pair.
+    let n_sizes = sizes.len();
+    let mut pair_x: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
+    for a in 0..n_sizes {
+        for b in a + 1..n_sizes {
+            let xs: Vec<f64> = replicates
+                .iter()
+                .map(|rep| crossing(&rep.curves[a], &rep.curves[b]).unwrap_or(f64::NAN))
+                .collect();
+            pair_x.insert((a, b), xs);
+        }
+    }
+    let temp_of = |x: f64| 1.0 / (lo + (hi - lo) * x / (GRID - 1) as f64);
+    for (&(a, b), xs) in &pair_x {
+        if !xs[0].is_finite() {
+            continue;
+        }
+        let ts: Vec<f64> = xs.iter().map(|&x| temp_of(x)).collect();
+        let us: Vec<f64> = xs
+            .iter()
+            .zip(&replicates)
+            .map(|(&x, rep)| {
+                if x.is_finite() {
+                    interp(&rep.curves[a], x, 0)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        summary.crossings.push(Crossing {
+            sizes: [sizes[a].size, sizes[b].size],
+            temperature: bootstrap_estimate(ts[0], &ts[1..]),
+            binder: bootstrap_estimate(us[0], &us[1..]),
+        });
+    }
+    if summary.crossings.is_empty() {
+        summary
+            .notes
+            .push("no Binder crossing inside the sampled temperature range".into());
+        return summary;
+    }
+
+    // T_c per resample from consecutive pairs.
+    let consecutive: Vec<(usize, &Vec<f64>)> = (0..n_sizes - 1)
+        .filter_map(|a| {
+            let xs = &pair_x[&(a, a + 1)];
+            xs[0].is_finite().then_some((a, xs))
+        })
+        .collect();
+    let consecutive: Vec<_> = {
+        let fitted: Vec<_> = consecutive
+            .iter()
+            .filter(|(a, _)| sizes[*a].size >= settings.fit_min_size)
+            .cloned()
+            .collect();
+        if fitted.is_empty() {
+            consecutive
+        } else {
+            fitted
+        }
+    };
+    let (tc_r, tc_chi2): (Vec<f64>, Option<f64>) = if consecutive.is_empty() {
+        // Only non-consecutive pairs cross: take the largest-size crossing.
+        let c = summary.crossings.last().map(|c| c.temperature.value);
+        let (a, b) = pair_x
+            .iter()
+            .rev()
+            .find(|(_, xs)| xs[0].is_finite())
+            .map(|(k, _)| *k)
+            .unwrap_or((0, 1));
+        let _ = c;
+        (pair_x[&(a, b)].iter().map(|&x| temp_of(x)).collect(), None)
+    } else if consecutive.len() == 1 {
+        let xs = consecutive[0].1;
+        summary.notes.push(
+            "T_c is the single consecutive-size Binder crossing (no extrapolation: more sizes needed)".into(),
+        );
+        (xs.iter().map(|&x| temp_of(x)).collect(), None)
+    } else {
+        let lx: Vec<f64> = consecutive
+            .iter()
+            .map(|(a, _)| (sizes[*a].size as f64).powf(-settings.shift_exponent))
+            .collect();
+        let sigma: Vec<f64> = consecutive
+            .iter()
+            .map(|(_, xs)| {
+                let t: Vec<f64> = xs[1..]
+                    .iter()
+                    .filter(|x| x.is_finite())
+                    .map(|&x| temp_of(x))
+                    .collect();
+                std_dev(&t)
+            })
+            .collect();
+        let mut chi2 = None;
+        let tcs = (0..replicates.len())
+            .map(|r| {
+                let ty: Vec<f64> = consecutive.iter().map(|(_, xs)| temp_of(xs[r])).collect();
+                if ty.iter().any(|t| !t.is_finite()) {
+                    return f64::NAN;
+                }
+                match fit_line(&lx, &ty, &sigma) {
+                    Some(f) => {
+                        if r == 0 {
+                            chi2 = f.chi2_per_dof();
+                        }
+                        f.intercept
+                    }
+                    None => f64::NAN,
+                }
+            })
+            .collect();
+        (tcs, chi2)
+    };
+    if !tc_r[0].is_finite() {
+        summary.notes.push("T_c extrapolation failed".into());
+        return summary;
+    }
+    let tc = bootstrap_estimate(tc_r[0], &tc_r[1..]);
+    summary.tc = Some(FitEstimate {
+        value: tc.value,
+        error: tc.error,
+        chi2_per_dof: tc_chi2,
+    });
+    if let Some(c) = summary
+        .crossings
+        .iter()
+        .rev()
+        .find(|c| c.sizes[1] == sizes[n_sizes - 1].size)
+    {
+        summary.binder_at_tc = Some(c.binder);
+    }
+
+    // Quantities at each resample's own T_c.
+    let fit_idx: Vec<usize> = (0..n_sizes)
+        .filter(|&i| sizes[i].size >= settings.fit_min_size)
+        .collect();
+    let fit_idx = if fit_idx.len() >= 2 {
+        fit_idx
+    } else {
+        (0..n_sizes).collect()
+    };
+    summary.fit_sizes = fit_idx.iter().map(|&i| sizes[i].size).collect();
+    // values[r][i] = [U, dU/dβ, dln|m|/dβ, χ, |m|] of size i at T_c of resample r.
+    let values: Vec<Vec<[f64; 5]>> = replicates
+        .iter()
+        .zip(&tc_r)
+        .map(|(rep, &t)| {
+            let x = position_of(1.0 / t);
+            (0..n_sizes)
+                .map(|i| {
+                    if !(0.0..=(GRID - 1) as f64).contains(&x) {
+                        return [f64::NAN; 5];
+                    }
+                    let mut v = [0.0; 5];
+                    for (q, slot) in v.iter_mut().enumerate() {
+                        *slot = interp(&rep.curves[i], x, q);
+                    }
+                    v
+                })
+                .collect()
+        })
+        .collect();
+    if values[0].iter().any(|v| !v[0].is_finite()) {
+        summary
+            .notes
+            .push("T_c lies outside the reweighting range of some size".into());
+    }
+    for i in 0..n_sizes {
+        let col = |q: usize| -> Estimate {
+            let rs: Vec<f64> = values[1..].iter().map(|v| v[i][q]).collect();
+            bootstrap_estimate(values[0][i][q], &rs)
+        };
+        summary.at_tc.push(AtTc {
+            size: sizes[i].size,
+            binder: col(0),
+            binder_slope: col(1),
+            susceptibility: col(3),
+            abs_m: col(4),
+        });
+    }
+
+    // Power-law fits: slope of ln|y| against ln L, over resamples.
+    let lnl: Vec<f64> = fit_idx
+        .iter()
+        .map(|&i| (sizes[i].size as f64).ln())
+        .collect();
+    let power_fit = |q: usize, transform: &dyn Fn(f64) -> f64| -> Option<FitEstimate> {
+        let ys: Vec<Vec<f64>> = values
+            .iter()
+            .map(|v| fit_idx.iter().map(|&i| v[i][q].abs().ln()).collect())
+            .collect();
+        let sigma: Vec<f64> = (0..fit_idx.len())
+            .map(|j| {
+                let col: Vec<f64> = ys[1..]
+                    .iter()
+                    .map(|y| y[j])
+                    .filter(|v| v.is_finite())
+                    .collect();
+                std_dev(&col)
+            })
+            .collect();
+        let mut chi2 = None;
+        let est: Vec<f64> = ys
+            .iter()
+            .enumerate()
+            .map(|(r, y)| {
+                if y.iter().any(|v| !v.is_finite()) {
+                    return f64::NAN;
+                }
+                match fit_line(&lnl, y, &sigma) {
+                    Some(f) => {
+                        if r == 0 {
+                            chi2 = f.chi2_per_dof();
+                        }
+                        transform(f.slope)
+                    }
+                    None => f64::NAN,
+                }
+            })
+            .collect();
+        if !est[0].is_finite() {
+            return None;
+        }
+        let e = bootstrap_estimate(est[0], &est[1..]);
+        Some(FitEstimate {
+            value: e.value,
+            error: e.error,
+            chi2_per_dof: chi2,
+        })
+    };
+    summary.nu = power_fit(1, &|s| 1.0 / s);
+    summary.nu_from_log_m = power_fit(2, &|s| 1.0 / s);
+    summary.gamma_over_nu = power_fit(3, &|s| s);
+    summary.beta_over_nu = power_fit(4, &|s| -s);
+    summary
+}

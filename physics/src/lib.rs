@@ -9,6 +9,7 @@
 //! workers, the CLI) own files, networks and parallelism.
 
 pub mod analysis;
+pub mod bench;
 pub mod exact;
 pub mod fss;
 pub mod lattice;

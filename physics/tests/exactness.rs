@@ -10,16 +10,20 @@ use rgsweep_physics::sweep::MonteCarlo;
 use rgsweep_physics::task::{Task, point_data};
 use rgsweep_physics::{Algorithm, Estimate, Observables};
 
+/// Simulates one point with `measurements` sweeps (a single chain), or for multispin 64
+/// replicas sharing that budget, and returns its observables.
 fn simulate(
-    model: ModelKind,
-    q: u8,
-    size: usize,
+    (model, q, size): (ModelKind, u8, usize),
     temperature: f64,
     algorithm: Algorithm,
     measurements: u64,
-    replicas: u32,
     seed: u64,
 ) -> Observables {
+    let (measurements, replicas) = if algorithm == Algorithm::Multispin {
+        (measurements / 32, 64)
+    } else {
+        (measurements, 1)
+    };
     let task = Task {
         model,
         q,
@@ -63,12 +67,7 @@ fn every_sampler_matches_enumeration_of_4x4_ising() {
     for t in [2.0, ISING2D_TC, 3.0] {
         let exact = dos.at(t);
         for alg in samplers_for(ModelKind::Ising2d) {
-            let (meas, reps) = if alg == Algorithm::Multispin {
-                (2_000, 64)
-            } else {
-                (60_000, 1)
-            };
-            let o = simulate(ModelKind::Ising2d, 2, 4, t, alg, meas, reps, 11);
+            let o = simulate((ModelKind::Ising2d, 2, 4), t, alg, 60_000, 11);
             let tag = |q: &str| format!("4x4 Ising T={t:.3} {alg} {q}");
             check(&tag("energy"), o.energy, exact.energy);
             check(&tag("|m|"), o.abs_m, exact.abs_m);
@@ -87,7 +86,7 @@ fn every_sampler_matches_enumeration_of_3x3_potts_q3() {
     for t in [0.8, 0.995, 1.5] {
         let exact = dos.at(t);
         for alg in samplers_for(ModelKind::Potts2d) {
-            let o = simulate(ModelKind::Potts2d, 3, 3, t, alg, 60_000, 1, 12);
+            let o = simulate((ModelKind::Potts2d, 3, 3), t, alg, 60_000, 12);
             let tag = |q: &str| format!("3x3 Potts q=3 T={t} {alg} {q}");
             check(&tag("energy"), o.energy, exact.energy);
             check(&tag("m"), o.abs_m, exact.abs_m);
@@ -104,12 +103,7 @@ fn every_sampler_matches_enumeration_of_2x2x2_ising() {
     for t in [3.0, 4.5, 6.0] {
         let exact = dos.at(t);
         for alg in samplers_for(ModelKind::Ising3d) {
-            let (meas, reps) = if alg == Algorithm::Multispin {
-                (2_000, 64)
-            } else {
-                (60_000, 1)
-            };
-            let o = simulate(ModelKind::Ising3d, 2, 2, t, alg, meas, reps, 13);
+            let o = simulate((ModelKind::Ising3d, 2, 2), t, alg, 60_000, 13);
             let tag = |q: &str| format!("2^3 Ising T={t} {alg} {q}");
             check(&tag("energy"), o.energy, exact.energy);
             check(&tag("m2"), o.m2, exact.m2);
@@ -120,23 +114,41 @@ fn every_sampler_matches_enumeration_of_2x2x2_ising() {
 
 #[test]
 fn ising2d_energy_at_l64_matches_onsager() {
-    // Away from T_c the correlation length is a few sites (ξ ≈ 2.5 at T = 3, < 1 at T = 2), so
-    // the finite-size shift at L = 64 is of order e^{−L/ξ}: far below the ~1e-4 errors here.
-    for (t, alg) in [
-        (2.0, Algorithm::Wolff),
-        (3.0, Algorithm::SwendsenWang),
-        (2.0, Algorithm::Multispin),
-    ] {
-        let (meas, reps) = if alg == Algorithm::Multispin {
-            (400, 64)
-        } else {
-            (4_000, 1)
-        };
-        let o = simulate(ModelKind::Ising2d, 2, 64, t, alg, meas, reps, 21);
-        check(
-            &format!("L=64 T={t} {alg} energy"),
-            o.energy,
-            onsager_energy(t),
-        );
+    // Away from T_c the correlation length is a few sites (ξ < 2 at T = 2 and at T = 3), so the
+    // finite-size shift at L = 64 is of order e^{−L/ξ}: far below the ~1e-4 errors here.
+    for t in [2.0, 3.0] {
+        for alg in samplers_for(ModelKind::Ising2d) {
+            let o = simulate((ModelKind::Ising2d, 2, 64), t, alg, 4_000, 21);
+            check(
+                &format!("L=64 T={t} {alg} energy"),
+                o.energy,
+                onsager_energy(t),
+            );
+        }
+    }
+}
+
+#[test]
+fn samplers_agree_at_criticality() {
+    // No exact value at L = 16, T_c: every sampler must agree with Swendsen–Wang within the
+    // combined error (4 sigma), for the energy, |m| and the Binder cumulant.
+    let point = (ModelKind::Ising2d, 2, 16);
+    let reference = simulate(point, ISING2D_TC, Algorithm::SwendsenWang, 40_000, 31);
+    for alg in samplers_for(ModelKind::Ising2d) {
+        if alg == Algorithm::SwendsenWang {
+            continue;
+        }
+        let o = simulate(point, ISING2D_TC, alg, 40_000, 32);
+        for (what, a, b) in [
+            ("energy", o.energy, reference.energy),
+            ("|m|", o.abs_m, reference.abs_m),
+            ("binder", o.binder, reference.binder),
+        ] {
+            let combined = (a.error.powi(2) + b.error.powi(2)).sqrt();
+            assert!(
+                (a.value - b.value).abs() < 4.0 * combined,
+                "{alg} vs swendsen-wang at T_c, {what}: {a} vs {b}"
+            );
+        }
     }
 }

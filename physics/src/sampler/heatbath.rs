@@ -53,7 +53,7 @@ pub(crate) fn sweep<M: Model>(
                     for &o in others {
                         n0 += usize::from(spins[o + x] == 0);
                     }
-                    u8::from(!tables.zero[n0].test(stream.next_u64()))
+                    u8::from(!tables.zero[n0].test(stream))
                 } else {
                     counts.iter_mut().for_each(|c| *c = 0);
                     counts[usize::from(left)] += 1;

@@ -13,6 +13,8 @@ use crate::rng::{Stream, Threshold};
 /// `s`, so ΔE = gap · (n_old − n_new).
 pub(crate) struct Tables {
     accept: Vec<Threshold>,
+    /// q = 2: acceptance of a flip indexed by the number of equal neighbours.
+    flip: Vec<Threshold>,
 }
 
 impl Tables {
@@ -22,7 +24,10 @@ impl Tables {
         let accept = (-z..=z)
             .map(|d| Threshold::new((-beta * gap * d as f64).exp()))
             .collect();
-        Tables { accept }
+        let flip = (0..=z)
+            .map(|n_equal| Threshold::new((-beta * gap * (2 * n_equal - z) as f64).exp()))
+            .collect();
+        Tables { accept, flip }
     }
 }
 
@@ -33,6 +38,9 @@ pub(crate) fn sweep<M: Model>(
     stream: &mut Stream,
     stats: &mut SweepStats,
 ) {
+    if model.states() == 2 {
+        return sweep_binary(model, spins, tables, stream, stats);
+    }
     let lat = model.lattice();
     let l = lat.size();
     let q = model.states();
@@ -55,11 +63,99 @@ pub(crate) fn sweep<M: Model>(
                     n_old += usize::from(nb == s);
                     n_new += usize::from(nb == new);
                 }
-                let t = tables.accept[n_old + z - n_new];
-                if t.always() || t.test(stream.next_u64()) {
+                if tables.accept[n_old + z - n_new].test(stream) {
                     spins[i] = new;
                     accepted += 1;
                 }
+                x += 2;
+            }
+        }
+    }
+    stats.updates += lat.sites() as u64;
+    stats.accepted += accepted;
+}
+
+/// The two-state case, row by row in two phases: first the equal-neighbour counts of the row's
+/// sites of one colour (reads only), then their accept decisions, two per random word. The
+/// counts stay valid through the second phase because sites of one colour are not neighbours
+/// within a row when L is even; odd L takes the site-by-site path.
+fn sweep_binary<M: Model>(
+    model: &M,
+    spins: &mut [u8],
+    tables: &Tables,
+    stream: &mut Stream,
+    stats: &mut SweepStats,
+) {
+    let lat = model.lattice();
+    let l = lat.size();
+    if l % 2 == 1 {
+        return sweep_binary_odd(model, spins, tables, stream, stats);
+    }
+    let thresholds = &tables.flip[..];
+    let mut accepted = 0u64;
+    let mut equal = vec![0u8; l / 2];
+    let rows: Vec<_> = lat.rows().collect();
+    for colour in 0..2 {
+        for row in &rows {
+            let x0 = (colour + row.parity) % 2;
+            {
+                let cur = &spins[row.start..row.start + l];
+                for (k, e) in equal.iter_mut().enumerate() {
+                    let x = x0 + 2 * k;
+                    let s = cur[x];
+                    let left = cur[if x == 0 { l - 1 } else { x - 1 }];
+                    let right = cur[if x + 1 == l { 0 } else { x + 1 }];
+                    *e = u8::from(left == s) + u8::from(right == s);
+                }
+                for &o in &row.others[..row.n_others] {
+                    let nb = &spins[o..o + l];
+                    for (k, e) in equal.iter_mut().enumerate() {
+                        let x = x0 + 2 * k;
+                        *e += u8::from(nb[x] == cur[x]);
+                    }
+                }
+            }
+            let cur = &mut spins[row.start..row.start + l];
+            for (k, pair) in equal.chunks(2).enumerate() {
+                let w = stream.next_u64();
+                for (h, &e) in pair.iter().enumerate() {
+                    let r = if h == 0 { w >> 32 } else { w & 0xffff_ffff };
+                    let flip = thresholds[usize::from(e)].test_with(r, stream);
+                    let x = x0 + 4 * k + 2 * h;
+                    cur[x] ^= u8::from(flip);
+                    accepted += u64::from(flip);
+                }
+            }
+        }
+    }
+    stats.updates += lat.sites() as u64;
+    stats.accepted += accepted;
+}
+
+/// Site-by-site variant for odd L, where the checkerboard is not a proper colouring.
+fn sweep_binary_odd<M: Model>(
+    model: &M,
+    spins: &mut [u8],
+    tables: &Tables,
+    stream: &mut Stream,
+    stats: &mut SweepStats,
+) {
+    let lat = model.lattice();
+    let mut accepted = 0u64;
+    for colour in 0..2 {
+        for row in lat.rows() {
+            let mut x = (colour + row.parity) % 2;
+            while x < lat.size() {
+                let i = row.start + x;
+                let s = spins[i];
+                let equal = lat
+                    .neighbours(i)
+                    .iter()
+                    .filter(|&&j| spins[j as usize] == s)
+                    .count();
+                let flip = tables.flip[equal].test(stream);
+                spins[i] = s ^ u8::from(flip);
+                accepted += u64::from(flip);
                 x += 2;
             }
         }

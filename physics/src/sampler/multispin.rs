@@ -13,11 +13,35 @@
 use crate::lattice::Lattice;
 use crate::rng::Stream;
 
-/// Acceptance probabilities as 53-bit fixed-point integers, one per anti-aligned-neighbour count
-/// `c < z/2` (counts ≥ z/2 have ΔE ≤ 0 and always flip).
+/// Acceptance probabilities `p_c = e^{−2β(z − 2c)}` for anti-aligned-neighbour counts `c < z/2`
+/// (counts ≥ z/2 have ΔE ≤ 0 and always flip), as 53-bit fixed point, expanded into one
+/// all-ones/all-zeros mask per bit so the inner loop selects each lane's bit without branching.
 struct Probabilities {
-    /// `fixed[c] = floor(e^{−2β(z − 2c)} · 2^53)`.
-    fixed: Vec<u64>,
+    /// `mask[j][c]`: bit `52 − j` (j-th most significant) of `floor(p_c · 2^53)`, as 0 or !0.
+    mask: [[u64; CLASSES]; BITS as usize],
+    /// Classes with p = 1 (only at β = 0), which need no random bits.
+    certain: [bool; CLASSES],
+}
+
+/// At most ⌈6/2⌉ = 3 classes (3D); unused classes hold empty lane masks.
+const CLASSES: usize = 3;
+
+impl Probabilities {
+    fn new(z: usize, beta: f64) -> Probabilities {
+        let mut mask = [[0u64; CLASSES]; BITS as usize];
+        let mut certain = [false; CLASSES];
+        for c in 0..z.div_ceil(2) {
+            let de = 2.0 * (z as f64 - 2.0 * c as f64);
+            let fixed = ((-beta * de).exp() * (1u64 << BITS) as f64) as u64;
+            certain[c] = fixed >> BITS != 0;
+            for (j, row) in mask.iter_mut().enumerate() {
+                if (fixed >> (BITS as usize - 1 - j)) & 1 == 1 {
+                    row[c] = !0;
+                }
+            }
+        }
+        Probabilities { mask, certain }
+    }
 }
 
 pub struct Multispin {
@@ -34,17 +58,12 @@ impl Multispin {
     /// random spins.
     pub fn new(lattice: Lattice, beta: f64, mut stream: Stream) -> Multispin {
         let z = lattice.coordination();
-        let fixed = (0..z.div_ceil(2))
-            .map(|c| {
-                let de = 2.0 * (z as f64 - 2.0 * c as f64);
-                ((-beta * de).exp() * (1u64 << BITS) as f64) as u64
-            })
-            .collect();
+        let probs = Probabilities::new(z, beta);
         let words = (0..lattice.sites()).map(|_| stream.next_u64()).collect();
         Multispin {
             lattice,
             words,
-            probs: Probabilities { fixed },
+            probs,
             stream,
         }
     }
@@ -63,14 +82,18 @@ impl Multispin {
         let z = self.lattice.coordination();
         let classes = z.div_ceil(2);
         let rows: Vec<_> = self.lattice.rows().collect();
+        let probs = &self.probs;
+        let words = &mut self.words;
+        let stream = &mut self.stream;
         for colour in 0..2 {
             for row in &rows {
                 let mut x = (colour + row.parity) % 2;
+                let others = &row.others[..row.n_others];
                 while x < l {
                     let i = row.start + x;
-                    let s = self.words[i];
-                    let left = self.words[row.start + if x == 0 { l - 1 } else { x - 1 }];
-                    let right = self.words[row.start + if x + 1 == l { 0 } else { x + 1 }];
+                    let s = words[i];
+                    let left = words[row.start + if x == 0 { l - 1 } else { x - 1 }];
+                    let right = words[row.start + if x + 1 == l { 0 } else { x + 1 }];
                     // Bit-sliced count (b2 b1 b0) of anti-aligned neighbours, up to 7.
                     let (mut b0, mut b1, mut b2) = (0u64, 0u64, 0u64);
                     let mut add = |a: u64| {
@@ -82,40 +105,31 @@ impl Multispin {
                     };
                     add(s ^ left);
                     add(s ^ right);
-                    for k in 0..row.n_others {
-                        add(s ^ self.words[row.others[k] + x]);
+                    for &o in others {
+                        add(s ^ words[o + x]);
                     }
-                    // Lanes with count c for each class c < z/2.
-                    let mut class = [0u64; 4];
+                    // Lanes with count c, for each class c < z/2 that needs a random decision.
+                    let mut class = [0u64; CLASSES];
                     for (c, mask) in class.iter_mut().enumerate().take(classes) {
                         let m0 = if c & 1 == 1 { b0 } else { !b0 };
                         let m1 = if c & 2 == 2 { b1 } else { !b1 };
                         let m2 = if c & 4 == 4 { b2 } else { !b2 };
-                        // p = 1 (only at β = 0) needs no random bits.
-                        *mask = if self.probs.fixed[c] >> BITS != 0 {
-                            0
-                        } else {
-                            m0 & m1 & m2
-                        };
+                        *mask = if probs.certain[c] { 0 } else { m0 & m1 & m2 };
                     }
-                    let need: u64 = class.iter().fold(0, |a, &m| a | m);
+                    let need = class[0] | class[1] | class[2];
                     let mut flip = !need;
                     let mut undecided = need;
-                    let mut bit = BITS;
-                    while undecided != 0 && bit > 0 {
-                        bit -= 1;
-                        let r = self.stream.next_u64();
-                        let mut p = 0u64;
-                        for (c, &mask) in class.iter().enumerate().take(classes) {
-                            if (self.probs.fixed[c] >> bit) & 1 == 1 {
-                                p |= mask;
-                            }
+                    for bit in &probs.mask {
+                        if undecided == 0 {
+                            break;
                         }
+                        let r = stream.next_u64();
+                        let p = (class[0] & bit[0]) | (class[1] & bit[1]) | (class[2] & bit[2]);
                         // At the first bit where U and p differ, U < p iff p has the 1.
                         flip |= undecided & p & !r;
                         undecided &= !(p ^ r);
                     }
-                    self.words[i] = s ^ flip;
+                    words[i] = s ^ flip;
                     x += 2;
                 }
             }

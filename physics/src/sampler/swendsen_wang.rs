@@ -54,11 +54,12 @@ pub(crate) fn sweep<M: Model>(
     scratch.state.clear();
     scratch.state.resize(n, UNASSIGNED);
     let parent = &mut scratch.parent;
+    let add = scratch.add;
     for i in 0..n {
         let s = spins[i];
         for axis in 0..lat.dim() {
             let j = lat.forward(i, axis);
-            if spins[j] == s && scratch.add.test(stream.next_u64()) {
+            if spins[j] == s && add.test(stream) {
                 let a = find(parent, i as u32);
                 let b = find(parent, j as u32);
                 if a != b {
@@ -69,17 +70,17 @@ pub(crate) fn sweep<M: Model>(
         }
     }
     let mut clusters = 0u64;
-    for i in 0..n {
+    for (i, spin) in spins.iter_mut().enumerate() {
         let r = find(parent, i as u32) as usize;
         if scratch.state[r] == UNASSIGNED {
             scratch.state[r] = if q == 2 {
-                spins[i] ^ (stream.next_u64() >> 63) as u8
+                *spin ^ (stream.next_u64() >> 63) as u8
             } else {
                 stream.below(u64::from(q)) as u8
             };
             clusters += 1;
         }
-        spins[i] = scratch.state[r];
+        *spin = scratch.state[r];
     }
     stats.clusters += clusters;
     stats.cluster_spins += n as u64;

@@ -43,10 +43,11 @@ pub(crate) fn cluster<M: Model>(
     scratch.stack.clear();
     scratch.stack.push(seed as u32);
     let mut size = 1u64;
+    let add = scratch.add;
     while let Some(i) = scratch.stack.pop() {
         for &j in lat.neighbours(i as usize) {
             let j = j as usize;
-            if spins[j] == old && scratch.add.test(stream.next_u64()) {
+            if spins[j] == old && add.test(stream) {
                 spins[j] = new;
                 scratch.stack.push(j as u32);
                 size += 1;

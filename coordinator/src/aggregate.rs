@@ -1,0 +1,148 @@
+//! Deterministic aggregation: task results → `observables.csv` and `summary.json`.
+//!
+//! Invariant: the output bytes are a function of the sweep and the *set* of results. Results
+//! are sorted by (size, temperature, first replica) before anything is computed, floats are
+//! printed in Rust's shortest round-trip form, and the FSS bootstrap draws from a stream derived
+//! from the sweep seed — so arrival order, thread count and worker count cannot change a byte.
+
+use rgsweep_physics::fss::{self, FssSummary};
+use rgsweep_physics::task::{TaskResult, point_data};
+use rgsweep_physics::{Observables, PointData, Sweep};
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// The column order of `observables.csv`; part of the output contract.
+pub const OBSERVABLES_HEADER: &str = "model,size,temperature,samples,energy,energy_err,abs_m,abs_m_err,m2,m2_err,binder,binder_err,susceptibility,susceptibility_err,specific_heat,specific_heat_err,tau_int_energy,tau_int_m2";
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AggregateError {
+    #[error("result for {what} does not belong to sweep {sweep}")]
+    Foreign { what: String, sweep: String },
+    #[error("point L={size} T={temperature} has {got} replicas, expected {expected}")]
+    Incomplete {
+        size: usize,
+        temperature: f64,
+        got: usize,
+        expected: usize,
+    },
+}
+
+/// The files a finished sweep produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outputs {
+    pub observables_csv: String,
+    pub summary_json: String,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub sweep: Sweep,
+    pub fss: FssSummary,
+}
+
+/// One row of `observables.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub size: usize,
+    pub temperature: f64,
+    pub observables: Observables,
+}
+
+/// Groups results into points (sorted by size, then temperature) and checks every point has all
+/// its replicas.
+pub fn points(sweep: &Sweep, results: &[TaskResult]) -> Result<Vec<PointData>, AggregateError> {
+    let mut sorted: Vec<&TaskResult> = results.iter().collect();
+    for r in &sorted {
+        if r.task.model != sweep.model || !sweep.sizes.contains(&r.task.size) {
+            return Err(AggregateError::Foreign {
+                what: format!("{} L={}", r.task.model, r.task.size),
+                sweep: sweep.name.clone(),
+            });
+        }
+    }
+    sorted.sort_by(|a, b| {
+        (a.task.size, a.task.temperature, a.task.first_replica)
+            .partial_cmp(&(b.task.size, b.task.temperature, b.task.first_replica))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let key = (sorted[i].task.size, sorted[i].task.temperature);
+        let mut j = i;
+        while j < sorted.len() && (sorted[j].task.size, sorted[j].task.temperature) == key {
+            j += 1;
+        }
+        if let Some(p) = point_data(&sorted[i..j]) {
+            if p.replicas.len() != sweep.replicas as usize {
+                return Err(AggregateError::Incomplete {
+                    size: key.0,
+                    temperature: key.1,
+                    got: p.replicas.len(),
+                    expected: sweep.replicas as usize,
+                });
+            }
+            out.push(p);
+        }
+        i = j;
+    }
+    Ok(out)
+}
+
+pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, AggregateError> {
+    let points = points(sweep, results)?;
+    let rows: Vec<Row> = points
+        .iter()
+        .map(|p| Row {
+            size: p.size,
+            temperature: p.temperature,
+            observables: p.observables(),
+        })
+        .collect();
+    let fss = fss::analyse(&points, &sweep.fss, sweep.seed);
+    let summary = Summary {
+        sweep: sweep.clone(),
+        fss,
+    };
+    let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
+    Ok(Outputs {
+        observables_csv: observables_csv(sweep, &rows),
+        summary_json,
+        summary,
+    })
+}
+
+fn observables_csv(sweep: &Sweep, rows: &[Row]) -> String {
+    let model = match sweep.q {
+        Some(q) => format!("{}-q{q}", sweep.model),
+        None => sweep.model.to_string(),
+    };
+    let mut s = String::from(OBSERVABLES_HEADER);
+    s.push('\n');
+    for r in rows {
+        let o = &r.observables;
+        let _ = writeln!(
+            s,
+            "{model},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            r.size,
+            r.temperature,
+            o.samples,
+            o.energy.value,
+            o.energy.error,
+            o.abs_m.value,
+            o.abs_m.error,
+            o.m2.value,
+            o.m2.error,
+            o.binder.value,
+            o.binder.error,
+            o.susceptibility.value,
+            o.susceptibility.error,
+            o.specific_heat.value,
+            o.specific_heat.error,
+            o.tau_int_energy,
+            o.tau_int_m2,
+        );
+    }
+    s
+}

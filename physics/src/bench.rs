@@ -1,0 +1,123 @@
+//! Benchmark workloads: a sampler ready to run at a model's critical point. Timing is the
+//! caller's job (this crate reads no clock); the CLI's `rgsweep bench` and `cargo bench` share
+//! these workloads so both measure the same thing.
+
+use crate::model::{AnyModel, Model, ModelKind};
+use crate::rng::Stream;
+use crate::sampler::multispin::Multispin;
+use crate::sampler::{Algorithm, Chain, SweepStats};
+use crate::with_model;
+
+/// Critical temperature of a model (REFERENCE.md §1): Onsager for 2D Ising, Ferrenberg, Xu &
+/// Landau (PRE 2018) for 3D Ising, `1/ln(1+√q)` for 2D Potts.
+pub fn critical_temperature(model: ModelKind, q: u8) -> f64 {
+    match model {
+        ModelKind::Ising2d => crate::exact::ISING2D_TC,
+        ModelKind::Ising3d => 1.0 / 0.221_654_626,
+        ModelKind::Potts2d => 1.0 / (1.0 + f64::from(q).sqrt()).ln(),
+    }
+}
+
+/// Sizes the benchmark table covers for a model.
+pub fn bench_sizes(model: ModelKind) -> [usize; 2] {
+    if model.dim() == 3 {
+        [16, 64]
+    } else {
+        [64, 256]
+    }
+}
+
+/// A chain (or 64-replica multispin state) at T_c, thermalised for a few sweeps.
+pub struct Workload {
+    pub model: ModelKind,
+    pub algorithm: Algorithm,
+    pub size: usize,
+    pub temperature: f64,
+    /// Spin updates per sweep: N, or 64·N for multispin.
+    pub updates_per_sweep: u64,
+    state: State,
+}
+
+enum State {
+    Chain(Box<AnyModel>, Vec<u8>, Stream),
+    Multispin(Box<Multispin>),
+}
+
+impl Workload {
+    pub fn new(model: ModelKind, q: u8, algorithm: Algorithm, size: usize) -> Workload {
+        let temperature = critical_temperature(model, q);
+        let any = model.build(size, q);
+        let sites = with_model!(&any, m => m.lattice().sites()) as u64;
+        let stream = Stream::derive(1, &format!("bench/{model}/{algorithm}/{size}"));
+        let (state, updates_per_sweep) = if algorithm == Algorithm::Multispin {
+            let lattice = with_model!(&any, m => m.lattice().clone());
+            let mut ms = Multispin::new(lattice, 1.0 / temperature, stream);
+            for _ in 0..5 {
+                ms.sweep();
+            }
+            (State::Multispin(Box::new(ms)), 64 * sites)
+        } else {
+            (State::Chain(Box::new(any), Vec::new(), stream), sites)
+        };
+        let mut w = Workload {
+            model,
+            algorithm,
+            size,
+            temperature,
+            updates_per_sweep,
+            state,
+        };
+        w.run(20, || ());
+        w
+    }
+
+    /// Runs `sweeps` sweeps and returns their work counters with the marks `mark()` returned just
+    /// before and just after them (the caller passes a clock; set-up is outside the marks).
+    pub fn run<T>(&mut self, sweeps: u64, mut mark: impl FnMut() -> T) -> (SweepStats, T, T) {
+        match &mut self.state {
+            State::Multispin(ms) => {
+                let start = mark();
+                for _ in 0..sweeps {
+                    ms.sweep();
+                }
+                let end = mark();
+                let stats = SweepStats {
+                    updates: sweeps * self.updates_per_sweep,
+                    ..Default::default()
+                };
+                (stats, start, end)
+            }
+            State::Chain(any, spins, stream) => {
+                let beta = 1.0 / self.temperature;
+                let alg = self.algorithm;
+                with_model!(any.as_ref(), m => {
+                    let mut chain = Chain::new(m, beta, stream.child("chain"));
+                    if !spins.is_empty() {
+                        chain.set_spins(spins);
+                    }
+                    // Fix the Wolff work per sweep from a short warm-up, as a real run does.
+                    for _ in 0..3 {
+                        chain.sweep(alg);
+                    }
+                    chain.end_thermalization();
+                    let before = chain.stats();
+                    let start = mark();
+                    for _ in 0..sweeps {
+                        chain.sweep(alg);
+                    }
+                    let end = mark();
+                    let after = chain.stats();
+                    spins.clear();
+                    spins.extend_from_slice(chain.spins());
+                    let stats = SweepStats {
+                        updates: after.updates - before.updates,
+                        accepted: after.accepted - before.accepted,
+                        clusters: after.clusters - before.clusters,
+                        cluster_spins: after.cluster_spins - before.cluster_spins,
+                    };
+                    (stats, start, end)
+                })
+            }
+        }
+    }
+}

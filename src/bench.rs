@@ -1,0 +1,116 @@
+//! `rgsweep bench`: sampler throughput at each model's critical point.
+
+use crate::{AlgorithmArg, ModelArg};
+use anyhow::Result;
+use rgsweep_physics::bench::{Workload, bench_sizes};
+use rgsweep_physics::{Algorithm, ModelKind};
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub(crate) struct BenchArgs {
+    /// Only this model.
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
+    /// Only this algorithm.
+    #[arg(long, value_enum)]
+    algorithm: Option<AlgorithmArg>,
+    /// Only this size.
+    #[arg(long)]
+    size: Option<usize>,
+    /// Minimum timed seconds per row.
+    #[arg(long, default_value_t = 0.5)]
+    seconds: f64,
+    /// Print one JSON array of rows.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    model: ModelKind,
+    algorithm: Algorithm,
+    size: usize,
+    temperature: f64,
+    sweeps: u64,
+    seconds: f64,
+    /// Local samplers: ns per single-spin update. Cluster samplers: ns per spin per
+    /// sweep-equivalent. Multispin: per replica-spin update.
+    ns_per_spin_update: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean_cluster_size: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ns_per_flipped_spin: Option<f64>,
+}
+
+pub(crate) fn run(a: BenchArgs) -> Result<()> {
+    let mut rows = Vec::new();
+    for model in ModelKind::ALL {
+        if a.model.is_some_and(|m| ModelKind::from(m) != model) {
+            continue;
+        }
+        for algorithm in Algorithm::ALL {
+            if a.algorithm.is_some_and(|x| Algorithm::from(x) != algorithm)
+                || (algorithm == Algorithm::Multispin && !model.is_ising())
+            {
+                continue;
+            }
+            for size in bench_sizes(model) {
+                if a.size.is_some_and(|s| s != size) {
+                    continue;
+                }
+                let row = measure(model, algorithm, size, a.seconds);
+                if !a.json {
+                    eprintln!(
+                        "{:<8} {:<14} L={:<4} {:>8.3} ns/spin update{}",
+                        row.model.name(),
+                        row.algorithm.name(),
+                        row.size,
+                        row.ns_per_spin_update,
+                        row.mean_cluster_size
+                            .map(|c| format!("  (mean cluster {c:.1})"))
+                            .unwrap_or_default()
+                    );
+                }
+                rows.push(row);
+            }
+        }
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&rows)?);
+    }
+    Ok(())
+}
+
+fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64) -> Row {
+    let mut w = Workload::new(model, 3, algorithm, size);
+    // Grow the sweep count until one timed run lasts long enough to trust.
+    let mut sweeps = 1u64;
+    loop {
+        let (stats, start, end) = w.run(sweeps, Instant::now);
+        let seconds = (end - start).as_secs_f64();
+        if seconds >= min_seconds || sweeps >= 1 << 30 {
+            let updates = sweeps * w.updates_per_sweep;
+            let cluster = algorithm.is_cluster() && stats.clusters > 0;
+            return Row {
+                model,
+                algorithm,
+                size,
+                temperature: w.temperature,
+                sweeps,
+                seconds,
+                ns_per_spin_update: seconds * 1e9 / updates as f64,
+                mean_cluster_size: cluster
+                    .then(|| stats.cluster_spins as f64 / stats.clusters as f64),
+                ns_per_flipped_spin: (algorithm == Algorithm::Wolff && stats.cluster_spins > 0)
+                    .then(|| seconds * 1e9 / stats.cluster_spins as f64),
+            };
+        }
+        let factor = if seconds > 0.0 {
+            (min_seconds / seconds * 1.2).clamp(2.0, 100.0)
+        } else {
+            100.0
+        };
+        sweeps = (sweeps as f64 * factor).ceil() as u64;
+    }
+}

@@ -1,0 +1,205 @@
+//! End-to-end tests of the real `rgsweep` binary: bad input is refused with a one-line error
+//! naming file, line and field, and a sweep's output bytes do not depend on the thread count.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rgsweep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rgsweep"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rgsweep-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+const TINY: &str = r#"name = "tiny"
+seed = 7
+model = "ising2d"
+sizes = [4, 8]
+temperatures = [2.2, 2.3, 2.4]
+replicas = 2
+
+[monte_carlo]
+algorithm = "swendsen-wang"
+thermalize = 50
+measurements = 400
+"#;
+
+/// Writes `text` as a sweep file, runs it, and returns (exit code, stderr, out dir).
+fn run_sweep(dir: &Path, text: &str, extra: &[&str]) -> (i32, String, PathBuf) {
+    let file = dir.join("sweep.toml");
+    std::fs::write(&file, text).expect("write sweep");
+    let out = dir.join("out");
+    let mut args = vec![
+        "run",
+        file.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+    ];
+    args.extend_from_slice(extra);
+    let o = rgsweep(&args);
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        out,
+    )
+}
+
+#[test]
+fn output_bytes_do_not_depend_on_thread_count() {
+    let a = scratch("threads1");
+    let b = scratch("threads2");
+    let (ca, ea, out_a) = run_sweep(&a, TINY, &["--threads", "1"]);
+    let (cb, eb, out_b) = run_sweep(&b, TINY, &["--threads", "2"]);
+    assert_eq!((ca, cb), (0, 0), "{ea}{eb}");
+    for file in ["observables.csv", "summary.json"] {
+        let x = std::fs::read(out_a.join(file)).expect("output");
+        let y = std::fs::read(out_b.join(file)).expect("output");
+        assert!(!x.is_empty());
+        assert_eq!(x, y, "{file} differs between 1 and 2 threads");
+    }
+    let csv = std::fs::read_to_string(out_a.join("observables.csv")).expect("csv");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 2 * 3,
+        "header + one row per (L, T)"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_a.join("summary.json")).expect("json"))
+            .expect("valid JSON");
+    assert_eq!(summary["sweep"]["name"], "tiny");
+    assert!(summary["fss"]["crossings"].is_array());
+}
+
+#[test]
+fn bad_sweep_files_are_rejected_with_location_and_nothing_written() {
+    let cases: [(&str, String, &str); 4] = [
+        ("syntax", TINY.replace("seed = 7", "seed = 7 7"), ":2:"),
+        (
+            "unknown",
+            TINY.replace("replicas = 2", "replicas = 2\nflavour = 1"),
+            "flavour",
+        ),
+        ("value", TINY.replace("[4, 8]", "[4, -8]"), "field `sizes`"),
+        (
+            "potts-multispin",
+            TINY.replace("\"ising2d\"", "\"potts2d\"\nq = 3")
+                .replace("\"swendsen-wang\"", "\"multispin\""),
+            "multispin",
+        ),
+    ];
+    for (name, text, expect) in cases {
+        let dir = scratch(name);
+        let (code, stderr, out) = run_sweep(&dir, &text, &[]);
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert_eq!(
+            stderr.trim().lines().count(),
+            1,
+            "{name}: one line, got {stderr}"
+        );
+        assert!(
+            stderr.contains("sweep.toml:"),
+            "{name}: names the file: {stderr}"
+        );
+        assert!(
+            stderr.contains(expect),
+            "{name}: expected {expect:?} in {stderr}"
+        );
+        assert!(
+            !out.exists(),
+            "{name}: nothing may be written for a bad sweep"
+        );
+    }
+}
+
+#[test]
+fn bad_simulate_flags_fail_with_one_line() {
+    let base = [
+        "simulate",
+        "--model",
+        "ising2d",
+        "--size",
+        "8",
+        "--temperature",
+        "2.5",
+        "--sweeps",
+        "100",
+    ];
+    let with = |replace: &[(&str, &str)], extra: &[&str]| {
+        let mut v: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        for (flag, value) in replace {
+            let i = v.iter().position(|a| a == flag).expect("flag present");
+            v[i + 1] = value.to_string();
+        }
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (with(&[("--size", "0")], &[]), "--size"),
+        (with(&[("--temperature", "-1")], &[]), "--temperature"),
+        (with(&[("--temperature", "0")], &[]), "--temperature"),
+        (with(&[("--model", "ising4d")], &[]), "--model"),
+        (with(&[], &["--algorithm", "glauber"]), "--algorithm"),
+        (with(&[("--model", "potts2d")], &["--q", "1"]), "--q"),
+        (with(&[("--model", "potts2d")], &[]), "--q"),
+        (
+            with(
+                &[("--model", "potts2d")],
+                &["--q", "3", "--algorithm", "multispin"],
+            ),
+            "multispin",
+        ),
+    ];
+    for (args, expect) in cases {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = rgsweep(&refs);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} must fail");
+        assert!(
+            stderr.contains(expect),
+            "{args:?}: expected {expect:?} in {stderr}"
+        );
+        let first = stderr.lines().next().unwrap_or("");
+        assert!(first.starts_with("error:"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn simulate_json_reports_observables_with_errors() {
+    let o = rgsweep(&[
+        "simulate",
+        "--model",
+        "ising2d",
+        "--size",
+        "8",
+        "--temperature",
+        "3.0",
+        "--algorithm",
+        "multispin",
+        "--sweeps",
+        "200",
+        "--thermalize",
+        "50",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON value");
+    assert_eq!(v["replicas"], 64);
+    let e = &v["observables"]["energy"];
+    let (value, error) = (
+        e["value"].as_f64().expect("value"),
+        e["error"].as_f64().expect("error"),
+    );
+    // 2D Ising at T = 3 on 8×8: e ≈ −0.81 (Onsager's −0.8045 plus a small finite-size shift).
+    assert!(
+        (value + 0.81).abs() < 0.05 && error > 0.0 && error < 0.01,
+        "{value} ± {error}"
+    );
+    assert!(v["observables"]["tau_int_energy"].as_f64().expect("tau") >= 0.5);
+}
