@@ -37,6 +37,9 @@ struct Row {
     /// Local samplers: ns per single-spin update. Cluster samplers: ns per spin per
     /// sweep-equivalent. Multispin: per replica-spin update.
     ns_per_spin_update: f64,
+    /// Cluster samplers: ns per spin per sweep-equivalent (equal to `ns_per_spin_update`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ns_per_spin_per_sweep: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mean_cluster_size: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +103,9 @@ fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64
                 sweeps,
                 seconds,
                 ns_per_spin_update: seconds * 1e9 / updates as f64,
+                ns_per_spin_per_sweep: algorithm
+                    .is_cluster()
+                    .then(|| seconds * 1e9 / updates as f64),
                 mean_cluster_size: cluster
                     .then(|| stats.cluster_spins as f64 / stats.clusters as f64),
                 ns_per_flipped_spin: (algorithm == Algorithm::Wolff && stats.cluster_spins > 0)

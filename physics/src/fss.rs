@@ -13,13 +13,14 @@
 //! Errors: the whole chain (crossings, extrapolation, evaluation at T_c, fits) is repeated on
 //! bootstrap resamples of every point's blocks, and each estimate's error is the spread over
 //! resamples, so correlations between steps (a shifted T_c moves every slope) are carried
-//! through. Fit weights come from the same resamples; each fit's χ²/dof is reported for the
-//! unresampled data. The resampling stream is derived from the sweep seed, so the numbers are
+//! through. The power-law fits weight each size by its spread at the fixed central T_c, where
+//! sizes are independent runs, so their χ²/dof is meaningful; the T_c extrapolation is a
+//! generalised least-squares fit with the crossings' covariance (consecutive pairs share a size). The resampling stream is derived from the sweep seed, so the numbers are
 //! reproducible.
 
 use crate::analysis::{BlockSums, Derived, PointData};
 use crate::rng::Stream;
-use crate::stats::{Estimate, fit_line, std_dev};
+use crate::stats::{Estimate, covariance, fit_line, fit_line_correlated, std_dev};
 use crate::sweep::FssSettings;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -351,25 +352,19 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
             .iter()
             .map(|(a, _)| (sizes[*a].size as f64).powf(-settings.shift_exponent))
             .collect();
-        let sigma: Vec<f64> = consecutive
-            .iter()
-            .map(|(_, xs)| {
-                let t: Vec<f64> = xs[1..]
-                    .iter()
-                    .filter(|x| x.is_finite())
-                    .map(|&x| temp_of(x))
-                    .collect();
-                std_dev(&t)
-            })
+        let rows: Vec<Vec<f64>> = (0..replicates.len())
+            .map(|r| consecutive.iter().map(|(_, xs)| temp_of(xs[r])).collect())
             .collect();
+        let cov = covariance(&rows[1..]);
         let mut chi2 = None;
-        let tcs = (0..replicates.len())
-            .map(|r| {
-                let ty: Vec<f64> = consecutive.iter().map(|(_, xs)| temp_of(xs[r])).collect();
+        let tcs = rows
+            .iter()
+            .enumerate()
+            .map(|(r, ty)| {
                 if ty.iter().any(|t| !t.is_finite()) {
                     return f64::NAN;
                 }
-                match fit_line(&lx, &ty, &sigma) {
+                match fit_line_correlated(&lx, ty, &cov) {
                     Some(f) => {
                         if r == 0 {
                             chi2 = f.chi2_per_dof();
@@ -412,25 +407,31 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     };
     summary.fit_sizes = fit_idx.iter().map(|&i| sizes[i].size).collect();
     // values[r][i] = [U, dU/dβ, dln|m|/dβ, χ, |m|] of size i at T_c of resample r.
+    let at = |rep: &Replicate, t: f64| -> Vec<[f64; 5]> {
+        let x = position_of(1.0 / t);
+        (0..n_sizes)
+            .map(|i| {
+                if !(0.0..=(GRID - 1) as f64).contains(&x) {
+                    return [f64::NAN; 5];
+                }
+                let mut v = [0.0; 5];
+                for (q, slot) in v.iter_mut().enumerate() {
+                    *slot = interp(&rep.curves[i], x, q);
+                }
+                v
+            })
+            .collect()
+    };
+    // values[r][i] = [U, dU/dβ, dln|m|/dβ, χ, |m|] of size i at T_c of resample r (carries the
+    // T_c uncertainty into every exponent) ...
     let values: Vec<Vec<[f64; 5]>> = replicates
         .iter()
         .zip(&tc_r)
-        .map(|(rep, &t)| {
-            let x = position_of(1.0 / t);
-            (0..n_sizes)
-                .map(|i| {
-                    if !(0.0..=(GRID - 1) as f64).contains(&x) {
-                        return [f64::NAN; 5];
-                    }
-                    let mut v = [0.0; 5];
-                    for (q, slot) in v.iter_mut().enumerate() {
-                        *slot = interp(&rep.curves[i], x, q);
-                    }
-                    v
-                })
-                .collect()
-        })
+        .map(|(rep, &t)| at(rep, t))
         .collect();
+    // ... and at the fixed central T_c, where different sizes are independent runs: their spread
+    // gives the fit weights and a χ² that is not diluted by the common T_c shift.
+    let fixed: Vec<Vec<[f64; 5]>> = replicates[1..].iter().map(|rep| at(rep, tc_r[0])).collect();
     if values[0].iter().any(|v| !v[0].is_finite()) {
         summary
             .notes
@@ -460,11 +461,12 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
             .iter()
             .map(|v| fit_idx.iter().map(|&i| v[i][q].abs().ln()).collect())
             .collect();
-        let sigma: Vec<f64> = (0..fit_idx.len())
-            .map(|j| {
-                let col: Vec<f64> = ys[1..]
+        let sigma: Vec<f64> = fit_idx
+            .iter()
+            .map(|&i| {
+                let col: Vec<f64> = fixed
                     .iter()
-                    .map(|y| y[j])
+                    .map(|v| v[i][q].abs().ln())
                     .filter(|v| v.is_finite())
                     .collect();
                 std_dev(&col)

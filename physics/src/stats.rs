@@ -189,6 +189,116 @@ pub fn fit_line(x: &[f64], y: &[f64], sigma: &[f64]) -> Option<LineFit> {
     })
 }
 
+/// Sample covariance matrix of the columns of `rows` (each row one resample), skipping rows
+/// with a non-finite entry.
+pub fn covariance(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let good: Vec<&Vec<f64>> = rows
+        .iter()
+        .filter(|r| r.iter().all(|v| v.is_finite()))
+        .collect();
+    let n = rows.first().map_or(0, Vec::len);
+    let m = good.len() as f64;
+    let mean: Vec<f64> = (0..n)
+        .map(|j| good.iter().map(|r| r[j]).sum::<f64>() / m)
+        .collect();
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    good.iter()
+                        .map(|r| (r[i] - mean[i]) * (r[j] - mean[j]))
+                        .sum::<f64>()
+                        / (m - 1.0)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Inverse of a small symmetric positive-definite matrix by Gauss–Jordan elimination with
+/// partial pivoting; `None` when it is (numerically) singular.
+fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    let mut m: Vec<Vec<f64>> = a
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut r = row.clone();
+            r.extend((0..n).map(|j| if i == j { 1.0 } else { 0.0 }));
+            r
+        })
+        .collect();
+    let scale = (0..n).map(|i| a[i][i].abs()).fold(0.0, f64::max);
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&x, &y| m[x][col].abs().total_cmp(&m[y][col].abs()))?;
+        if m[pivot][col].abs() <= 1e-12 * scale {
+            return None;
+        }
+        m.swap(col, pivot);
+        let p = m[col][col];
+        for v in m[col].iter_mut() {
+            *v /= p;
+        }
+        for row in 0..n {
+            if row != col {
+                let f = m[row][col];
+                if f != 0.0 {
+                    for k in 0..2 * n {
+                        m[row][k] -= f * m[col][k];
+                    }
+                }
+            }
+        }
+    }
+    Some(m.into_iter().map(|r| r[n..].to_vec()).collect())
+}
+
+/// Generalised least squares `y = a + b·x` with the full covariance `cov` of the y values, so
+/// correlated points (e.g. observables all evaluated at one estimated T_c) give an honest
+/// χ². Falls back to [`fit_line`] with the diagonal errors when `cov` cannot be inverted.
+pub fn fit_line_correlated(x: &[f64], y: &[f64], cov: &[Vec<f64>]) -> Option<LineFit> {
+    let n = x.len();
+    if n < 2 || y.len() != n || cov.len() != n {
+        return None;
+    }
+    let diagonal = || {
+        let sigma: Vec<f64> = (0..n).map(|i| cov[i][i].sqrt()).collect();
+        fit_line(x, y, &sigma)
+    };
+    let Some(w) = invert(cov) else {
+        return diagonal();
+    };
+    // Normal equations (AᵀWA)θ = AᵀWy with A = [1, x].
+    let (mut s11, mut s1x, mut sxx, mut s1y, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for i in 0..n {
+        for j in 0..n {
+            s11 += w[i][j];
+            s1x += w[i][j] * x[j];
+            sxx += x[i] * w[i][j] * x[j];
+            s1y += w[i][j] * y[j];
+            sxy += x[i] * w[i][j] * y[j];
+        }
+    }
+    let det = s11 * sxx - s1x * s1x;
+    if det <= 0.0 || !det.is_finite() {
+        return diagonal();
+    }
+    let intercept = (sxx * s1y - s1x * sxy) / det;
+    let slope = (s11 * sxy - s1x * s1y) / det;
+    let r: Vec<f64> = (0..n).map(|i| y[i] - intercept - slope * x[i]).collect();
+    let chi2: f64 = (0..n)
+        .map(|i| (0..n).map(|j| r[i] * w[i][j] * r[j]).sum::<f64>())
+        .sum();
+    Some(LineFit {
+        intercept,
+        slope,
+        intercept_error: (sxx / det).sqrt(),
+        slope_error: (s11 / det).sqrt(),
+        chi2,
+        dof: n - 2,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +362,48 @@ mod tests {
         // Slope error for equal σ: σ / sqrt(Σ (x − x̄)²) = 0.1 / sqrt(5).
         assert!((f.slope_error - 0.1 / 5f64.sqrt()).abs() < 1e-12);
         assert!(fit_line(&[1.0], &[1.0], &[1.0]).is_none());
+    }
+
+    #[test]
+    fn correlated_fit_reduces_to_weighted_fit_for_diagonal_covariance() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let y = [0.9, 2.1, 2.9, 4.2];
+        let sigma = [0.1, 0.2, 0.1, 0.3];
+        let cov: Vec<Vec<f64>> = (0..4)
+            .map(|i| {
+                (0..4)
+                    .map(|j| if i == j { sigma[i] * sigma[i] } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        let a = fit_line(&x, &y, &sigma).expect("fit");
+        let b = fit_line_correlated(&x, &y, &cov).expect("fit");
+        for (u, v) in [
+            (a.slope, b.slope),
+            (a.intercept, b.intercept),
+            (a.chi2, b.chi2),
+            (a.slope_error, b.slope_error),
+        ] {
+            assert!((u - v).abs() < 1e-9, "{u} vs {v}");
+        }
+    }
+
+    #[test]
+    fn fully_shifted_points_cost_no_chi2_when_correlations_are_known() {
+        // Points that all sit 1σ above the line because of a common shift: diagonal errors
+        // count that as χ² = n, the correlated fit sees one coherent 1σ shift of the intercept.
+        let x = [0.0, 1.0, 2.0];
+        let y = [1.0, 2.0, 3.0];
+        let c = 0.99;
+        let cov: Vec<Vec<f64>> = (0..3)
+            .map(|i| (0..3).map(|j| if i == j { 1.0 } else { c }).collect())
+            .collect();
+        let f = fit_line_correlated(&x, &y, &cov).expect("fit");
+        assert!((f.slope - 1.0).abs() < 1e-9 && f.chi2 < 1e-9);
+        assert!(
+            f.intercept_error > 0.99,
+            "a common shift is an intercept error: {}",
+            f.intercept_error
+        );
     }
 }
