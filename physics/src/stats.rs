@@ -239,13 +239,12 @@ fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
         for v in m[col].iter_mut() {
             *v /= p;
         }
-        for row in 0..n {
-            if row != col {
-                let f = m[row][col];
-                if f != 0.0 {
-                    for k in 0..2 * n {
-                        m[row][k] -= f * m[col][k];
-                    }
+        let pivot_row = m[col].clone();
+        for (row, r) in m.iter_mut().enumerate() {
+            let f = r[col];
+            if row != col && f != 0.0 {
+                for (v, p) in r.iter_mut().zip(&pivot_row) {
+                    *v -= f * p;
                 }
             }
         }

@@ -75,10 +75,11 @@ pub(crate) fn sweep<M: Model>(
     stats.accepted += accepted;
 }
 
-/// The two-state case, row by row in two phases: first the equal-neighbour counts of the row's
-/// sites of one colour (reads only), then their accept decisions, two per random word. The
-/// counts stay valid through the second phase because sites of one colour are not neighbours
-/// within a row when L is even; odd L takes the site-by-site path.
+/// The two-state case, row by row in two phases: first the equal-neighbour counts of every
+/// site of the row (unit-stride, so the compiler vectorises it), then the accept decisions of
+/// the sites of the current colour, two per random word. The counts of the current colour stay
+/// valid through the second phase because same-colour sites are not neighbours within a row
+/// when L is even; odd L takes the site-by-site path.
 fn sweep_binary<M: Model>(
     model: &M,
     spins: &mut [u8],
@@ -93,38 +94,42 @@ fn sweep_binary<M: Model>(
     }
     let thresholds = &tables.flip[..];
     let mut accepted = 0u64;
-    let mut equal = vec![0u8; l / 2];
+    let mut equal = vec![0u8; l];
     let rows: Vec<_> = lat.rows().collect();
     for colour in 0..2 {
         for row in &rows {
             let x0 = (colour + row.parity) % 2;
             {
                 let cur = &spins[row.start..row.start + l];
-                for (k, e) in equal.iter_mut().enumerate() {
-                    let x = x0 + 2 * k;
-                    let s = cur[x];
-                    let left = cur[if x == 0 { l - 1 } else { x - 1 }];
-                    let right = cur[if x + 1 == l { 0 } else { x + 1 }];
+                let inner = equal[1..l - 1]
+                    .iter_mut()
+                    .zip(cur[..l - 2].iter().zip(&cur[1..l - 1]).zip(&cur[2..]));
+                for (e, ((&left, &s), &right)) in inner {
                     *e = u8::from(left == s) + u8::from(right == s);
                 }
+                equal[0] = u8::from(cur[l - 1] == cur[0]) + u8::from(cur[1] == cur[0]);
+                equal[l - 1] = u8::from(cur[l - 2] == cur[l - 1]) + u8::from(cur[0] == cur[l - 1]);
                 for &o in &row.others[..row.n_others] {
                     let nb = &spins[o..o + l];
-                    for (k, e) in equal.iter_mut().enumerate() {
-                        let x = x0 + 2 * k;
-                        *e += u8::from(nb[x] == cur[x]);
+                    for ((e, &n), &s) in equal.iter_mut().zip(nb).zip(cur) {
+                        *e += u8::from(n == s);
                     }
                 }
             }
             let cur = &mut spins[row.start..row.start + l];
-            for (k, pair) in equal.chunks(2).enumerate() {
-                let w = stream.next_u64();
-                for (h, &e) in pair.iter().enumerate() {
-                    let r = if h == 0 { w >> 32 } else { w & 0xffff_ffff };
-                    let flip = thresholds[usize::from(e)].test_with(r, stream);
-                    let x = x0 + 4 * k + 2 * h;
-                    cur[x] ^= u8::from(flip);
-                    accepted += u64::from(flip);
-                }
+            let mut word = 0u64;
+            let sites = cur.iter_mut().skip(x0).step_by(2);
+            let counts = equal.iter().skip(x0).step_by(2);
+            for (k, (s, &e)) in sites.zip(counts).enumerate() {
+                let r = if k & 1 == 0 {
+                    word = stream.next_u64();
+                    word >> 32
+                } else {
+                    word & 0xffff_ffff
+                };
+                let flip = thresholds[usize::from(e)].test_with(r, stream);
+                *s ^= u8::from(flip);
+                accepted += u64::from(flip);
             }
         }
     }

@@ -78,9 +78,16 @@ impl Multispin {
 
     /// One Metropolis sweep of all 64 replicas (checkerboard order, as the scalar sampler).
     pub fn sweep(&mut self) {
+        // The number of random-decision classes is a compile-time constant in the hot loop.
+        match self.lattice.coordination().div_ceil(2) {
+            1 => self.sweep_with::<1>(),
+            2 => self.sweep_with::<2>(),
+            _ => self.sweep_with::<3>(),
+        }
+    }
+
+    fn sweep_with<const C: usize>(&mut self) {
         let l = self.lattice.size();
-        let z = self.lattice.coordination();
-        let classes = z.div_ceil(2);
         let rows: Vec<_> = self.lattice.rows().collect();
         let probs = &self.probs;
         let words = &mut self.words;
@@ -109,14 +116,15 @@ impl Multispin {
                         add(s ^ words[o + x]);
                     }
                     // Lanes with count c, for each class c < z/2 that needs a random decision.
-                    let mut class = [0u64; CLASSES];
-                    for (c, mask) in class.iter_mut().enumerate().take(classes) {
+                    let mut class = [0u64; C];
+                    let mut need = 0u64;
+                    for (c, mask) in class.iter_mut().enumerate() {
                         let m0 = if c & 1 == 1 { b0 } else { !b0 };
                         let m1 = if c & 2 == 2 { b1 } else { !b1 };
                         let m2 = if c & 4 == 4 { b2 } else { !b2 };
                         *mask = if probs.certain[c] { 0 } else { m0 & m1 & m2 };
+                        need |= *mask;
                     }
-                    let need = class[0] | class[1] | class[2];
                     let mut flip = !need;
                     let mut undecided = need;
                     for bit in &probs.mask {
@@ -124,7 +132,10 @@ impl Multispin {
                             break;
                         }
                         let r = stream.next_u64();
-                        let p = (class[0] & bit[0]) | (class[1] & bit[1]) | (class[2] & bit[2]);
+                        let mut p = 0u64;
+                        for c in 0..C {
+                            p |= class[c] & bit[c];
+                        }
                         // At the first bit where U and p differ, U < p iff p has the 1.
                         flip |= undecided & p & !r;
                         undecided &= !(p ^ r);
