@@ -35,15 +35,14 @@ struct Row {
     sweeps: u64,
     seconds: f64,
     /// Local samplers: ns per single-spin update. Cluster samplers: ns per spin per
-    /// sweep-equivalent. Multispin: per replica-spin update.
+    /// sweep-equivalent (Wolff: per flipped spin, N flipped spins being one sweep-equivalent).
+    /// Multispin: per replica-spin update.
     ns_per_spin_update: f64,
     /// Cluster samplers: ns per spin per sweep-equivalent (equal to `ns_per_spin_update`).
     #[serde(skip_serializing_if = "Option::is_none")]
     ns_per_spin_per_sweep: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mean_cluster_size: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ns_per_flipped_spin: Option<f64>,
 }
 
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
@@ -93,7 +92,13 @@ fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64
         let (stats, start, end) = w.run(sweeps, Instant::now);
         let seconds = (end - start).as_secs_f64();
         if seconds >= min_seconds || sweeps >= 1 << 30 {
-            let updates = sweeps * w.updates_per_sweep;
+            // A Wolff sweep-equivalent is N flipped spins on average; dividing by the spins
+            // actually flipped removes the noise of a few huge clusters at T_c.
+            let updates = if algorithm == Algorithm::Wolff && stats.cluster_spins > 0 {
+                stats.cluster_spins
+            } else {
+                sweeps * w.updates_per_sweep
+            };
             let cluster = algorithm.is_cluster() && stats.clusters > 0;
             return Row {
                 model,
@@ -108,8 +113,6 @@ fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64
                     .then(|| seconds * 1e9 / updates as f64),
                 mean_cluster_size: cluster
                     .then(|| stats.cluster_spins as f64 / stats.clusters as f64),
-                ns_per_flipped_spin: (algorithm == Algorithm::Wolff && stats.cluster_spins > 0)
-                    .then(|| seconds * 1e9 / stats.cluster_spins as f64),
             };
         }
         let factor = if seconds > 0.0 {

@@ -94,6 +94,39 @@ impl Stream {
     }
 }
 
+/// 32-bit draws for one site's neighbours, taken from whole words up front so the hot loop
+/// keeps them in registers (drawing halves one by one through [`Stream::next_u32`] chains every
+/// draw through the stream's stored half-word and measured ~25% slower in cluster growth).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NeighbourDraws {
+    words: [u64; 3],
+    next: usize,
+}
+
+impl NeighbourDraws {
+    /// Enough for `count` ≤ 6 draws.
+    #[inline(always)]
+    pub(crate) fn new(stream: &mut Stream, count: usize) -> NeighbourDraws {
+        let mut words = [0u64; 3];
+        for w in words.iter_mut().take(count.div_ceil(2)) {
+            *w = stream.next_u64();
+        }
+        NeighbourDraws { words, next: 0 }
+    }
+
+    #[inline(always)]
+    pub(crate) fn next(&mut self) -> u64 {
+        let w = self.words[(self.next >> 1) % 3];
+        let r = if self.next & 1 == 0 {
+            w >> 32
+        } else {
+            w & 0xffff_ffff
+        };
+        self.next += 1;
+        r
+    }
+}
+
 /// A probability `p` as a 64-bit fixed-point bound `b = floor(p·2⁶⁴)` split in halves, tested
 /// 32 bits at a time: the upper half decides unless the draw ties it (probability 2⁻³²), when a
 /// second draw settles the lower half. Exact to 2⁻⁶⁴ at half a word per decision.

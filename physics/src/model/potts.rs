@@ -15,7 +15,8 @@ pub struct Potts {
 
 impl Potts {
     pub fn new(lattice: Lattice, q: u8) -> Potts {
-        assert!(q >= 2, "Potts needs q >= 2");
+        // q ≤ 64 leaves the top bit of a state free for the cluster samplers' marks.
+        assert!((2..=64).contains(&q), "Potts needs 2 <= q <= 64");
         Potts { lattice, q }
     }
 }
