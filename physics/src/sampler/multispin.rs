@@ -52,6 +52,8 @@ pub struct Multispin {
 }
 
 const BITS: u32 = 53;
+/// Bits of U drawn without checking whether any lane still needs them (see `sweep_with`).
+const FIXED: usize = 8;
 
 impl Multispin {
     /// 64 replicas of the Ising model on `lattice` at `beta`, each started from independent
@@ -91,7 +93,10 @@ impl Multispin {
         let rows: Vec<_> = self.lattice.rows().collect();
         let probs = &self.probs;
         let words = &mut self.words;
-        let stream = &mut self.stream;
+        // A local copy of the generator stays in registers through the loop (through the field it
+        // round-trips memory on every draw); written back at the end.
+        let mut local = self.stream.clone();
+        let stream = &mut local;
         for colour in 0..2 {
             for row in &rows {
                 let mut x = (colour + row.parity) % 2;
@@ -127,11 +132,10 @@ impl Multispin {
                     }
                     let mut flip = !need;
                     let mut undecided = need;
-                    for bit in &probs.mask {
-                        if undecided == 0 {
-                            break;
-                        }
-                        let r = stream.next_u64();
+                    // The first FIXED bits are drawn unconditionally: with tens of lanes to
+                    // decide they are almost always all needed, and a loop exit at a random
+                    // count is a branch misprediction per site. Rarer stragglers loop on.
+                    let mut step = |bit: &[u64; CLASSES], r: u64| {
                         let mut p = 0u64;
                         for c in 0..C {
                             p |= class[c] & bit[c];
@@ -139,12 +143,25 @@ impl Multispin {
                         // At the first bit where U and p differ, U < p iff p has the 1.
                         flip |= undecided & p & !r;
                         undecided &= !(p ^ r);
+                        undecided
+                    };
+                    let (first, rest) = probs.mask.split_at(FIXED);
+                    let mut pending = need;
+                    for bit in first {
+                        pending = step(bit, stream.next_u64());
+                    }
+                    for bit in rest {
+                        if pending == 0 {
+                            break;
+                        }
+                        pending = step(bit, stream.next_u64());
                     }
                     words[i] = s ^ flip;
                     x += 2;
                 }
             }
         }
+        self.stream = local;
     }
 
     /// Per-replica total energy `E = Σ_bonds −σσ` and magnetisation `M = Σ σ`.
