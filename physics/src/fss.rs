@@ -155,6 +155,10 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     for p in points {
         by_size.entry(p.size).or_default().push(p);
     }
+    // Fixed order within a size, so resampling draws do not depend on the input order.
+    for list in by_size.values_mut() {
+        list.sort_by(|a, b| a.temperature.total_cmp(&b.temperature));
+    }
     if by_size.len() < 2 {
         summary
             .notes
@@ -174,7 +178,6 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
             let (te, tm) = p.tau_ints();
             let blocking = p.blocking(te.max(tm));
             let e_ref = p.mean_energy();
-            let n = p.sites as f64;
             let sd = {
                 let es: Vec<f64> = p
                     .replicas
@@ -183,7 +186,6 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
                     .collect();
                 std_dev(&es)
             };
-            let _ = n;
             let half = if sd > 0.0 { 1.0 / sd } else { 0.0 };
             size_lo = size_lo.min(p.beta() - half);
             size_hi = size_hi.max(p.beta() + half);
@@ -332,14 +334,12 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     };
     let (tc_r, tc_chi2): (Vec<f64>, Option<f64>) = if consecutive.is_empty() {
         // Only non-consecutive pairs cross: take the largest-size crossing.
-        let c = summary.crossings.last().map(|c| c.temperature.value);
         let (a, b) = pair_x
             .iter()
             .rev()
             .find(|(_, xs)| xs[0].is_finite())
             .map(|(k, _)| *k)
             .unwrap_or((0, 1));
-        let _ = c;
         (pair_x[&(a, b)].iter().map(|&x| temp_of(x)).collect(), None)
     } else if consecutive.len() == 1 {
         let xs = consecutive[0].1;
