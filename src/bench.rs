@@ -86,40 +86,16 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
 
 fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64) -> Row {
     let mut w = Workload::new(model, 3, algorithm, size);
-    // Grow the sweep count until one timed run lasts long enough to trust.
-    let mut sweeps = 1u64;
-    loop {
-        let (stats, start, end) = w.run(sweeps, Instant::now);
-        let seconds = (end - start).as_secs_f64();
-        if seconds >= min_seconds || sweeps >= 1 << 30 {
-            // A Wolff sweep-equivalent is N flipped spins on average; dividing by the spins
-            // actually flipped removes the noise of a few huge clusters at T_c.
-            let updates = if algorithm == Algorithm::Wolff && stats.cluster_spins > 0 {
-                stats.cluster_spins
-            } else {
-                sweeps * w.updates_per_sweep
-            };
-            let cluster = algorithm.is_cluster() && stats.clusters > 0;
-            return Row {
-                model,
-                algorithm,
-                size,
-                temperature: w.temperature,
-                sweeps,
-                seconds,
-                ns_per_spin_update: seconds * 1e9 / updates as f64,
-                ns_per_spin_per_sweep: algorithm
-                    .is_cluster()
-                    .then(|| seconds * 1e9 / updates as f64),
-                mean_cluster_size: cluster
-                    .then(|| stats.cluster_spins as f64 / stats.clusters as f64),
-            };
-        }
-        let factor = if seconds > 0.0 {
-            (min_seconds / seconds * 1.2).clamp(2.0, 100.0)
-        } else {
-            100.0
-        };
-        sweeps = (sweeps as f64 * factor).ceil() as u64;
+    let m = w.measure(min_seconds, Instant::now, |a, b| (*b - *a).as_secs_f64());
+    Row {
+        model,
+        algorithm,
+        size,
+        temperature: w.temperature,
+        sweeps: m.sweeps,
+        seconds: m.seconds,
+        ns_per_spin_update: m.ns_per_spin_update,
+        ns_per_spin_per_sweep: algorithm.is_cluster().then_some(m.ns_per_spin_update),
+        mean_cluster_size: m.mean_cluster_size,
     }
 }

@@ -1,4 +1,4 @@
-//! `cargo bench -p rgsweep-physics`: the sampler workloads of `rgsweep bench`, at 2D L = 256,
+//! `cargo bench -p rgsweep-physics`: the sampler workloads of `rgsweep bench` at 2D L = 256,
 //! printed as ns per spin update and as ratios to plain Metropolis measured in the same run.
 
 use rgsweep_physics::bench::Workload;
@@ -7,15 +7,8 @@ use std::time::Instant;
 
 fn ns_per_update(algorithm: Algorithm, size: usize) -> f64 {
     let mut w = Workload::new(ModelKind::Ising2d, 2, algorithm, size);
-    let mut sweeps = 4u64;
-    loop {
-        let (_, start, end) = w.run(sweeps, Instant::now);
-        let secs = (end - start).as_secs_f64();
-        if secs > 0.5 {
-            return secs * 1e9 / (sweeps * w.updates_per_sweep) as f64;
-        }
-        sweeps *= 2;
-    }
+    w.measure(1.0, Instant::now, |a, b| (*b - *a).as_secs_f64())
+        .ns_per_spin_update
 }
 
 fn main() {

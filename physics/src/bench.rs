@@ -27,6 +27,19 @@ pub fn bench_sizes(model: ModelKind) -> [usize; 2] {
     }
 }
 
+/// One timed measurement of a workload.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measurement {
+    pub sweeps: u64,
+    pub seconds: f64,
+    /// Local samplers: ns per single-spin update. Cluster samplers: ns per spin per
+    /// sweep-equivalent (Wolff: per flipped spin, N flipped spins being one sweep-equivalent,
+    /// which removes the noise of a few huge clusters at T_c). Multispin: per replica-spin update.
+    pub ns_per_spin_update: f64,
+    /// Cluster samplers: mean size of the clusters built or found.
+    pub mean_cluster_size: Option<f64>,
+}
+
 /// A chain (or 64-replica multispin state) at T_c, thermalised for a few sweeps.
 pub struct Workload {
     pub model: ModelKind,
@@ -69,6 +82,41 @@ impl Workload {
         };
         w.run(20, || ());
         w
+    }
+
+    /// Times runs of growing length until one lasts at least `min_seconds` by the caller's
+    /// `clock` (`seconds(start, end)` converts two of its readings).
+    pub fn measure<T>(
+        &mut self,
+        min_seconds: f64,
+        mut clock: impl FnMut() -> T,
+        seconds: impl Fn(&T, &T) -> f64,
+    ) -> Measurement {
+        let mut sweeps = 1u64;
+        loop {
+            let (stats, start, end) = self.run(sweeps, &mut clock);
+            let secs = seconds(&start, &end);
+            if secs >= min_seconds || sweeps >= 1 << 30 {
+                let updates = if self.algorithm == Algorithm::Wolff && stats.cluster_spins > 0 {
+                    stats.cluster_spins
+                } else {
+                    sweeps * self.updates_per_sweep
+                };
+                return Measurement {
+                    sweeps,
+                    seconds: secs,
+                    ns_per_spin_update: secs * 1e9 / updates as f64,
+                    mean_cluster_size: (self.algorithm.is_cluster() && stats.clusters > 0)
+                        .then(|| stats.cluster_spins as f64 / stats.clusters as f64),
+                };
+            }
+            let factor = if secs > 0.0 {
+                (min_seconds / secs * 1.2).clamp(2.0, 100.0)
+            } else {
+                100.0
+            };
+            sweeps = (sweeps as f64 * factor).ceil() as u64;
+        }
     }
 
     /// Runs `sweeps` sweeps and returns their work counters with the marks `mark()` returned just
