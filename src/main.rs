@@ -238,6 +238,7 @@ fn run(a: RunArgs) -> Result<()> {
     let threads = a.threads.map_or_else(available_threads, |t| t as usize);
     let tasks: Vec<Task> = sweep.tasks();
     let total_cost: f64 = tasks.iter().map(Task::cost).sum();
+    tracing::info!(sweep = %sweep.name, tasks = tasks.len(), threads, out = %out.display(), "running sweep");
     let bar = ProgressBar::new(1000);
     bar.set_style(
         ProgressStyle::with_template(
@@ -262,6 +263,10 @@ fn run(a: RunArgs) -> Result<()> {
             tasks.len()
         );
     }
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "all tasks done; aggregating"
+    );
     let outputs = rgsweep_coordinator::aggregate(&sweep, &results)?;
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let write = |name: &str, body: &str| {
