@@ -2,8 +2,9 @@
 //!
 //! 1. Every point is cut into blocks (see [`crate::analysis`]); for each size the Binder
 //!    cumulant U₄, its β-derivative, d ln⟨|m|⟩/dβ, χ and ⟨|m|⟩ are evaluated on a fine β grid by
-//!    single-histogram reweighting from the nearest simulated temperature (Ferrenberg & Swendsen
-//!    1988), inside the range where every size's reweighting is reliable (|Δβ| ≲ 1/σ_E).
+//!    single-histogram reweighting (Ferrenberg & Swendsen 1988) from the two simulated
+//!    temperatures around each grid point, blended linearly in β, inside the range where every
+//!    size's reweighting is reliable (|Δβ| ≲ 1/σ_E beyond its outermost temperatures).
 //! 2. Binder crossings `U_L(T*) = U_L'(T*)` for every pair of sizes; `T_c` from a weighted fit
 //!    `T*(L_k, L_{k+1}) = T_c + a·L_k^{−ω'}` over consecutive pairs (ω' = `shift_exponent`).
 //! 3. At `T_c`: `dU/dβ ∝ L^{1/ν}`, `d ln⟨|m|⟩/dβ ∝ L^{1/ν}`, `χ ∝ L^{γ/ν}`, `⟨|m|⟩ ∝ L^{−β/ν}`,
@@ -86,9 +87,15 @@ struct Curves {
 struct SizeData {
     size: usize,
     sites: f64,
-    /// Per grid point: the index of its source point and that point's block sums at the grid β.
-    source: Vec<usize>,
-    sums: Vec<Vec<BlockSums>>,
+    /// Per grid point: the (at most two) simulated points it is reweighted from, each with its
+    /// weight in the blend and its block sums at the grid β.
+    sources: Vec<Vec<Source>>,
+}
+
+struct Source {
+    point: usize,
+    weight: f64,
+    sums: Vec<BlockSums>,
 }
 
 /// A point with its blocking and energy shift.
@@ -116,10 +123,12 @@ fn interp(c: &Curves, x: f64, q: usize) -> f64 {
     c.at[i][q] * (1.0 - f) + c.at[i + 1][q] * f
 }
 
-/// Crossing of U₄ curves `a` and `b` as a fractional grid position: among sign changes of the
-/// difference, the one where the curves cross most steeply (the physical crossing; shallow
-/// ones are noise in the flat tails).
-fn crossing(a: &Curves, b: &Curves) -> Option<f64> {
+/// Crossing of U₄ curves `a` and `b` as a fractional grid position. Without a `near` hint (the
+/// data itself) it is the sign change of the difference where the curves cross most steeply —
+/// the physical crossing; shallow ones are noise in the flat tails. For a resample it is the sign
+/// change nearest the data's crossing, so a resample never swaps in a different (noise)
+/// crossing, which once inflated an error bar a hundredfold.
+fn crossing(a: &Curves, b: &Curves, near: Option<f64>) -> Option<f64> {
     let mut best: Option<(f64, f64)> = None;
     for g in 0..GRID - 1 {
         let d0 = a.at[g][0] - b.at[g][0];
@@ -128,9 +137,13 @@ fn crossing(a: &Curves, b: &Curves) -> Option<f64> {
             continue;
         }
         let x = g as f64 + d0 / (d0 - d1);
-        let steep = (d1 - d0).abs();
-        if best.is_none_or(|(_, s)| steep > s) {
-            best = Some((x, steep));
+        // Larger is better.
+        let score = match near {
+            None => (d1 - d0).abs(),
+            Some(x0) => -(x - x0).abs(),
+        };
+        if best.is_none_or(|(_, s)| score > s) {
+            best = Some((x, score));
         }
     }
     best.map(|(x, _)| x)
@@ -209,23 +222,40 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     let sizes: Vec<SizeData> = prepared
         .iter()
         .map(|(size, list)| {
-            let mut source = Vec::with_capacity(GRID);
-            let mut sums = Vec::with_capacity(GRID);
-            for &beta in &grid {
-                let (idx, _) = list
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (p, _, _))| (i, (p.beta() - beta).abs()))
-                    .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
-                let (p, blocking, e_ref) = &list[idx];
-                source.push(idx);
-                sums.push(p.block_sums(*blocking, beta, *e_ref));
-            }
+            // Between two simulated temperatures, blend the curves reweighted from each,
+            // linearly in β: taking only the nearest point makes the curves jump where the
+            // source switches, and a jump reads as a (spurious, steep) Binder crossing.
+            let betas: Vec<f64> = list.iter().map(|(p, _, _)| p.beta()).collect();
+            let sources = grid
+                .iter()
+                .map(|&beta| {
+                    // `list` is sorted by temperature, so `betas` descends.
+                    let below = betas.iter().position(|&b| b <= beta);
+                    let pairs: Vec<(usize, f64)> = match below {
+                        Some(0) => vec![(0, 1.0)],
+                        None => vec![(betas.len() - 1, 1.0)],
+                        Some(j) => {
+                            let w = (betas[j - 1] - beta) / (betas[j - 1] - betas[j]);
+                            vec![(j - 1, 1.0 - w), (j, w)]
+                        }
+                    };
+                    pairs
+                        .into_iter()
+                        .map(|(point, weight)| {
+                            let (p, blocking, e_ref) = &list[point];
+                            Source {
+                                point,
+                                weight,
+                                sums: p.block_sums(*blocking, beta, *e_ref),
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
             SizeData {
                 size: *size,
                 sites: list[0].0.sites as f64,
-                source,
-                sums,
+                sources,
             }
         })
         .collect();
@@ -254,14 +284,21 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
                         .collect();
                     let at = (0..GRID)
                         .map(|g| {
-                            let w = &mult[sd.source[g]];
-                            let mut total = [0.0; 9];
-                            for (b, s) in sd.sums[g].iter().enumerate() {
-                                for k in 0..9 {
-                                    total[k] += w[b] * s[k];
+                            let mut blended = [0.0; 5];
+                            for src in &sd.sources[g] {
+                                let w = &mult[src.point];
+                                let mut total = [0.0; 9];
+                                for (b, s) in src.sums.iter().enumerate() {
+                                    for k in 0..9 {
+                                        total[k] += w[b] * s[k];
+                                    }
+                                }
+                                let c = curve_at(&total, grid[g], sd.sites);
+                                for (x, v) in blended.iter_mut().zip(c) {
+                                    *x += src.weight * v;
                                 }
                             }
-                            curve_at(&total, grid[g], sd.sites)
+                            blended
                         })
                         .collect();
                     Curves { at }
@@ -276,9 +313,15 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     let mut pair_x: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
     for a in 0..n_sizes {
         for b in a + 1..n_sizes {
+            let x0 = crossing(&replicates[0].curves[a], &replicates[0].curves[b], None);
             let xs: Vec<f64> = replicates
                 .iter()
-                .map(|rep| crossing(&rep.curves[a], &rep.curves[b]).unwrap_or(f64::NAN))
+                .enumerate()
+                .map(|(r, rep)| {
+                    let near = if r == 0 { None } else { x0 };
+                    x0.and_then(|_| crossing(&rep.curves[a], &rep.curves[b], near))
+                        .unwrap_or(f64::NAN)
+                })
                 .collect();
             pair_x.insert((a, b), xs);
         }
