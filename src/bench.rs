@@ -18,8 +18,8 @@ pub(crate) struct BenchArgs {
     /// Only this size.
     #[arg(long)]
     size: Option<usize>,
-    /// Minimum timed seconds per row.
-    #[arg(long, default_value_t = 0.5)]
+    /// Minimum timed seconds per row (0.01 to 60).
+    #[arg(long, default_value_t = 0.5, value_parser = seconds_arg)]
     seconds: f64,
     /// Print one JSON array of rows.
     #[arg(long)]
@@ -45,7 +45,27 @@ struct Row {
     mean_cluster_size: Option<f64>,
 }
 
+fn seconds_arg(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.01..=60.0).contains(&v) => Ok(v),
+        Ok(v) => Err(format!("must be from 0.01 to 60, got {v}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
+    if let Some(size) = a.size {
+        let offered: Vec<usize> = ModelKind::ALL
+            .into_iter()
+            .filter(|&m| a.model.is_none_or(|x| ModelKind::from(x) == m))
+            .flat_map(bench_sizes)
+            .collect();
+        if !offered.contains(&size) {
+            anyhow::bail!(
+                "--size {size} is not benchmarked; sizes: {offered:?} (2D: 64, 256; 3D: 16, 64)"
+            );
+        }
+    }
     let mut rows = Vec::new();
     for model in ModelKind::ALL {
         if a.model.is_some_and(|m| ModelKind::from(m) != model) {

@@ -18,7 +18,9 @@ pub const OBSERVABLES_HEADER: &str = "model,size,temperature,samples,energy,ener
 pub enum AggregateError {
     #[error("result for {what} does not belong to sweep {sweep}")]
     Foreign { what: String, sweep: String },
-    #[error("point L={size} T={temperature} has {got} replicas, expected {expected}")]
+    #[error(
+        "point L={size} T={temperature}: replicas do not tile 0..R (found {got}, expected {expected})"
+    )]
     Incomplete {
         size: usize,
         temperature: f64,
@@ -54,9 +56,16 @@ pub struct Row {
 pub fn points(sweep: &Sweep, results: &[TaskResult]) -> Result<Vec<PointData>, AggregateError> {
     let mut sorted: Vec<&TaskResult> = results.iter().collect();
     for r in &sorted {
-        if r.task.model != sweep.model || !sweep.sizes.contains(&r.task.size) {
+        if r.task.model != sweep.model
+            || r.task.q != sweep.q.unwrap_or(2)
+            || !sweep.sizes.contains(&r.task.size)
+            || !sweep.temperatures.contains(&r.task.temperature)
+        {
             return Err(AggregateError::Foreign {
-                what: format!("{} L={}", r.task.model, r.task.size),
+                what: format!(
+                    "{} L={} T={}",
+                    r.task.model, r.task.size, r.task.temperature
+                ),
                 sweep: sweep.name.clone(),
             });
         }
@@ -73,6 +82,20 @@ pub fn points(sweep: &Sweep, results: &[TaskResult]) -> Result<Vec<PointData>, A
         let mut j = i;
         while j < sorted.len() && (sorted[j].task.size, sorted[j].task.temperature) == key {
             j += 1;
+        }
+        // The point's tasks must tile replicas 0..R exactly once: a duplicate plus a gap would
+        // otherwise pass a count check.
+        let mut next = 0;
+        for r in &sorted[i..j] {
+            if r.task.first_replica != next {
+                return Err(AggregateError::Incomplete {
+                    size: key.0,
+                    temperature: key.1,
+                    got: r.task.first_replica as usize,
+                    expected: next as usize,
+                });
+            }
+            next += r.task.replicas;
         }
         if let Some(p) = point_data(&sorted[i..j]) {
             if p.replicas.len() != sweep.replicas as usize {
@@ -100,7 +123,9 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
             observables: p.observables(),
         })
         .collect();
-    let fss = fss::analyse(&points, &sweep.fss, sweep.seed);
+    let mut fss = fss::analyse(&points, &sweep.fss, sweep.seed);
+    fss.notes
+        .extend(points.iter().filter_map(PointData::quality_note));
     let summary = Summary {
         sweep: sweep.clone(),
         fss,

@@ -108,6 +108,14 @@ impl Derived {
     }
 }
 
+/// Integrated autocorrelation times of a point (in measurements).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TauSummary {
+    pub energy: f64,
+    pub m2: f64,
+    pub converged: bool,
+}
+
 /// How a point's data is cut into blocks: the same block length for every replica.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Blocking {
@@ -146,16 +154,50 @@ impl PointData {
 
     /// τ_int of e and of m² per replica, averaged.
     pub fn tau_ints(&self) -> (f64, f64) {
+        let t = self.tau_summary();
+        (t.energy, t.m2)
+    }
+
+    /// τ_int of e and of m², averaged over replicas, and whether every window converged.
+    pub fn tau_summary(&self) -> TauSummary {
         let mut te = 0.0;
         let mut tm = 0.0;
+        let mut converged = true;
         for r in &self.replicas {
             let e: Vec<f64> = self.per_site_energy(r).collect();
             let m2: Vec<f64> = self.per_site_order(r).map(|m| m * m).collect();
-            te += tau_int(&e).tau;
-            tm += tau_int(&m2).tau;
+            let (a, b) = (tau_int(&e), tau_int(&m2));
+            te += a.tau;
+            tm += b.tau;
+            converged &= a.converged && b.converged;
         }
         let n = self.replicas.len().max(1) as f64;
-        (te / n, tm / n)
+        TauSummary {
+            energy: te / n,
+            m2: tm / n,
+            converged,
+        }
+    }
+
+    /// Why this point's error bars may be too small, if they may: a τ_int window that did not
+    /// converge, or blocks shorter than 20·τ_int because the run is short.
+    pub fn quality_note(&self) -> Option<String> {
+        let t = self.tau_summary();
+        let tau = t.energy.max(t.m2);
+        let blocking = self.blocking(tau);
+        let what = format!("L={} T={}", self.size, self.temperature);
+        if !t.converged {
+            Some(format!(
+                "{what}: the autocorrelation time did not converge within half the series; its error bars are lower bounds — take more measurements"
+            ))
+        } else if (blocking.length as f64) < 20.0 * tau {
+            Some(format!(
+                "{what}: jackknife blocks of {} measurements are shorter than 20 τ_int ({tau:.1}); error bars may be too small — take more measurements",
+                blocking.length
+            ))
+        } else {
+            None
+        }
     }
 
     /// Blocks of at least 20·τ_int each (so block means are nearly independent), aiming for 64

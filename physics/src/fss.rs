@@ -149,12 +149,18 @@ fn crossing(a: &Curves, b: &Curves, near: Option<f64>) -> Option<f64> {
     best.map(|(x, _)| x)
 }
 
+/// The data's value with the spread of its resamples. Resamples where the quantity could not be
+/// formed (no crossing, T_c outside the range) are left out; when more than 5% are, the error
+/// is reported as NaN (null in JSON) rather than an optimistic spread of the survivors.
 fn bootstrap_estimate(central: f64, resamples: &[f64]) -> Estimate {
     let finite: Vec<f64> = resamples
         .iter()
         .copied()
         .filter(|v| v.is_finite())
         .collect();
+    if (finite.len() as f64) < 0.95 * resamples.len() as f64 {
+        return Estimate::new(central, f64::NAN);
+    }
     Estimate::new(central, std_dev(&finite))
 }
 
@@ -187,6 +193,7 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
         let mut size_lo = f64::INFINITY;
         let mut size_hi = f64::NEG_INFINITY;
         let mut list = Vec::new();
+        let mut last: Option<(f64, f64)> = None;
         for p in pts {
             let (te, tm) = p.tau_ints();
             let blocking = p.blocking(te.max(tm));
@@ -200,6 +207,16 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
                 std_dev(&es)
             };
             let half = if sd > 0.0 { 1.0 / sd } else { 0.0 };
+            if let Some((beta, reach)) = last
+                && (beta - p.beta()).abs() > reach + half
+            {
+                summary.notes.push(format!(
+                    "L={size}: T={:.4} and T={} are further apart than reweighting reaches (|Δβ| > 1/σ_E from each); values between them are interpolated — add temperatures there",
+                    1.0 / beta,
+                    p.temperature
+                ));
+            }
+            last = Some((p.beta(), half));
             size_lo = size_lo.min(p.beta() - half);
             size_hi = size_hi.max(p.beta() + half);
             list.push((*p, blocking, e_ref));
@@ -430,14 +447,6 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
         error: tc.error,
         chi2_per_dof: tc_chi2,
     });
-    if let Some(c) = summary
-        .crossings
-        .iter()
-        .rev()
-        .find(|c| c.sizes[1] == sizes[n_sizes - 1].size)
-    {
-        summary.binder_at_tc = Some(c.binder);
-    }
 
     // Quantities at each resample's own T_c.
     let fit_idx: Vec<usize> = (0..n_sizes)
@@ -493,6 +502,8 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
             abs_m: col(4),
         });
     }
+    // U₄ at T_c on the largest lattice: the best estimate of the universal U₄*.
+    summary.binder_at_tc = summary.at_tc.last().map(|a| a.binder);
 
     // Power-law fits: slope of ln|y| against ln L, over resamples.
     let lnl: Vec<f64> = fit_idx

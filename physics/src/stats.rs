@@ -153,18 +153,18 @@ impl LineFit {
     }
 }
 
-/// Weighted least squares with weights `1/σ²`; `None` with fewer than two points or a degenerate
-/// design. Errors with non-finite or zero σ fall back to unit weights for all points.
+/// Weighted least squares with weights `1/σ²`; `None` with fewer than two points, a degenerate
+/// design, or any σ that is not finite and positive.
 pub fn fit_line(x: &[f64], y: &[f64], sigma: &[f64]) -> Option<LineFit> {
     let n = x.len();
     if n < 2 || y.len() != n || sigma.len() != n {
         return None;
     }
-    let usable = sigma.iter().all(|s| s.is_finite() && *s > 0.0);
-    let w: Vec<f64> = sigma
-        .iter()
-        .map(|s| if usable { 1.0 / (s * s) } else { 1.0 })
-        .collect();
+    if !sigma.iter().all(|s| s.is_finite() && *s > 0.0) {
+        // No honest weights, so no honest errors or χ²: refuse rather than guess.
+        return None;
+    }
+    let w: Vec<f64> = sigma.iter().map(|s| 1.0 / (s * s)).collect();
     let s: f64 = w.iter().sum();
     let sx: f64 = w.iter().zip(x).map(|(w, x)| w * x).sum();
     let sy: f64 = w.iter().zip(y).map(|(w, y)| w * y).sum();

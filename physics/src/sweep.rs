@@ -41,8 +41,12 @@ pub struct SweepError {
     pub message: String,
 }
 
-/// Largest number of sites per lattice; a larger task would not fit the u32 site indices.
-const MAX_SITES: u64 = 1 << 31;
+/// Largest number of sites per lattice (2D L = 8192, 3D L = 406): beyond it one chain's
+/// neighbour table alone passes a gigabyte.
+const MAX_SITES: u64 = 1 << 26;
+/// Largest total of stored measurements (16 bytes each) in a sweep: results are held in memory
+/// for aggregation, so a sweep past this would be killed for memory rather than refused here.
+const MAX_STORED_MEASUREMENTS: u64 = 1 << 30;
 const MAX_REPLICAS: u32 = 1 << 20;
 
 #[derive(Deserialize)]
@@ -50,7 +54,7 @@ const MAX_REPLICAS: u32 = 1 << 20;
 struct RawSweep {
     name: Spanned<String>,
     seed: Spanned<i64>,
-    model: ModelKind,
+    model: Spanned<ModelKind>,
     q: Option<Spanned<i64>>,
     sizes: Spanned<Vec<Spanned<i64>>>,
     temperatures: Spanned<Temperatures>,
@@ -271,9 +275,18 @@ impl Sweep {
         let cx = Ctx { file, text };
         let raw: RawSweep = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            let field = key_at(text, span.start).unwrap_or_default();
-            cx.err(span, &field, e.message().trim().to_string())
+            let message = e.message().trim().to_string();
+            // A missing key is reported on its table, whose span does not point at any key:
+            // naming the key found on that line would blame an innocent field.
+            let field = if message.starts_with("missing field") {
+                String::new()
+            } else {
+                key_at(text, span.start).unwrap_or_default()
+            };
+            cx.err(span, &field, message)
         })?;
+        let model_span = raw.model.span();
+        let model = *raw.model.get_ref();
 
         let name = raw.name.get_ref().trim().to_string();
         if name.is_empty()
@@ -300,7 +313,7 @@ impl Sweep {
             ));
         }
 
-        let q = match (raw.model, &raw.q) {
+        let q = match (model, &raw.q) {
             (ModelKind::Potts2d, Some(q)) => {
                 let v = *q.get_ref();
                 if !(2..=64).contains(&v) {
@@ -314,7 +327,7 @@ impl Sweep {
             }
             (ModelKind::Potts2d, None) => {
                 return Err(cx.err(
-                    0..0,
+                    model_span,
                     "q",
                     "model potts2d needs the number of states q (q >= 2)".into(),
                 ));
@@ -336,7 +349,7 @@ impl Sweep {
                 "needs at least one lattice size".into(),
             ));
         }
-        let dim = raw.model.dim() as u32;
+        let dim = model.dim() as u32;
         let mut sizes = Vec::new();
         for s in raw.sizes.get_ref() {
             let v = *s.get_ref();
@@ -347,7 +360,7 @@ impl Sweep {
                     "sizes",
                     format!(
                         "lattice size must be an integer from 2 to {max} for {}, got {v}",
-                        raw.model
+                        model
                     ),
                 ));
             }
@@ -366,13 +379,13 @@ impl Sweep {
         };
 
         let mc = raw.monte_carlo.get_ref();
-        if mc.algorithm == Algorithm::Multispin && !raw.model.is_ising() {
+        if mc.algorithm == Algorithm::Multispin && !model.is_ising() {
             return Err(cx.err(
                 raw.monte_carlo.span(),
                 "monte_carlo.algorithm",
                 format!(
                     "multispin is bit-packed Ising and cannot run {}; use metropolis, heatbath, wolff or swendsen-wang",
-                    raw.model
+                    model
                 ),
             ));
         }
@@ -389,6 +402,20 @@ impl Sweep {
             Some(i) => cx.positive(i, "monte_carlo.interval", 1 << 20)?,
             None => 1,
         };
+
+        let stored = (sizes.len() as u64)
+            .saturating_mul(temperatures.len() as u64)
+            .saturating_mul(u64::from(replicas))
+            .saturating_mul(measurements);
+        if stored > MAX_STORED_MEASUREMENTS {
+            return Err(cx.err(
+                mc.measurements.span(),
+                "monte_carlo.measurements",
+                format!(
+                    "sizes × temperatures × replicas × measurements = {stored} stored measurements (16 bytes each); at most {MAX_STORED_MEASUREMENTS}: use fewer measurements or a larger interval"
+                ),
+            ));
+        }
 
         let mut fss = FssSettings::default();
         if let Some(f) = &raw.fss {
@@ -425,7 +452,7 @@ impl Sweep {
         Ok(Sweep {
             name,
             seed: seed as u64,
-            model: raw.model,
+            model,
             q,
             sizes,
             temperatures,
@@ -506,7 +533,15 @@ fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, 
                             format!("step must be positive, got {step}"),
                         ));
                     }
-                    let n = ((stop - start) / step + 1e-9).floor() as i64 + 1;
+                    let count = ((stop - start) / step + 1e-9).floor() + 1.0;
+                    if count.is_nan() || count > 100_000.0 {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("range gives {count} temperatures; at most 100000"),
+                        ));
+                    }
+                    let n = count as i64;
                     if n > 100_000 {
                         return Err(cx.err(
                             span,

@@ -56,7 +56,27 @@ impl From<SweepStats> for SweepStatsRecord {
     }
 }
 
+/// Version of what a task computes and how its result is encoded. Bump it whenever a change
+/// alters any task's output bytes (a sampler, the stream scheme, the result format), so stored
+/// results of the old code are never reused for the new.
+pub const RESULT_FORMAT: u32 = 1;
+
 impl Task {
+    /// Content hash of the task: SHA-256 over a versioned domain tag, [`RESULT_FORMAT`], the
+    /// sweep seed and the task's canonical JSON (fields in declaration order, floats in
+    /// shortest round-trip form). Two tasks with the same key compute the same bytes.
+    pub fn content_key(&self, seed: u64) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"rgsweep-task-v1");
+        h.update(RESULT_FORMAT.to_le_bytes());
+        h.update(seed.to_le_bytes());
+        // Serialising plain data with derived impls cannot fail; if it ever did, every key
+        // would collide, so fail loudly instead.
+        h.update(serde_json::to_vec(self).expect("a task serialises"));
+        h.finalize().into()
+    }
+
     /// Canonical text naming the point, algorithm and replica; the random stream's key.
     pub fn stream_key(&self, replica: u32) -> String {
         let model = if self.model == ModelKind::Potts2d {
@@ -101,7 +121,8 @@ impl Task {
             for _ in 0..mc.thermalize {
                 ms.sweep();
             }
-            let lanes = self.replicas as usize;
+            // A multispin task is one 64-lane word; the planner never makes larger ones.
+            let lanes = (self.replicas as usize).min(64);
             let mut series = vec![Series::default(); lanes];
             for _ in 0..mc.measurements {
                 for _ in 0..mc.interval {
@@ -190,4 +211,46 @@ pub fn point_data(results: &[&TaskResult]) -> Option<PointData> {
             .flat_map(|r| r.replicas.iter().cloned())
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task() -> Task {
+        Task {
+            model: ModelKind::Ising2d,
+            q: 2,
+            size: 16,
+            temperature: 2.269,
+            monte_carlo: MonteCarlo {
+                algorithm: Algorithm::Wolff,
+                thermalize: 10,
+                measurements: 100,
+                interval: 1,
+            },
+            first_replica: 0,
+            replicas: 1,
+        }
+    }
+
+    #[test]
+    fn content_key_changes_with_every_input() {
+        let base = task().content_key(1);
+        assert_eq!(base, task().content_key(1), "stable");
+        assert_ne!(base, task().content_key(2), "seed");
+        let variants: [fn(&mut Task); 6] = [
+            |t| t.size = 32,
+            |t| t.temperature = 2.27,
+            |t| t.first_replica = 1,
+            |t| t.monte_carlo.measurements = 101,
+            |t| t.monte_carlo.algorithm = Algorithm::Metropolis,
+            |t| t.model = ModelKind::Potts2d,
+        ];
+        for change in variants {
+            let mut t = task();
+            change(&mut t);
+            assert_ne!(t.content_key(1), base, "{t:?}");
+        }
+    }
 }

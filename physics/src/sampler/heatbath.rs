@@ -6,7 +6,8 @@ use crate::model::Model;
 use crate::rng::{Stream, Threshold};
 
 pub(crate) struct Tables {
-    /// `exp(β·gap·n)` for n = 0..=z (Potts path).
+    /// `exp(β·gap·(n − z))` for n = 0..=z (Potts path): relative weights scaled so the largest
+    /// is 1, which stays finite at any temperature.
     weight: Vec<f64>,
     /// q = 2: threshold for choosing state 0, indexed by the number of neighbours in state 0.
     zero: Vec<Threshold>,
@@ -16,7 +17,9 @@ impl Tables {
     pub(crate) fn new<M: Model>(model: &M, beta: f64) -> Tables {
         let z = model.lattice().coordination();
         let gap = model.gap() as f64;
-        let weight: Vec<f64> = (0..=z).map(|n| (beta * gap * n as f64).exp()).collect();
+        let weight: Vec<f64> = (0..=z)
+            .map(|n| (beta * gap * (n as f64 - z as f64)).exp())
+            .collect();
         let zero = (0..=z)
             .map(|n0| {
                 // P(0) = w(n0) / (w(n0) + w(z − n0)), written to stay finite at large β.

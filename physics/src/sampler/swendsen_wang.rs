@@ -27,9 +27,9 @@ const MARK: u8 = 0x80;
 
 impl Scratch {
     pub(crate) fn new<M: Model>(model: &M, beta: f64) -> Scratch {
-        let lat = model.lattice();
         Scratch {
-            queue: vec![0; lat.sites() + lat.coordination() + 1],
+            // Sized on first use, so chains of other algorithms do not pay for it.
+            queue: Vec::new(),
             add: Threshold::new(bond_probability(model, beta)),
         }
     }
@@ -50,6 +50,10 @@ pub(crate) fn sweep<M: Model>(
     let n = lat.sites();
     let q = model.states();
     let add = scratch.add;
+    let room = n + lat.coordination() + 1;
+    if scratch.queue.len() < room {
+        scratch.queue.resize(room, 0);
+    }
     let queue = &mut scratch.queue[..];
     let mut clusters = 0u64;
     for start in 0..n {

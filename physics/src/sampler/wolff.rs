@@ -20,9 +20,9 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     pub(crate) fn new<M: Model>(model: &M, beta: f64) -> Scratch {
-        let lat = model.lattice();
         Scratch {
-            stack: vec![0; lat.sites() + lat.coordination() + 1],
+            // Sized on first use, so chains of other algorithms do not pay for it.
+            stack: Vec::new(),
             add: Threshold::new(bond_probability(model, beta)),
         }
     }
@@ -45,6 +45,10 @@ pub(crate) fn cluster<M: Model>(
     let old = spins[seed];
     let new = other_state(old, model.states(), stream);
     spins[seed] = new;
+    let room = lat.sites() + lat.coordination() + 1;
+    if scratch.stack.len() < room {
+        scratch.stack.resize(room, 0);
+    }
     let stack = &mut scratch.stack[..];
     stack[0] = seed as u32;
     let mut top = 1usize;

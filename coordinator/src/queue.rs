@@ -1,0 +1,515 @@
+//! The coordinator's decision core: which task runs where, when a lease is dead, which result
+//! counts. Plain synchronous state over plain data, in the manner of HyperQueue's `tako`: every
+//! function takes the current time as an argument and returns what happened, so the network
+//! shell and the durable store apply the outcome and tests drive it without sockets or clocks.
+//!
+//! Invariants:
+//! - A task is `Done` at most once, by the first result that arrives for it, whichever lease
+//!   (current or expired) delivered it. Results are deterministic functions of the task, so a
+//!   late duplicate must be byte-identical; its digest is compared and a mismatch is reported as
+//!   a conflict, never counted.
+//! - Every lease carries a fencing token that is never reused, so a heartbeat or a failure
+//!   report from an expired lease cannot touch the task's current lease.
+//! - Ready tasks are handed out largest cost first (ties by key), so long tasks do not trail.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A task's content hash: what it computes, not who asked for it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey(pub [u8; 32]);
+
+impl fmt::Display for TaskKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in &self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for TaskKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The first 12 hex digits identify a task in logs well enough.
+        write!(f, "TaskKey({})", &self.to_string()[..12])
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkerId(pub String);
+
+/// Fencing token of one lease; strictly increasing over the queue's life (and persisted with it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LeaseToken(pub u64);
+
+/// Milliseconds on the coordinator's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Millis(pub u64);
+
+impl Millis {
+    fn plus(self, ms: u64) -> Millis {
+        Millis(self.0.saturating_add(ms))
+    }
+}
+
+/// SHA-256 of a result's bytes, for duplicate checks.
+pub type Digest = [u8; 32];
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// A lease dies this long after its last heartbeat.
+    pub lease_ms: u64,
+    /// Attempts (leases handed out) before a task that keeps failing is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            lease_ms: 30_000,
+            max_attempts: 3,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskState {
+    Queued,
+    Leased {
+        worker: WorkerId,
+        token: LeaseToken,
+        expires: Millis,
+    },
+    Done {
+        digest: Digest,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub cost: f64,
+    pub attempts: u32,
+    pub state: TaskState,
+    pub last_error: Option<String>,
+}
+
+/// A lease handed to a worker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lease {
+    pub key: TaskKey,
+    pub token: LeaseToken,
+    pub expires: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Completion {
+    /// The first result for this task: commit it.
+    Accepted { late: bool },
+    /// The task was already done and this result is byte-identical: drop it.
+    Duplicate,
+    /// The task was already done with different bytes: a determinism bug; drop it and report.
+    Conflict { stored: Digest },
+    /// No such task.
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailOutcome {
+    Requeued,
+    Failed,
+    /// The lease was not the task's current one (expired, or the task finished): ignored.
+    Stale,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub queued: usize,
+    pub leased: usize,
+    pub done: usize,
+    pub failed: usize,
+}
+
+/// Ready-queue order: larger cost first, then key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct ReadyKey {
+    neg_cost_bits: std::cmp::Reverse<u64>,
+    key: TaskKey,
+}
+
+fn ready_key(cost: f64, key: TaskKey) -> ReadyKey {
+    // Costs are non-negative, so their IEEE bits order like the values.
+    ReadyKey {
+        neg_cost_bits: std::cmp::Reverse(cost.max(0.0).to_bits()),
+        key,
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Queue {
+    policy: Policy,
+    tasks: BTreeMap<TaskKey, Entry>,
+    ready: BTreeSet<ReadyKey>,
+    next_token: u64,
+}
+
+impl Queue {
+    pub fn new(policy: Policy) -> Queue {
+        Queue {
+            policy,
+            ..Default::default()
+        }
+    }
+
+    pub fn entry(&self, key: &TaskKey) -> Option<&Entry> {
+        self.tasks.get(key)
+    }
+
+    /// Adds a task; a task already known (queued, running, done or failed) is left as it is,
+    /// which is what makes resubmitting a sweep reuse its finished work.
+    pub fn add(&mut self, key: TaskKey, cost: f64) -> bool {
+        if self.tasks.contains_key(&key) {
+            return false;
+        }
+        self.tasks.insert(
+            key,
+            Entry {
+                cost,
+                attempts: 0,
+                state: TaskState::Queued,
+                last_error: None,
+            },
+        );
+        self.ready.insert(ready_key(cost, key));
+        true
+    }
+
+    /// Up to `slots` leases for `worker`, largest tasks first.
+    pub fn lease(&mut self, now: Millis, worker: &WorkerId, slots: usize) -> Vec<Lease> {
+        let mut out = Vec::with_capacity(slots);
+        while out.len() < slots {
+            let Some(rk) = self.ready.pop_first() else {
+                break;
+            };
+            let Some(entry) = self.tasks.get_mut(&rk.key) else {
+                continue;
+            };
+            self.next_token += 1;
+            let token = LeaseToken(self.next_token);
+            let expires = now.plus(self.policy.lease_ms);
+            entry.attempts += 1;
+            entry.state = TaskState::Leased {
+                worker: worker.clone(),
+                token,
+                expires,
+            };
+            out.push(Lease {
+                key: rk.key,
+                token,
+                expires,
+            });
+        }
+        out
+    }
+
+    /// Extends the worker's live leases among `tokens`; returns the tokens that are no longer
+    /// live (expired, finished, or never issued), which the worker should abandon.
+    pub fn heartbeat(
+        &mut self,
+        now: Millis,
+        worker: &WorkerId,
+        tokens: &[(TaskKey, LeaseToken)],
+    ) -> Vec<LeaseToken> {
+        let mut dead = Vec::new();
+        for (key, token) in tokens {
+            match self.tasks.get_mut(key).map(|e| &mut e.state) {
+                Some(TaskState::Leased {
+                    worker: w,
+                    token: t,
+                    expires,
+                }) if t == token && w == worker => {
+                    *expires = now.plus(self.policy.lease_ms);
+                }
+                _ => dead.push(*token),
+            }
+        }
+        dead
+    }
+
+    /// A result for `key` from the lease `token`, whose bytes hash to `digest`.
+    pub fn complete(&mut self, key: TaskKey, token: LeaseToken, digest: Digest) -> Completion {
+        let Some(entry) = self.tasks.get_mut(&key) else {
+            return Completion::Unknown;
+        };
+        match &entry.state {
+            TaskState::Done { digest: stored } => {
+                if *stored == digest {
+                    Completion::Duplicate
+                } else {
+                    Completion::Conflict { stored: *stored }
+                }
+            }
+            state => {
+                let late = !matches!(state, TaskState::Leased { token: t, .. } if *t == token);
+                if matches!(state, TaskState::Queued) {
+                    self.ready.remove(&ready_key(entry.cost, key));
+                }
+                entry.state = TaskState::Done { digest };
+                Completion::Accepted { late }
+            }
+        }
+    }
+
+    /// A worker gave up on its lease with `error`: requeue, or fail after `max_attempts`.
+    pub fn fail(&mut self, key: TaskKey, token: LeaseToken, error: String) -> FailOutcome {
+        let Some(entry) = self.tasks.get_mut(&key) else {
+            return FailOutcome::Stale;
+        };
+        if !matches!(&entry.state, TaskState::Leased { token: t, .. } if *t == token) {
+            return FailOutcome::Stale;
+        }
+        Self::retry_or_fail(&mut self.ready, &self.policy, key, entry, error)
+    }
+
+    fn retry_or_fail(
+        ready: &mut BTreeSet<ReadyKey>,
+        policy: &Policy,
+        key: TaskKey,
+        entry: &mut Entry,
+        error: String,
+    ) -> FailOutcome {
+        if entry.attempts >= policy.max_attempts {
+            entry.state = TaskState::Failed {
+                error: error.clone(),
+            };
+            entry.last_error = Some(error);
+            FailOutcome::Failed
+        } else {
+            entry.state = TaskState::Queued;
+            entry.last_error = Some(error);
+            ready.insert(ready_key(entry.cost, key));
+            FailOutcome::Requeued
+        }
+    }
+
+    /// Requeues (or fails, past the attempt limit) every lease that expired by `now`.
+    pub fn expire(&mut self, now: Millis) -> Vec<(TaskKey, LeaseToken, FailOutcome)> {
+        let mut out = Vec::new();
+        for (key, entry) in self.tasks.iter_mut() {
+            if let TaskState::Leased {
+                token,
+                expires,
+                worker,
+            } = &entry.state
+                && *expires <= now
+            {
+                let token = *token;
+                let why = format!("lease {} of worker {} expired", token.0, worker.0);
+                let outcome = Self::retry_or_fail(&mut self.ready, &self.policy, *key, entry, why);
+                out.push((*key, token, outcome));
+            }
+        }
+        out
+    }
+
+    /// After a coordinator restart: leases found in flight get at least `grace_ms` from `now`
+    /// for their workers to re-attach with a heartbeat before they expire as usual.
+    pub fn recover(&mut self, now: Millis, grace_ms: u64) {
+        for entry in self.tasks.values_mut() {
+            if let TaskState::Leased { expires, .. } = &mut entry.state {
+                *expires = (*expires).max(now.plus(grace_ms));
+            }
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for e in self.tasks.values() {
+            match e.state {
+                TaskState::Queued => c.queued += 1,
+                TaskState::Leased { .. } => c.leased += 1,
+                TaskState::Done { .. } => c.done += 1,
+                TaskState::Failed { .. } => c.failed += 1,
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> TaskKey {
+        TaskKey([n; 32])
+    }
+
+    fn worker(name: &str) -> WorkerId {
+        WorkerId(name.into())
+    }
+
+    fn queue(tasks: &[(u8, f64)]) -> Queue {
+        let mut q = Queue::new(Policy {
+            lease_ms: 1_000,
+            max_attempts: 2,
+        });
+        for &(n, cost) in tasks {
+            assert!(q.add(key(n), cost));
+        }
+        q
+    }
+
+    #[test]
+    fn leases_go_largest_first_and_never_twice() {
+        let mut q = queue(&[(1, 10.0), (2, 300.0), (3, 20.0), (4, 300.0)]);
+        let a = q.lease(Millis(0), &worker("a"), 2);
+        let b = q.lease(Millis(0), &worker("b"), 5);
+        let order: Vec<TaskKey> = a.iter().chain(&b).map(|l| l.key).collect();
+        assert_eq!(order, vec![key(2), key(4), key(3), key(1)]);
+        let tokens: BTreeSet<LeaseToken> = a.iter().chain(&b).map(|l| l.token).collect();
+        assert_eq!(tokens.len(), 4, "fencing tokens are unique");
+        assert!(q.lease(Millis(0), &worker("c"), 1).is_empty());
+        assert_eq!(q.counts().leased, 4);
+    }
+
+    #[test]
+    fn adding_a_known_task_changes_nothing() {
+        let mut q = queue(&[(1, 1.0)]);
+        let l = q.lease(Millis(0), &worker("a"), 1);
+        assert_eq!(
+            q.complete(key(1), l[0].token, [7; 32]),
+            Completion::Accepted { late: false }
+        );
+        assert!(!q.add(key(1), 1.0), "resubmission reuses the finished task");
+        assert_eq!(
+            q.counts(),
+            Counts {
+                done: 1,
+                ..Default::default()
+            }
+        );
+        assert!(q.lease(Millis(0), &worker("a"), 1).is_empty());
+    }
+
+    #[test]
+    fn heartbeats_keep_a_lease_alive_and_silence_expires_it() {
+        let mut q = queue(&[(1, 1.0)]);
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        assert!(
+            q.heartbeat(Millis(900), &worker("a"), &[(key(1), l.token)])
+                .is_empty()
+        );
+        assert!(
+            q.expire(Millis(1_500)).is_empty(),
+            "the heartbeat moved expiry to 1900"
+        );
+        let expired = q.expire(Millis(1_900));
+        assert_eq!(expired, vec![(key(1), l.token, FailOutcome::Requeued)]);
+        // The old lease is dead for heartbeats and for failure reports.
+        assert_eq!(
+            q.heartbeat(Millis(2_000), &worker("a"), &[(key(1), l.token)]),
+            vec![l.token]
+        );
+        assert_eq!(q.fail(key(1), l.token, "x".into()), FailOutcome::Stale);
+        assert_eq!(q.counts().queued, 1);
+    }
+
+    #[test]
+    fn another_worker_cannot_heartbeat_a_lease() {
+        let mut q = queue(&[(1, 1.0)]);
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        assert_eq!(
+            q.heartbeat(Millis(10), &worker("b"), &[(key(1), l.token)]),
+            vec![l.token]
+        );
+    }
+
+    #[test]
+    fn a_late_result_is_accepted_once_and_its_duplicate_verified() {
+        let mut q = queue(&[(1, 1.0)]);
+        let first = q.lease(Millis(0), &worker("stopped"), 1).remove(0);
+        q.expire(Millis(1_000));
+        let second = q.lease(Millis(1_000), &worker("b"), 1).remove(0);
+        assert_ne!(first.token, second.token);
+        // The stopped worker wakes up and delivers first: the result counts, once.
+        assert_eq!(
+            q.complete(key(1), first.token, [9; 32]),
+            Completion::Accepted { late: true }
+        );
+        // The current lease's result arrives later: identical bytes, dropped.
+        assert_eq!(
+            q.complete(key(1), second.token, [9; 32]),
+            Completion::Duplicate
+        );
+        // Different bytes would be a determinism bug, reported and not counted.
+        assert_eq!(
+            q.complete(key(1), second.token, [8; 32]),
+            Completion::Conflict { stored: [9; 32] }
+        );
+        assert_eq!(
+            q.counts(),
+            Counts {
+                done: 1,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_result_for_a_requeued_task_takes_it_off_the_ready_queue() {
+        let mut q = queue(&[(1, 1.0)]);
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        q.expire(Millis(5_000));
+        assert_eq!(
+            q.complete(key(1), l.token, [1; 32]),
+            Completion::Accepted { late: true }
+        );
+        assert!(
+            q.lease(Millis(5_000), &worker("b"), 1).is_empty(),
+            "not handed out again"
+        );
+    }
+
+    #[test]
+    fn failures_retry_up_to_the_limit_then_keep_the_last_error() {
+        let mut q = queue(&[(1, 1.0)]);
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        assert_eq!(
+            q.fail(key(1), l.token, "out of memory".into()),
+            FailOutcome::Requeued
+        );
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        assert_eq!(
+            q.fail(key(1), l.token, "out of memory again".into()),
+            FailOutcome::Failed
+        );
+        let e = q.entry(&key(1)).expect("known");
+        assert_eq!(e.attempts, 2);
+        assert_eq!(
+            e.state,
+            TaskState::Failed {
+                error: "out of memory again".into()
+            }
+        );
+        assert!(q.lease(Millis(0), &worker("a"), 1).is_empty());
+    }
+
+    #[test]
+    fn restart_grants_in_flight_leases_a_grace_period() {
+        let mut q = queue(&[(1, 1.0), (2, 1.0)]);
+        let ls = q.lease(Millis(0), &worker("a"), 2);
+        // The coordinator was down from t = 100 to t = 60 000, far past every expiry.
+        q.recover(Millis(60_000), 5_000);
+        assert!(
+            q.expire(Millis(60_000)).is_empty(),
+            "no lease dies on restart"
+        );
+        // Worker a re-attaches for task 1 only; task 2's worker is gone.
+        q.heartbeat(Millis(64_500), &worker("a"), &[(key(1), ls[0].token)]);
+        let expired = q.expire(Millis(65_000));
+        assert_eq!(expired.len(), 1);
+        assert_eq!(expired[0].0, ls[1].key);
+    }
+}
