@@ -664,6 +664,27 @@ measurements = 100
     }
 
     #[test]
+    fn missing_fields_and_oversized_sweeps_are_refused_with_their_names() {
+        let e = err(&GOOD.replace("seed = 3\n", ""));
+        assert!(e.message.contains("missing field `seed`"), "{e}");
+        assert!(
+            e.field.is_empty(),
+            "a missing key is not blamed on another field: {e}"
+        );
+        let e = err(&GOOD.replace("step = 0.05", "step = 1e-300"));
+        assert!(e.message.contains("at most 100000"), "{e}");
+        let e = err(&GOOD.replace("[16, 8]", "[100000]"));
+        assert!(
+            e.field.contains("sizes") && e.message.contains("8192"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("measurements = 100", "measurements = 100000000"));
+        assert!(e.field.contains("monte_carlo.measurements"), "{e}");
+        let e = err(&GOOD.replace("\"ising2d\"", "\"potts2d\""));
+        assert_eq!((e.line, e.field.as_str()), (4, "field `q`: "), "{e}");
+    }
+
+    #[test]
     fn multispin_groups_replicas() {
         let s = Sweep::parse(
             &GOOD

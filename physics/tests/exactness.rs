@@ -168,3 +168,30 @@ fn odd_lattices_match_enumeration_of_3x3_ising() {
         check(&tag("C"), o.specific_heat, exact.specific_heat);
     }
 }
+
+#[test]
+fn samplers_agree_on_a_4x4x4_ising_lattice() {
+    // The 2×2×2 oracle doubles every bond, so it never meets an odd number of anti-aligned
+    // neighbours; on 4³ every count 0..6 occurs. No exact value: the samplers must agree with
+    // Swendsen–Wang within 4 combined errors near the 3D critical point (T_c = 4.5115).
+    let point = (ModelKind::Ising3d, 2, 4);
+    let t = 4.5;
+    let reference = simulate(point, t, Algorithm::SwendsenWang, 40_000, 61);
+    for alg in samplers_for(ModelKind::Ising3d) {
+        if alg == Algorithm::SwendsenWang {
+            continue;
+        }
+        let o = simulate(point, t, alg, 40_000, 62);
+        for (what, a, b) in [
+            ("energy", o.energy, reference.energy),
+            ("m2", o.m2, reference.m2),
+            ("C", o.specific_heat, reference.specific_heat),
+        ] {
+            let combined = (a.error.powi(2) + b.error.powi(2)).sqrt();
+            assert!(
+                (a.value - b.value).abs() < 4.0 * combined,
+                "4^3 T={t} {alg} vs swendsen-wang, {what}: {a} vs {b}"
+            );
+        }
+    }
+}

@@ -51,25 +51,28 @@ fn small_ising_fss_brackets_the_exact_values() {
     // Exact T_c within 4 of its error bars; the error itself is a few 1e-3 at these sizes,
     // neither zero nor so large that the check is empty.
     assert!(tc.deviation(ISING2D_TC) < 4.0, "T_c {tc}");
+    eprintln!("T_c: {tc}");
+    // Extrapolating from two consecutive crossings (8/16, 16/32) amplifies their noise.
     assert!(tc.error > 1e-4 && tc.error < 0.02, "T_c error {}", tc.error);
-    for (name, est, exact) in [
-        ("nu", s.nu, 1.0f64),
-        ("gamma/nu", s.gamma_over_nu, 1.75),
-        ("beta/nu", s.beta_over_nu, 0.125),
+    for (name, est, exact, max_error) in [
+        ("nu", s.nu, 1.0f64, 0.1),
+        ("gamma/nu", s.gamma_over_nu, 1.75, 0.08),
+        ("beta/nu", s.beta_over_nu, 0.125, 0.03),
     ] {
         let e = est.expect(name).estimate();
-        assert!(
-            e.error > 0.0 && e.error < 0.3 * exact.max(0.5),
-            "{name}: {e}"
-        );
-        // Small lattices carry corrections to scaling of a few percent besides the noise.
+        eprintln!("{name}: {e}");
+        // The error must be a real, informative number at these sizes...
+        assert!(e.error > 0.0 && e.error < max_error, "{name}: {e}");
+        // ...and cover the exact value, allowing 5% for corrections to scaling at L = 8..32.
         assert!(
             (e.value - exact).abs() < 4.0 * e.error + 0.05 * exact,
             "{name}: {e} vs {exact}"
         );
     }
     let u = s.binder_at_tc.expect("U4*");
-    // U₄* = 0.6107 on the periodic square lattice (REFERENCE.md §1, Salas & Sokal 2000).
+    // U₄* = 0.6107 on the periodic square lattice (REFERENCE.md §1, Salas & Sokal 2000);
+    // 0.01 allows for its finite-size drift at L = 32.
+    eprintln!("U4 at T_c, L = 32: {u}");
     assert!((u.value - 0.6107).abs() < 4.0 * u.error + 0.01, "U4* {u}");
 }
 
