@@ -128,29 +128,33 @@ fn ising2d_energy_at_l64_matches_onsager() {
     }
 }
 
-#[test]
-fn samplers_agree_at_criticality() {
-    // No exact value at L = 16, T_c: every sampler must agree with Swendsen–Wang within the
-    // combined error (4 sigma), for the energy, |m| and the Binder cumulant.
-    let point = (ModelKind::Ising2d, 2, 16);
-    let reference = simulate(point, ISING2D_TC, Algorithm::SwendsenWang, 40_000, 31);
-    for alg in samplers_for(ModelKind::Ising2d) {
+/// Every sampler of the model against Swendsen–Wang at one point with no exact value: energy,
+/// m² and the specific heat must agree within 4 combined errors.
+fn assert_samplers_agree(point: (ModelKind, u8, usize), t: f64, seeds: (u64, u64)) {
+    let reference = simulate(point, t, Algorithm::SwendsenWang, 40_000, seeds.0);
+    for alg in samplers_for(point.0) {
         if alg == Algorithm::SwendsenWang {
             continue;
         }
-        let o = simulate(point, ISING2D_TC, alg, 40_000, 32);
+        let o = simulate(point, t, alg, 40_000, seeds.1);
         for (what, a, b) in [
             ("energy", o.energy, reference.energy),
-            ("|m|", o.abs_m, reference.abs_m),
+            ("m2", o.m2, reference.m2),
             ("binder", o.binder, reference.binder),
+            ("C", o.specific_heat, reference.specific_heat),
         ] {
             let combined = (a.error.powi(2) + b.error.powi(2)).sqrt();
             assert!(
                 (a.value - b.value).abs() < 4.0 * combined,
-                "{alg} vs swendsen-wang at T_c, {what}: {a} vs {b}"
+                "{point:?} T={t} {alg} vs swendsen-wang, {what}: {a} vs {b}"
             );
         }
     }
+}
+
+#[test]
+fn samplers_agree_at_criticality() {
+    assert_samplers_agree((ModelKind::Ising2d, 2, 16), ISING2D_TC, (31, 32));
 }
 
 #[test]
@@ -172,26 +176,6 @@ fn odd_lattices_match_enumeration_of_3x3_ising() {
 #[test]
 fn samplers_agree_on_a_4x4x4_ising_lattice() {
     // The 2×2×2 oracle doubles every bond, so it never meets an odd number of anti-aligned
-    // neighbours; on 4³ every count 0..6 occurs. No exact value: the samplers must agree with
-    // Swendsen–Wang within 4 combined errors near the 3D critical point (T_c = 4.5115).
-    let point = (ModelKind::Ising3d, 2, 4);
-    let t = 4.5;
-    let reference = simulate(point, t, Algorithm::SwendsenWang, 40_000, 61);
-    for alg in samplers_for(ModelKind::Ising3d) {
-        if alg == Algorithm::SwendsenWang {
-            continue;
-        }
-        let o = simulate(point, t, alg, 40_000, 62);
-        for (what, a, b) in [
-            ("energy", o.energy, reference.energy),
-            ("m2", o.m2, reference.m2),
-            ("C", o.specific_heat, reference.specific_heat),
-        ] {
-            let combined = (a.error.powi(2) + b.error.powi(2)).sqrt();
-            assert!(
-                (a.value - b.value).abs() < 4.0 * combined,
-                "4^3 T={t} {alg} vs swendsen-wang, {what}: {a} vs {b}"
-            );
-        }
-    }
+    // neighbours; on 4³ every count 0..6 occurs. Near the 3D critical point (T_c = 4.5115).
+    assert_samplers_agree((ModelKind::Ising3d, 2, 4), 4.5, (61, 62));
 }
