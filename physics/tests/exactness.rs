@@ -155,6 +155,8 @@ fn assert_samplers_agree(point: (ModelKind, u8, usize), t: f64, seeds: (u64, u64
 #[test]
 fn samplers_agree_at_criticality() {
     assert_samplers_agree((ModelKind::Ising2d, 2, 16), ISING2D_TC, (31, 32));
+    // L ≡ 2 (mod 4) takes the Metropolis row loop's remainder path.
+    assert_samplers_agree((ModelKind::Ising2d, 2, 6), ISING2D_TC, (33, 34));
 }
 
 #[test]

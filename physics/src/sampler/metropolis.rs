@@ -117,18 +117,23 @@ fn sweep_binary<M: Model>(
                 }
             }
             let cur = &mut spins[row.start..row.start + l];
-            let mut word = 0u64;
-            let sites = cur.iter_mut().skip(x0).step_by(2);
-            let counts = equal.iter().skip(x0).step_by(2);
-            for (k, (s, &e)) in sites.zip(counts).enumerate() {
-                let r = if k & 1 == 0 {
-                    word = stream.next_u64();
-                    word >> 32
-                } else {
-                    word & 0xffff_ffff
-                };
-                let flip = thresholds[usize::from(e)].test_with(r, stream);
-                *s ^= u8::from(flip);
+            // Four sites hold two of this colour (at x0 and x0 + 2): one random word decides both.
+            let mut quads = cur.chunks_exact_mut(4);
+            let mut counts = equal.chunks_exact(4);
+            for (quad, count) in (&mut quads).zip(&mut counts) {
+                let word = stream.next_u64();
+                for (half, r) in [(0, word >> 32), (2, word & 0xffff_ffff)] {
+                    let x = x0 + half;
+                    let flip = thresholds[usize::from(count[x])].test_with(r, stream);
+                    quad[x] ^= u8::from(flip);
+                    accepted += u64::from(flip);
+                }
+            }
+            // L ≡ 2 (mod 4): one more site of this colour in the last pair.
+            let (rest, rest_counts) = (quads.into_remainder(), counts.remainder());
+            if rest.len() == 2 {
+                let flip = thresholds[usize::from(rest_counts[x0])].test(stream);
+                rest[x0] ^= u8::from(flip);
                 accepted += u64::from(flip);
             }
         }
