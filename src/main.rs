@@ -4,6 +4,7 @@
 //! stderr; exit code 0 on success, 1 on failure (including a bad sweep file), 2 on a usage error.
 
 mod bench;
+mod remote;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -29,8 +30,21 @@ struct Cli {
 enum Command {
     /// Simulate one (model, L, T) point and print every observable with its error and τ_int.
     Simulate(SimulateArgs),
-    /// Run a whole sweep file on this machine and write its outputs.
+    /// Run a whole sweep file on this machine (embedded coordinator and workers) and write its
+    /// outputs; rerunning an interrupted run resumes it.
     Run(RunArgs),
+    /// Serve sweeps to workers: gRPC coordinator with a durable SQLite store.
+    Coordinator(remote::CoordinatorArgs),
+    /// Pull tasks from a coordinator and run them (SIGTERM: finish running tasks, then exit).
+    Worker(remote::WorkerArgs),
+    /// Submit a sweep file to a coordinator; prints the sweep id.
+    Submit(remote::SubmitArgs),
+    /// Progress of sweeps: task counts, throughput, ETA, T_c so far.
+    Status(remote::StatusArgs),
+    /// Fetch a finished sweep's output files.
+    Results(remote::ResultsArgs),
+    /// Take a sweep's unfinished tasks off the queue.
+    Cancel(remote::CancelArgs),
     /// Measure sampler throughput (ns per spin update) at each model's critical point.
     Bench(bench::BenchArgs),
 }
@@ -118,9 +132,15 @@ struct RunArgs {
     /// Output directory (default results/<name>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
+    /// In-process workers, each talking to the embedded coordinator over loopback gRPC.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    workers: u64,
+    /// Tasks at once across all workers (default: all cores).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
     threads: Option<u64>,
+    /// Run on a plain thread pool instead (no coordinator, no database, not resumable).
+    #[arg(long)]
+    thread_pool: bool,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -139,6 +159,12 @@ fn main() -> ExitCode {
         Command::Simulate(a) => simulate(a),
         Command::Run(a) => run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Coordinator(a) => remote::coordinator(a),
+        Command::Worker(a) => remote::worker(a),
+        Command::Submit(a) => remote::submit(a),
+        Command::Status(a) => remote::status(a),
+        Command::Results(a) => remote::results(a),
+        Command::Cancel(a) => remote::cancel(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -224,18 +250,51 @@ fn simulate(a: SimulateArgs) -> Result<()> {
     Ok(())
 }
 
-fn available_threads() -> usize {
+pub(crate) fn available_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn run(a: RunArgs) -> Result<()> {
     let file = a.file.display().to_string();
     let text = std::fs::read_to_string(&a.file).with_context(|| format!("cannot read {file}"))?;
+    // A bad file is refused before anything is created.
     let sweep = Sweep::parse(&text, &file)?;
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(&sweep.name));
     let threads = a.threads.map_or_else(available_threads, |t| t as usize);
+    if a.thread_pool {
+        return run_thread_pool(&sweep, &out, threads, a.json);
+    }
+    let workers = a.workers as usize;
+    let slots = threads.div_ceil(workers).max(1);
+    let (_, seconds, tasks) = remote::run_embedded(&a.file, &out, workers, slots)?;
+    let summary = std::fs::read_to_string(out.join("summary.json"))
+        .context("the run wrote no summary.json")?;
+    let summary: SummaryFile = serde_json::from_str(&summary).context("summary.json")?;
+    if a.json {
+        println!("{}", serde_json::to_string(&summary.raw)?);
+    } else {
+        print_summary(&sweep.name, &summary.fss()?, &out, seconds, tasks);
+    }
+    Ok(())
+}
+
+/// `summary.json` as written, with its FSS block readable.
+#[derive(serde::Deserialize)]
+struct SummaryFile {
+    #[serde(flatten)]
+    raw: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SummaryFile {
+    fn fss(&self) -> Result<rgsweep_physics::fss::FssSummary> {
+        let v = self.raw.get("fss").cloned().context("summary.json has no fss")?;
+        Ok(serde_json::from_value(v)?)
+    }
+}
+
+fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: bool) -> Result<()> {
     let tasks: Vec<Task> = sweep.tasks();
     let total_cost: f64 = tasks.iter().map(Task::cost).sum();
     tracing::info!(sweep = %sweep.name, tasks = tasks.len(), threads, out = %out.display(), "running sweep");
@@ -267,8 +326,8 @@ fn run(a: RunArgs) -> Result<()> {
         seconds = started.elapsed().as_secs_f64(),
         "all tasks done; aggregating"
     );
-    let outputs = rgsweep_coordinator::aggregate(&sweep, &results)?;
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let outputs = rgsweep_coordinator::aggregate(sweep, &results)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let write = |name: &str, body: &str| {
         let path = out.join(name);
         std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
@@ -276,26 +335,25 @@ fn run(a: RunArgs) -> Result<()> {
     write("observables.csv", &outputs.observables_csv)?;
     write("summary.json", &outputs.summary_json)?;
     let seconds = started.elapsed().as_secs_f64();
-    if a.json {
+    if json {
         println!("{}", serde_json::to_string(&outputs.summary)?);
     } else {
-        print_summary(&outputs.summary, &out, seconds, tasks.len());
+        print_summary(&sweep.name, &outputs.summary.fss, out, seconds, tasks.len());
     }
     Ok(())
 }
 
 fn print_summary(
-    s: &rgsweep_coordinator::aggregate::Summary,
+    name: &str,
+    f: &rgsweep_physics::fss::FssSummary,
     out: &std::path::Path,
     seconds: f64,
     tasks: usize,
 ) {
     println!(
-        "sweep {}: {tasks} tasks in {seconds:.1} s -> {}",
-        s.sweep.name,
+        "sweep {name}: {tasks} tasks in {seconds:.1} s -> {}",
         out.display()
     );
-    let f = &s.fss;
     for c in &f.crossings {
         println!(
             "  Binder crossing L={}/{}: T* = {:.5} ± {:.5}, U4* = {:.4} ± {:.4}",

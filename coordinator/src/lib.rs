@@ -1,14 +1,18 @@
-//! The coordinator: turns a sweep into tasks, gets them run, and aggregates their results into
-//! the sweep's output files.
+//! The coordinator: turns sweeps into tasks, hands them to workers, keeps every task's state in
+//! SQLite, and aggregates results into each sweep's output files.
 //!
-//! Today the tasks run on a local thread pool ([`local`]); the distributed issue puts a gRPC
-//! service and a durable store between planning and running without changing [`aggregate`],
-//! whose output bytes depend only on the sweep and the set of task results. Its scheduling
-//! decisions (leases, heartbeats, expiry, fencing of late results, retries, restart grace)
-//! already live in [`queue`] as plain synchronous state, tested without sockets or clocks.
+//! Layers, from pure to impure: [`queue`] (leases, fencing, retries: plain data, time as an
+//! argument) and [`aggregate`] (results → bytes) → [`core`] (sweeps and tasks over the queue,
+//! writing through [`store`]) → [`service`] (tonic services and the core thread's group-commit
+//! loop). [`local`] is the in-process thread pool `rgsweep run --thread-pool` and `simulate` use.
 
 pub mod aggregate;
+pub mod core;
+pub mod jobs;
 pub mod local;
 pub mod queue;
+pub mod service;
+pub mod store;
 
 pub use aggregate::{Outputs, aggregate};
+pub use service::{Config, Coordinator, generate_token};

@@ -86,6 +86,9 @@ pub enum TaskState {
     Failed {
         error: String,
     },
+    /// No live sweep needs it any more; a running lease is told so at its next heartbeat, and a
+    /// result that still arrives is kept (it is valid, and a later sweep may reuse it).
+    Cancelled,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -130,6 +133,28 @@ pub struct Counts {
     pub leased: usize,
     pub done: usize,
     pub failed: usize,
+    pub cancelled: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, state: &TaskState) {
+        match state {
+            TaskState::Queued => self.queued += 1,
+            TaskState::Leased { .. } => self.leased += 1,
+            TaskState::Done { .. } => self.done += 1,
+            TaskState::Failed { .. } => self.failed += 1,
+            TaskState::Cancelled => self.cancelled += 1,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Added {
+    New,
+    /// A failed or cancelled task queued again, with a fresh attempt budget.
+    Revived,
+    /// Queued, running or done already: nothing changes.
+    Known,
 }
 
 /// Ready-queue order: larger cost first, then key.
@@ -167,11 +192,39 @@ impl Queue {
         self.tasks.get(key)
     }
 
-    /// Adds a task; a task already known (queued, running, done or failed) is left as it is,
-    /// which is what makes resubmitting a sweep reuse its finished work.
-    pub fn add(&mut self, key: TaskKey, cost: f64) -> bool {
-        if self.tasks.contains_key(&key) {
-            return false;
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The next fencing token to be issued; persisted so tokens stay unique across restarts.
+    pub fn next_token(&self) -> u64 {
+        self.next_token
+    }
+
+    /// Rebuilds a task from the durable store. Restored leases keep their token and worker;
+    /// call [`Queue::recover`] once everything is restored.
+    pub fn restore(&mut self, key: TaskKey, entry: Entry, next_token: u64) {
+        if matches!(entry.state, TaskState::Queued) {
+            self.ready.insert(ready_key(entry.cost, key));
+        }
+        self.next_token = self.next_token.max(next_token);
+        self.tasks.insert(key, entry);
+    }
+
+    /// Adds a task. A task already queued, running or done is left as it is, which is what
+    /// makes resubmitting a sweep reuse its finished work; a failed or cancelled one is queued
+    /// again with a fresh attempt budget (resubmitting is how a user says "try again").
+    pub fn add(&mut self, key: TaskKey, cost: f64) -> Added {
+        if let Some(entry) = self.tasks.get_mut(&key) {
+            return match entry.state {
+                TaskState::Failed { .. } | TaskState::Cancelled => {
+                    entry.state = TaskState::Queued;
+                    entry.attempts = 0;
+                    self.ready.insert(ready_key(entry.cost, key));
+                    Added::Revived
+                }
+                _ => Added::Known,
+            };
         }
         self.tasks.insert(
             key,
@@ -183,6 +236,38 @@ impl Queue {
             },
         );
         self.ready.insert(ready_key(cost, key));
+        Added::New
+    }
+
+    /// Takes a queued or running task off the queue (its sweep was cancelled). Done and failed
+    /// tasks keep their state. Returns whether anything changed.
+    pub fn cancel(&mut self, key: TaskKey) -> bool {
+        let Some(entry) = self.tasks.get_mut(&key) else {
+            return false;
+        };
+        match entry.state {
+            TaskState::Queued => {
+                self.ready.remove(&ready_key(entry.cost, key));
+            }
+            TaskState::Leased { .. } => {}
+            _ => return false,
+        }
+        entry.state = TaskState::Cancelled;
+        true
+    }
+
+    /// A draining worker hands its lease back: the task is queued again and the attempt does
+    /// not count against the retry limit. Returns false for a lease that is not current.
+    pub fn release(&mut self, key: TaskKey, token: LeaseToken) -> bool {
+        let Some(entry) = self.tasks.get_mut(&key) else {
+            return false;
+        };
+        if !matches!(&entry.state, TaskState::Leased { token: t, .. } if *t == token) {
+            return false;
+        }
+        entry.attempts = entry.attempts.saturating_sub(1);
+        entry.state = TaskState::Queued;
+        self.ready.insert(ready_key(entry.cost, key));
         true
     }
 
@@ -327,12 +412,7 @@ impl Queue {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for e in self.tasks.values() {
-            match e.state {
-                TaskState::Queued => c.queued += 1,
-                TaskState::Leased { .. } => c.leased += 1,
-                TaskState::Done { .. } => c.done += 1,
-                TaskState::Failed { .. } => c.failed += 1,
-            }
+            c.add(&e.state);
         }
         c
     }
@@ -356,7 +436,7 @@ mod tests {
             max_attempts: 2,
         });
         for &(n, cost) in tasks {
-            assert!(q.add(key(n), cost));
+            assert_eq!(q.add(key(n), cost), Added::New);
         }
         q
     }
@@ -382,7 +462,11 @@ mod tests {
             q.complete(key(1), l[0].token, [7; 32]),
             Completion::Accepted { late: false }
         );
-        assert!(!q.add(key(1), 1.0), "resubmission reuses the finished task");
+        assert_eq!(
+            q.add(key(1), 1.0),
+            Added::Known,
+            "resubmission reuses the finished task"
+        );
         assert_eq!(
             q.counts(),
             Counts {
@@ -511,5 +595,63 @@ mod tests {
         let expired = q.expire(Millis(65_000));
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].0, ls[1].key);
+    }
+
+    #[test]
+    fn cancelled_and_failed_tasks_come_back_when_resubmitted() {
+        let mut q = queue(&[(1, 1.0), (2, 2.0), (3, 3.0)]);
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        assert_eq!(l.key, key(3));
+        assert!(q.cancel(key(3)), "a running task can be cancelled");
+        assert!(q.cancel(key(2)), "a queued task can be cancelled");
+        assert_eq!(
+            q.heartbeat(Millis(1), &worker("a"), &[(key(3), l.token)]),
+            vec![l.token],
+            "the worker learns its lease is dead"
+        );
+        assert_eq!(q.lease(Millis(1), &worker("a"), 5).len(), 1, "only task 1 is left");
+        // The cancelled task's result still arrives: it is valid and kept.
+        assert_eq!(
+            q.complete(key(3), l.token, [3; 32]),
+            Completion::Accepted { late: true }
+        );
+        assert!(!q.cancel(key(3)), "done stays done");
+        assert_eq!(q.add(key(3), 3.0), Added::Known);
+        assert_eq!(q.add(key(2), 2.0), Added::Revived);
+        let l = q.lease(Millis(2), &worker("a"), 5);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].key, key(2));
+        assert_eq!(q.entry(&key(2)).map(|e| e.attempts), Some(1));
+    }
+
+    #[test]
+    fn a_released_lease_does_not_use_up_an_attempt() {
+        let mut q = queue(&[(1, 1.0)]);
+        for _ in 0..5 {
+            let l = q.lease(Millis(0), &worker("drained"), 1).remove(0);
+            assert!(q.release(key(1), l.token));
+            assert!(!q.release(key(1), l.token), "only the current lease");
+        }
+        assert_eq!(q.entry(&key(1)).map(|e| e.attempts), Some(0));
+        assert_eq!(q.counts().queued, 1);
+    }
+
+    #[test]
+    fn restored_state_keeps_tokens_unique() {
+        let mut q = queue(&[(1, 1.0), (2, 1.0)]);
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        let mut r = Queue::new(q.policy().clone());
+        for k in [key(1), key(2)] {
+            let e = q.entry(&k).cloned().expect("known");
+            r.restore(k, e, q.next_token());
+        }
+        r.recover(Millis(10), 100);
+        let fresh = r.lease(Millis(10), &worker("b"), 1).remove(0);
+        assert!(fresh.token > l.token);
+        assert!(
+            r.heartbeat(Millis(20), &worker("a"), &[(l.key, l.token)])
+                .is_empty(),
+            "the restored lease is live for its worker"
+        );
     }
 }

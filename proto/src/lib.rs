@@ -1,1 +1,20 @@
-//! placeholder
+//! The wire contract between the coordinator, its workers and its clients, generated from
+//! `rgsweep/v1/rgsweep.proto`, plus the conversions to and from the `physics` types.
+//!
+//! Invariant: `TaskResult` ↔ `physics::TaskResult` round-trips exactly, and the coordinator
+//! stores results as the canonical prost encoding of the wire message, so a result's digest is
+//! the same wherever it was computed.
+
+#[allow(clippy::all, clippy::unwrap_used)]
+pub mod v1 {
+    tonic::include_proto!("rgsweep.v1");
+}
+
+/// The compiled descriptor set, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/rgsweep_descriptor.bin"));
+
+pub mod client;
+mod convert;
+
+pub use convert::{WireError, result_from_wire, result_to_wire, task_from_wire, task_to_wire};

@@ -1,0 +1,65 @@
+//! Work the core hands off its thread: reading a sweep's results back from the store and
+//! aggregating them, finally (output files) or partially (T_c from the points complete so far).
+
+use crate::aggregate::{aggregate, points};
+use crate::core::Job;
+use crate::store::Reader;
+use prost::Message;
+use rgsweep_physics::TaskResult;
+use rgsweep_physics::fss;
+use rgsweep_proto::{result_from_wire, v1};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub enum JobOutput {
+    Final(Vec<(String, Vec<u8>)>),
+    Partial(Option<v1::Estimate>),
+}
+
+/// The committed results of a sweep, decoded, in key order.
+pub fn load_results(db: &Path, sweep_id: &str) -> Result<Vec<TaskResult>, String> {
+    let reader = Reader::open(db).map_err(|e| e.to_string())?;
+    let bodies = reader.sweep_results(sweep_id).map_err(|e| e.to_string())?;
+    bodies
+        .iter()
+        .map(|b| {
+            let wire = v1::TaskResult::decode(&b[..]).map_err(|e| e.to_string())?;
+            result_from_wire(wire)
+                .map(|(r, _)| r)
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+pub fn run(db: &Path, job: &Job) -> Result<JobOutput, String> {
+    let results = load_results(db, &job.sweep_id)?;
+    if job.final_outputs {
+        let out = aggregate(&job.sweep, &results).map_err(|e| e.to_string())?;
+        return Ok(JobOutput::Final(vec![
+            ("observables.csv".into(), out.observables_csv.into_bytes()),
+            ("summary.json".into(), out.summary_json.into_bytes()),
+        ]));
+    }
+    // Only points with every replica are usable.
+    let mut replicas: BTreeMap<(usize, u64), u32> = BTreeMap::new();
+    for r in &results {
+        *replicas
+            .entry((r.task.size, r.task.temperature.to_bits()))
+            .or_default() += r.task.replicas;
+    }
+    let complete: Vec<TaskResult> = results
+        .into_iter()
+        .filter(|r| {
+            replicas.get(&(r.task.size, r.task.temperature.to_bits())) == Some(&job.sweep.replicas)
+        })
+        .collect();
+    let pts = points(&job.sweep, &complete).map_err(|e| e.to_string())?;
+    let mut settings = job.sweep.fss.clone();
+    // A rough error bar is enough for a progress display.
+    settings.bootstrap = settings.bootstrap.min(16);
+    let summary = fss::analyse(&pts, &settings, job.sweep.seed);
+    Ok(JobOutput::Partial(summary.tc.map(|t| v1::Estimate {
+        value: t.value,
+        error: t.error,
+    })))
+}

@@ -1,0 +1,603 @@
+//! The network shell around [`Core`]: tonic services that turn each RPC into a closure run on
+//! the core thread, and the core thread's loop, which applies every closure waiting in its
+//! channel, commits them as one batch (group commit), and only then sends the replies.
+//!
+//! Why one thread owns the core: SQLite has one writer anyway, and a single owner makes every
+//! decision sequential and the batch boundary obvious; the async side only validates, encodes
+//! and waits.
+
+use crate::core::{Core, CoreError, Verified};
+use crate::jobs::{self, JobOutput};
+use crate::queue::{LeaseToken, Millis, Policy, TaskKey, WorkerId};
+use prost::Message;
+use rgsweep_proto::client::MAX_MESSAGE_BYTES;
+use rgsweep_proto::v1;
+use rgsweep_proto::v1::client_server::{Client, ClientServer};
+use rgsweep_proto::v1::worker_server::{Worker, WorkerServer};
+use rgsweep_proto::{result_from_wire, result_to_wire};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::oneshot;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::{Request, Response, Status};
+
+pub struct Config {
+    pub db: PathBuf,
+    pub policy: Policy,
+    /// How long leases found in flight at start-up wait for their workers to re-attach.
+    pub grace_ms: u64,
+    pub client_token: String,
+    pub worker_token: String,
+    /// PEM certificate chain and key: serve TLS.
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("reflection: {0}")]
+    Reflection(String),
+    #[error("the core thread stopped: {0}")]
+    CoreStopped(String),
+}
+
+fn now_ms() -> Millis {
+    Millis(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+    )
+}
+
+type Reply = Box<dyn FnOnce() + Send>;
+type Op = Box<dyn FnOnce(&mut Core, Millis) -> Reply + Send>;
+
+enum Msg {
+    Op(Op),
+    Stop,
+}
+
+/// The async side's way into the core.
+#[derive(Clone)]
+struct Handle(mpsc::Sender<Msg>);
+
+impl Handle {
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Core, Millis) -> T + Send + 'static,
+    ) -> Result<T, Status> {
+        let (tx, rx) = oneshot::channel();
+        let op: Op = Box::new(move |core, now| {
+            let v = f(core, now);
+            Box::new(move || {
+                let _ = tx.send(v);
+            })
+        });
+        self.0
+            .send(Msg::Op(op))
+            .map_err(|_| Status::unavailable("the coordinator is shutting down"))?;
+        // A dropped reply means the batch did not commit: the caller must not assume anything.
+        rx.await.map_err(|_| {
+            Status::unavailable("the coordinator could not commit (see its log); retry")
+        })
+    }
+}
+
+/// Applies queued operations in batches: apply all waiting, commit once, then reply.
+fn core_loop(
+    mut core: Core,
+    rx: mpsc::Receiver<Msg>,
+    tx: mpsc::Sender<Msg>,
+    db: PathBuf,
+) -> Result<(), CoreError> {
+    let tick = Duration::from_millis((core.heartbeat_ms() / 2).clamp(50, 1_000));
+    let mut next_tick = Instant::now();
+    let mut replies: Vec<Reply> = Vec::new();
+    loop {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        let first = match rx.recv_timeout(wait) {
+            Ok(Msg::Op(op)) => Some(op),
+            Ok(Msg::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+        };
+        let now = now_ms();
+        let mut stop = false;
+        if let Some(op) = first {
+            replies.push(op(&mut core, now));
+            // Group commit: everything already waiting joins this batch.
+            while replies.len() < 4_096 {
+                match rx.try_recv() {
+                    Ok(Msg::Op(op)) => replies.push(op(&mut core, now)),
+                    Ok(Msg::Stop) => {
+                        stop = true;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        if Instant::now() >= next_tick {
+            core.tick(now);
+            next_tick = Instant::now() + tick;
+        }
+        // On failure the replies are dropped unsent: their callers see UNAVAILABLE and the
+        // in-memory state, now ahead of the disk, dies with this thread (fail-stop; a restart
+        // rebuilds from what was committed).
+        core.commit()?;
+        for r in replies.drain(..) {
+            r();
+        }
+        for job in core.take_jobs() {
+            let tx = tx.clone();
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let out = jobs::run(&db, &job);
+                let id = job.sweep_id.clone();
+                let op: Op = Box::new(move |core, _| {
+                    match out {
+                        Ok(JobOutput::Final(files)) => core.aggregated(&id, Ok(files)),
+                        Ok(JobOutput::Partial(tc)) => core.partial(&id, tc),
+                        Err(e) if job.final_outputs => core.aggregated(&id, Err(e)),
+                        Err(e) => {
+                            tracing::warn!(sweep = %id, error = %e, "partial estimate failed");
+                            core.partial(&id, None);
+                        }
+                    }
+                    Box::new(|| {})
+                });
+                let _ = tx.send(Msg::Op(op));
+            });
+        }
+        if stop {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn status_of(e: CoreError) -> Status {
+    match e {
+        CoreError::InvalidSweep(m) => Status::invalid_argument(m),
+        CoreError::Invalid(m) => Status::invalid_argument(m),
+        e @ CoreError::NoSuchSweep(_) => Status::not_found(e.to_string()),
+        e @ CoreError::NotFinished { .. } => Status::failed_precondition(e.to_string()),
+        e @ CoreError::Store(_) => Status::internal(e.to_string()),
+    }
+}
+
+fn key_of(bytes: &[u8]) -> Result<TaskKey, Status> {
+    bytes
+        .try_into()
+        .map(TaskKey)
+        .map_err(|_| Status::invalid_argument("task key must be 32 bytes"))
+}
+
+fn worker_of(id: &str) -> Result<WorkerId, Status> {
+    if id.is_empty() || id.len() > 256 {
+        return Err(Status::invalid_argument("worker_id must be 1 to 256 bytes"));
+    }
+    Ok(WorkerId(id.to_string()))
+}
+
+struct WorkerService {
+    core: Handle,
+}
+
+#[tonic::async_trait]
+impl Worker for WorkerService {
+    async fn lease(
+        &self,
+        req: Request<v1::LeaseRequest>,
+    ) -> Result<Response<v1::LeaseReply>, Status> {
+        let r = req.into_inner();
+        let worker = worker_of(&r.worker_id)?;
+        let slots = r.slots as usize;
+        let reply = self
+            .core
+            .call(move |core, now| v1::LeaseReply {
+                leases: core.lease(now, &worker, slots),
+                heartbeat_ms: core.heartbeat_ms(),
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn heartbeat(
+        &self,
+        req: Request<v1::HeartbeatRequest>,
+    ) -> Result<Response<v1::HeartbeatReply>, Status> {
+        let r = req.into_inner();
+        let worker = worker_of(&r.worker_id)?;
+        let leases = r
+            .leases
+            .iter()
+            .map(|l| Ok((key_of(&l.key)?, LeaseToken(l.token))))
+            .collect::<Result<Vec<_>, Status>>()?;
+        let dead = self
+            .core
+            .call(move |core, now| core.heartbeat(now, &worker, &leases))
+            .await?;
+        Ok(Response::new(v1::HeartbeatReply { dead_tokens: dead }))
+    }
+
+    async fn complete(
+        &self,
+        req: Request<v1::CompleteRequest>,
+    ) -> Result<Response<v1::CompleteReply>, Status> {
+        let r = req.into_inner();
+        let worker = worker_of(&r.worker_id)?;
+        let slots = r.lease_slots as usize;
+        // Checking and re-encoding large results is CPU work: keep it off the async threads.
+        let verified = if r.encoded_len() > 1 << 20 {
+            tokio::task::spawn_blocking(move || verify(r.results))
+                .await
+                .map_err(|e| Status::internal(e.to_string()))??
+        } else {
+            verify(r.results)?
+        };
+        let reply = self
+            .core
+            .call(move |core, now| {
+                let outcomes = core.complete(now, &worker, verified);
+                let leases = if slots > 0 {
+                    core.lease(now, &worker, slots)
+                } else {
+                    Vec::new()
+                };
+                v1::CompleteReply {
+                    outcomes: outcomes.into_iter().map(|o| o as i32).collect(),
+                    leases,
+                    heartbeat_ms: core.heartbeat_ms(),
+                }
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn fail(&self, req: Request<v1::FailRequest>) -> Result<Response<v1::FailReply>, Status> {
+        let r = req.into_inner();
+        let worker = worker_of(&r.worker_id)?;
+        let key = key_of(&r.key)?;
+        let mut reason = r.reason;
+        reason.truncate(4_096);
+        let outcome = self
+            .core
+            .call(move |core, now| {
+                core.fail(now, &worker, key, LeaseToken(r.token), reason, r.release)
+            })
+            .await?;
+        Ok(Response::new(v1::FailReply {
+            outcome: outcome.to_string(),
+        }))
+    }
+}
+
+/// Checks each result against its own task and key, and encodes it canonically: the stored
+/// bytes (and their digest) are then the same whichever worker computed them.
+fn verify(results: Vec<v1::Completed>) -> Result<Vec<Verified>, Status> {
+    use sha2::{Digest, Sha256};
+    results
+        .into_iter()
+        .map(|c| {
+            let key = key_of(&c.key)?;
+            let wire = c
+                .result
+                .ok_or_else(|| Status::invalid_argument("result missing"))?;
+            let (result, seed) = result_from_wire(wire)
+                .map_err(|e| Status::invalid_argument(format!("result for {key:?}: {e}")))?;
+            if result.task.content_key(seed) != key.0 {
+                return Err(Status::invalid_argument(format!(
+                    "result for {key:?} is for another task"
+                )));
+            }
+            let body = result_to_wire(&result, seed).encode_to_vec();
+            let digest: [u8; 32] = Sha256::digest(&body).into();
+            Ok(Verified {
+                key,
+                token: LeaseToken(c.token),
+                digest,
+                body,
+            })
+        })
+        .collect()
+}
+
+struct ClientService {
+    core: Handle,
+}
+
+#[tonic::async_trait]
+impl Client for ClientService {
+    async fn submit(
+        &self,
+        req: Request<v1::SubmitRequest>,
+    ) -> Result<Response<v1::SubmitReply>, Status> {
+        let r = req.into_inner();
+        let reply = self
+            .core
+            .call(move |core, now| core.submit(now, &r.file_name, &r.toml))
+            .await?
+            .map_err(status_of)?;
+        tracing::info!(sweep = %reply.sweep_id, name = %reply.name, tasks = reply.tasks, reused = reply.reused, "sweep submitted");
+        Ok(Response::new(reply))
+    }
+
+    async fn status(
+        &self,
+        req: Request<v1::StatusRequest>,
+    ) -> Result<Response<v1::StatusReply>, Status> {
+        let id = req.into_inner().sweep_id;
+        let reply = self
+            .core
+            .call(move |core, now| core.status(now, &id))
+            .await?
+            .map_err(status_of)?;
+        Ok(Response::new(reply))
+    }
+
+    type WatchStream = ReceiverStream<Result<v1::SweepStatus, Status>>;
+
+    async fn watch(
+        &self,
+        req: Request<v1::StatusRequest>,
+    ) -> Result<Response<Self::WatchStream>, Status> {
+        let id = req.into_inner().sweep_id;
+        if id.is_empty() {
+            return Err(Status::invalid_argument("watch needs a sweep id"));
+        }
+        let core = self.core.clone();
+        let first = {
+            let id = id.clone();
+            core.call(move |c, now| c.status(now, &id))
+                .await?
+                .map_err(status_of)?
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut last = first.sweeps.into_iter().next();
+            loop {
+                let Some(s) = last.clone() else { break };
+                let ended = !matches!(s.state.as_str(), "running" | "aggregating");
+                if tx.send(Ok(s)).await.is_err() || ended {
+                    break;
+                }
+                // Poll the core, send only changes.
+                loop {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    let id = id.clone();
+                    let now = match core.call(move |c, now| c.status(now, &id)).await {
+                        Ok(Ok(r)) => r.sweeps.into_iter().next(),
+                        Ok(Err(e)) => {
+                            let _ = tx.send(Err(status_of(e))).await;
+                            return;
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e)).await;
+                            return;
+                        }
+                    };
+                    if now != last {
+                        last = now;
+                        break;
+                    }
+                    if tx.is_closed() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn results(
+        &self,
+        req: Request<v1::ResultsRequest>,
+    ) -> Result<Response<v1::ResultsReply>, Status> {
+        let id = req.into_inner().sweep_id;
+        let files = self
+            .core
+            .call(move |core, _| core.results(&id))
+            .await?
+            .map_err(status_of)?;
+        Ok(Response::new(v1::ResultsReply {
+            files: files
+                .into_iter()
+                .map(|(name, content)| v1::OutputFile { name, content })
+                .collect(),
+        }))
+    }
+
+    async fn cancel(
+        &self,
+        req: Request<v1::CancelRequest>,
+    ) -> Result<Response<v1::CancelReply>, Status> {
+        let id = req.into_inner().sweep_id;
+        let cancelled = self
+            .core
+            .call(move |core, _| core.cancel(&id))
+            .await?
+            .map_err(status_of)?;
+        Ok(Response::new(v1::CancelReply { cancelled }))
+    }
+}
+
+/// Accepts a request only with `authorization: Bearer <one of tokens>`.
+#[derive(Clone)]
+struct Auth {
+    tokens: Arc<Vec<Vec<u8>>>,
+    service: &'static str,
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl tonic::service::Interceptor for Auth {
+    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
+        let given = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match given {
+            Some(t) if self.tokens.iter().any(|ok| same(ok, t.as_bytes())) => Ok(req),
+            _ => {
+                tracing::warn!(
+                    service = self.service,
+                    remote = ?req.remote_addr(),
+                    token_given = given.is_some(),
+                    "request rejected: missing or wrong bearer token"
+                );
+                Err(Status::unauthenticated(
+                    "missing or wrong bearer token (see --access)",
+                ))
+            }
+        }
+    }
+}
+
+/// A running coordinator.
+pub struct Coordinator {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<Result<(), ServeError>>,
+}
+
+impl Coordinator {
+    /// Opens the database (recovering any previous state) and serves on `listener`.
+    pub async fn start(
+        config: Config,
+        listener: tokio::net::TcpListener,
+    ) -> Result<Coordinator, ServeError> {
+        let addr = listener.local_addr().map_err(|e| {
+            ServeError::CoreStopped(format!("listener has no local address: {e}"))
+        })?;
+        let db = config.db.clone();
+        let policy = config.policy.clone();
+        let grace = config.grace_ms;
+        let core = tokio::task::spawn_blocking(move || Core::open(&db, policy, now_ms(), grace))
+            .await
+            .map_err(|e| ServeError::CoreStopped(e.to_string()))??;
+        let (tx, rx) = mpsc::channel();
+        let (dead_tx, dead_rx) = oneshot::channel::<String>();
+        {
+            let tx = tx.clone();
+            let db = config.db.clone();
+            std::thread::Builder::new()
+                .name("rgsweep-core".into())
+                .spawn(move || {
+                    let outcome = core_loop(core, rx, tx, db);
+                    let why = match outcome {
+                        Ok(()) => "stopped".to_string(),
+                        Err(e) => {
+                            tracing::error!(error = %e, "core stopped; the coordinator must restart");
+                            e.to_string()
+                        }
+                    };
+                    let _ = dead_tx.send(why);
+                })
+                .map_err(|e| ServeError::CoreStopped(e.to_string()))?;
+        }
+        let handle = Handle(tx.clone());
+        let worker_auth = Auth {
+            tokens: Arc::new(vec![
+                config.worker_token.clone().into_bytes(),
+                config.client_token.clone().into_bytes(),
+            ]),
+            service: "worker",
+        };
+        let client_auth = Auth {
+            tokens: Arc::new(vec![config.client_token.clone().into_bytes()]),
+            service: "client",
+        };
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(rgsweep_proto::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| ServeError::Reflection(e.to_string()))?;
+        let mut builder = Server::builder()
+            .tcp_nodelay(true)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)));
+        if let Some((cert, key)) = &config.tls {
+            builder =
+                builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
+        }
+        let router = builder
+            .add_service(InterceptedService::new(
+                WorkerServer::new(WorkerService {
+                    core: handle.clone(),
+                })
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+                worker_auth.clone(),
+            ))
+            .add_service(InterceptedService::new(
+                ClientServer::new(ClientService {
+                    core: handle.clone(),
+                })
+                .max_decoding_message_size(64 << 20)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+                client_auth.clone(),
+            ))
+            .add_service(InterceptedService::new(reflection, worker_auth));
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let incoming = TcpListenerStream::new(listener);
+        let server = tokio::spawn(async move {
+            let mut died = None;
+            let shutdown = async {
+                tokio::select! {
+                    _ = stop_rx => {}
+                    why = dead_rx => { died = why.ok(); }
+                }
+            };
+            let served = router.serve_with_incoming_shutdown(incoming, shutdown).await;
+            let _ = tx.send(Msg::Stop);
+            served?;
+            match died {
+                Some(why) => Err(ServeError::CoreStopped(why)),
+                None => Ok(()),
+            }
+        });
+        tracing::info!(%addr, "coordinator listening");
+        Ok(Coordinator {
+            addr,
+            stop: Some(stop_tx),
+            server,
+        })
+    }
+
+    /// Stops serving and waits for in-flight requests and the core's last commit.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after [`Coordinator::shutdown`] or a core failure).
+    pub async fn wait(&mut self) -> Result<(), ServeError> {
+        (&mut self.server)
+            .await
+            .map_err(|e| ServeError::CoreStopped(e.to_string()))?
+    }
+
+    /// A handle that stops the server when `stop()` is called on it.
+    pub fn stopper(&mut self) -> Option<oneshot::Sender<()>> {
+        self.stop.take()
+    }
+}
+
+/// A fresh random token (256 bits, hex).
+pub fn generate_token() -> Result<String, std::io::Error> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}

@@ -1,0 +1,420 @@
+//! The durable store: SQLite in WAL mode, written only by the coordinator's core thread.
+//!
+//! The in-memory [`crate::queue::Queue`] is the working copy; this file is the truth after a
+//! crash. Every batch of changes is written in one transaction and committed before any reply
+//! that depends on it leaves the process (group commit), so a worker or client is never told
+//! something the disk does not know.
+//!
+//! Tables: `meta` (schema version, next fencing token), `sweeps`, `tasks` (spec and queue
+//! state), `sweep_tasks` (which sweeps need which task: tasks are shared by content key),
+//! `results` (canonical result bytes, one row per task, never rewritten) and `outputs` (the
+//! aggregated files of finished sweeps).
+
+use crate::queue::{Entry, TaskKey, TaskState};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database {path}: {message}")]
+    Corrupt { path: String, message: String },
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    file TEXT NOT NULL,
+    toml TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submitted_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    key BLOB PRIMARY KEY,
+    spec BLOB NOT NULL,
+    cost REAL NOT NULL,
+    state INTEGER NOT NULL,
+    worker TEXT,
+    token INTEGER,
+    expires INTEGER,
+    attempts INTEGER NOT NULL,
+    last_error TEXT,
+    digest BLOB
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sweep_tasks (
+    sweep TEXT NOT NULL,
+    key BLOB NOT NULL,
+    PRIMARY KEY (sweep, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS results (
+    key BLOB PRIMARY KEY,
+    body BLOB NOT NULL,
+    digest BLOB NOT NULL,
+    worker TEXT NOT NULL,
+    token INTEGER NOT NULL,
+    committed_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outputs (
+    sweep TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (sweep, name)
+) WITHOUT ROWID;
+";
+
+/// A sweep row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepRow {
+    pub id: String,
+    pub name: String,
+    pub file: String,
+    pub toml: String,
+    pub state: String,
+    pub submitted_ms: u64,
+}
+
+/// A task row: its wire spec (a prost-encoded `v1::Task`), cost and queue entry.
+pub struct TaskRow {
+    pub key: TaskKey,
+    pub spec: Vec<u8>,
+    pub entry: Entry,
+}
+
+/// A committed result.
+pub struct ResultRow {
+    pub key: TaskKey,
+    pub body: Vec<u8>,
+    pub digest: [u8; 32],
+    pub worker: String,
+    pub token: u64,
+    pub committed_ms: u64,
+}
+
+/// Everything one group commit writes.
+#[derive(Default)]
+pub struct Batch {
+    pub sweeps: Vec<SweepRow>,
+    pub new_tasks: Vec<TaskRow>,
+    /// Tasks whose queue entry changed (written from the entry as it is at commit time).
+    pub changed: Vec<(TaskKey, Entry)>,
+    pub memberships: Vec<(String, TaskKey)>,
+    pub results: Vec<ResultRow>,
+    pub outputs: Vec<(String, String, Vec<u8>)>,
+    pub next_token: Option<u64>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.sweeps.is_empty()
+            && self.new_tasks.is_empty()
+            && self.changed.is_empty()
+            && self.memberships.is_empty()
+            && self.results.is_empty()
+            && self.outputs.is_empty()
+            && self.next_token.is_none()
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+fn state_code(s: &TaskState) -> i64 {
+    match s {
+        TaskState::Queued => 0,
+        TaskState::Leased { .. } => 1,
+        TaskState::Done { .. } => 2,
+        TaskState::Failed { .. } => 3,
+        TaskState::Cancelled => 4,
+    }
+}
+
+/// Opens a connection with the settings every user of the file shares.
+pub fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // WAL: readers (aggregation, status) never block the writer. synchronous=FULL: a commit is
+    // on disk before the call returns, so "committed" survives a power cut, not just a crash.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = connect(path)?;
+        conn.execute_batch(SCHEMA)?;
+        let version: Option<i64> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+            .optional()?;
+        match version {
+            None => {
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+                    [SCHEMA_VERSION],
+                )?;
+            }
+            Some(SCHEMA_VERSION) => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "schema version {v}; this rgsweep reads version {SCHEMA_VERSION}"
+                    ),
+                });
+            }
+        }
+        Ok(Store { conn })
+    }
+
+    pub fn next_token(&self) -> Result<u64, StoreError> {
+        let v: Option<i64> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'next_token'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        Ok(v.unwrap_or(0) as u64)
+    }
+
+    pub fn sweeps(&self) -> Result<Vec<SweepRow>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, name, file, toml, state, submitted_ms FROM sweeps ORDER BY submitted_ms, id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(SweepRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                file: r.get(2)?,
+                toml: r.get(3)?,
+                state: r.get(4)?,
+                submitted_ms: r.get::<_, i64>(5)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Calls `f` for every task row, in key order.
+    pub fn for_each_task(&self, mut f: impl FnMut(TaskRow)) -> Result<(), StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT key, spec, cost, state, worker, token, expires, attempts, last_error, digest
+             FROM tasks ORDER BY key",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let key: Vec<u8> = r.get(0)?;
+            let key = TaskKey(key.try_into().map_err(|_| self.corrupt("task key length"))?);
+            let code: i64 = r.get(3)?;
+            let state = match code {
+                0 => TaskState::Queued,
+                1 => TaskState::Leased {
+                    worker: crate::queue::WorkerId(r.get::<_, Option<String>>(4)?.unwrap_or_default()),
+                    token: crate::queue::LeaseToken(r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64),
+                    expires: crate::queue::Millis(r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64),
+                },
+                2 => {
+                    let d: Vec<u8> = r.get::<_, Option<Vec<u8>>>(9)?.unwrap_or_default();
+                    TaskState::Done {
+                        digest: d.try_into().map_err(|_| self.corrupt("digest length"))?,
+                    }
+                }
+                3 => TaskState::Failed {
+                    error: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+                },
+                4 => TaskState::Cancelled,
+                other => return Err(self.corrupt(&format!("task state {other}"))),
+            };
+            f(TaskRow {
+                key,
+                spec: r.get(1)?,
+                entry: Entry {
+                    cost: r.get(2)?,
+                    attempts: r.get::<_, i64>(7)? as u32,
+                    state,
+                    last_error: r.get(8)?,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Every (sweep, task key) membership.
+    pub fn memberships(&self) -> Result<Vec<(String, TaskKey)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT sweep, key FROM sweep_tasks ORDER BY sweep, key")?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let key: Vec<u8> = r.get(1)?;
+            out.push((
+                r.get(0)?,
+                TaskKey(key.try_into().map_err(|_| self.corrupt("task key length"))?),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The output files of a finished sweep, by name.
+    pub fn outputs(&self, sweep: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        outputs(&self.conn, sweep)
+    }
+
+    fn corrupt(&self, message: &str) -> StoreError {
+        StoreError::Corrupt {
+            path: self.conn.path().unwrap_or("?").to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Writes a batch in one transaction and commits it.
+    pub fn commit(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO sweeps (id, name, file, toml, state, submitted_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(id) DO UPDATE SET state = excluded.state",
+            )?;
+            for s in &batch.sweeps {
+                st.execute(params![
+                    s.id,
+                    s.name,
+                    s.file,
+                    s.toml,
+                    s.state,
+                    s.submitted_ms as i64
+                ])?;
+            }
+            let mut st = tx.prepare_cached(
+                "INSERT INTO tasks (key, spec, cost, state, worker, token, expires, attempts, last_error, digest)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for t in &batch.new_tasks {
+                let (worker, token, expires, digest) = state_columns(&t.entry.state);
+                st.execute(params![
+                    &t.key.0[..],
+                    t.spec,
+                    t.entry.cost,
+                    state_code(&t.entry.state),
+                    worker,
+                    token,
+                    expires,
+                    t.entry.attempts,
+                    t.entry.last_error,
+                    digest
+                ])?;
+            }
+            let mut st = tx.prepare_cached(
+                "UPDATE tasks SET state = ?2, worker = ?3, token = ?4, expires = ?5, attempts = ?6,
+                 last_error = ?7, digest = ?8 WHERE key = ?1",
+            )?;
+            for (key, entry) in &batch.changed {
+                let (worker, token, expires, digest) = state_columns(&entry.state);
+                st.execute(params![
+                    &key.0[..],
+                    state_code(&entry.state),
+                    worker,
+                    token,
+                    expires,
+                    entry.attempts,
+                    entry.last_error,
+                    digest
+                ])?;
+            }
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO sweep_tasks (sweep, key) VALUES (?1, ?2)",
+            )?;
+            for (sweep, key) in &batch.memberships {
+                st.execute(params![sweep, &key.0[..]])?;
+            }
+            // A result row is written once and never replaced: the first result wins.
+            let mut st = tx.prepare_cached(
+                "INSERT OR IGNORE INTO results (key, body, digest, worker, token, committed_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for r in &batch.results {
+                st.execute(params![
+                    &r.key.0[..],
+                    r.body,
+                    &r.digest[..],
+                    r.worker,
+                    r.token as i64,
+                    r.committed_ms as i64
+                ])?;
+            }
+            let mut st = tx.prepare_cached(
+                "INSERT OR REPLACE INTO outputs (sweep, name, content) VALUES (?1, ?2, ?3)",
+            )?;
+            for (sweep, name, content) in &batch.outputs {
+                st.execute(params![sweep, name, content])?;
+            }
+            if let Some(t) = batch.next_token {
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('next_token', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [t as i64],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+type StateColumns<'a> = (Option<&'a str>, Option<i64>, Option<i64>, Option<&'a [u8]>);
+
+fn state_columns(s: &TaskState) -> StateColumns<'_> {
+    match s {
+        TaskState::Leased {
+            worker,
+            token,
+            expires,
+        } => (
+            Some(worker.0.as_str()),
+            Some(token.0 as i64),
+            Some(expires.0 as i64),
+            None,
+        ),
+        TaskState::Done { digest } => (None, None, None, Some(&digest[..])),
+        _ => (None, None, None, None),
+    }
+}
+
+/// Read-side queries, on their own connection (WAL lets them run beside the writer).
+pub struct Reader {
+    conn: Connection,
+}
+
+impl Reader {
+    pub fn open(path: &Path) -> Result<Reader, StoreError> {
+        Ok(Reader {
+            conn: connect(path)?,
+        })
+    }
+
+    /// The committed result bodies of a sweep's tasks, in key order.
+    pub fn sweep_results(&self, sweep: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT r.body FROM sweep_tasks s JOIN results r ON r.key = s.key
+             WHERE s.sweep = ?1 ORDER BY s.key",
+        )?;
+        let rows = st.query_map([sweep], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+}
+
+fn outputs(conn: &Connection, sweep: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let mut st = conn.prepare("SELECT name, content FROM outputs WHERE sweep = ?1 ORDER BY name")?;
+    let rows = st.query_map([sweep], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,599 @@
+//! The distributed commands: `coordinator`, `worker`, `submit`, `status`, `results`, `cancel`,
+//! and `run` on the embedded coordinator with in-process workers over loopback gRPC.
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use rgsweep_coordinator::queue::Policy;
+use rgsweep_coordinator::{Config, Coordinator, generate_token};
+use rgsweep_proto::client::{self, Access, ClientClient};
+use rgsweep_proto::v1;
+use rgsweep_worker::Drain;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How to reach the coordinator: an access file, or an address and a token.
+#[derive(clap::Args, Clone)]
+pub(crate) struct Connect {
+    /// Access file written by the coordinator (address and token).
+    #[arg(long, value_name = "FILE")]
+    access: Option<PathBuf>,
+    /// Coordinator URL, e.g. http://10.0.0.5:7878 (instead of --access).
+    #[arg(long, value_name = "URL")]
+    coordinator: Option<String>,
+    /// Bearer token (with --coordinator).
+    #[arg(long, env = "RGSWEEP_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// CA certificate (PEM) to verify a TLS coordinator.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+}
+
+impl Connect {
+    fn access(&self) -> Result<Access> {
+        match (&self.access, &self.coordinator) {
+            (Some(path), None) => Ok(Access::read(path)?),
+            (None, Some(address)) => Ok(Access {
+                address: address.clone(),
+                token: self.token.clone().context(
+                    "--coordinator needs --token (or RGSWEEP_TOKEN), or use --access FILE",
+                )?,
+                worker_token: None,
+            }),
+            (Some(_), Some(_)) => bail!("give either --access or --coordinator, not both"),
+            (None, None) => bail!("say where the coordinator is: --access FILE or --coordinator URL"),
+        }
+    }
+
+    fn ca(&self) -> Result<Option<Vec<u8>>> {
+        self.tls_ca
+            .as_ref()
+            .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+            .transpose()
+    }
+
+    fn client(&self) -> Result<ClientClient> {
+        let access = self.access()?;
+        let channel = client::channel(&access.address, self.ca()?.as_deref())?;
+        Ok(client::client_client(channel, &access.token)?)
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A gRPC failure as a one-line error naming what was refused.
+fn rpc_error(what: &str, s: tonic::Status) -> anyhow::Error {
+    match s.code() {
+        tonic::Code::Unavailable => {
+            anyhow::anyhow!("{what}: coordinator unavailable: {}", s.message())
+        }
+        code => anyhow::anyhow!("{what}: {} ({code:?})", s.message()),
+    }
+}
+
+#[derive(clap::Args)]
+pub(crate) struct CoordinatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: String,
+    /// SQLite database holding sweeps, tasks and results (created if missing).
+    #[arg(long, default_value = "rgsweep.db")]
+    db: PathBuf,
+    /// Access file to write (address and token, mode 0600). Default: <db>.access.json.
+    #[arg(long, value_name = "FILE")]
+    access: Option<PathBuf>,
+    /// Address clients should use, if not the listen address (e.g. behind NAT).
+    #[arg(long, value_name = "URL")]
+    advertise: Option<String>,
+    /// Token for clients (and workers unless --worker-token); generated if absent.
+    #[arg(long, env = "RGSWEEP_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Separate token for workers.
+    #[arg(long, env = "RGSWEEP_WORKER_TOKEN", hide_env_values = true)]
+    worker_token: Option<String>,
+    /// A lease dies this many seconds after its worker's last heartbeat.
+    #[arg(long, default_value_t = 30.0)]
+    lease_secs: f64,
+    /// After a restart, leases in flight wait this long for their workers (default: one lease).
+    #[arg(long)]
+    grace_secs: Option<f64>,
+    /// Attempts before a failing task is marked failed.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    max_attempts: u32,
+    /// TLS certificate chain (PEM); with --tls-key, serve TLS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+fn secs(v: f64, what: &str) -> Result<u64> {
+    if !(v.is_finite() && v > 0.0 && v < 1e9) {
+        bail!("{what} must be a positive number of seconds, got {v}");
+    }
+    Ok((v * 1e3).round().max(1.0) as u64)
+}
+
+pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
+    let lease_ms = secs(a.lease_secs, "--lease-secs")?;
+    let grace_ms = match a.grace_secs {
+        Some(g) => secs(g, "--grace-secs")?,
+        None => lease_ms,
+    };
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(c), Some(k)) => Some((
+            std::fs::read(c).with_context(|| format!("cannot read {}", c.display()))?,
+            std::fs::read(k).with_context(|| format!("cannot read {}", k.display()))?,
+        )),
+        _ => None,
+    };
+    let token = match a.token {
+        Some(t) => t,
+        None => generate_token().context("cannot generate a token")?,
+    };
+    let worker_token = a.worker_token.clone().unwrap_or_else(|| token.clone());
+    let access_path = a.access.clone().unwrap_or_else(|| {
+        let mut p = a.db.clone().into_os_string();
+        p.push(".access.json");
+        PathBuf::from(p)
+    });
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.listen))?;
+        let addr = listener.local_addr()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let address = a.advertise.clone().unwrap_or_else(|| {
+            let host = if addr.ip().is_unspecified() {
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_else(|_| "localhost".into())
+            } else {
+                addr.ip().to_string()
+            };
+            format!("{scheme}://{host}:{}", addr.port())
+        });
+        let mut coordinator = Coordinator::start(
+            Config {
+                db: a.db.clone(),
+                policy: Policy {
+                    lease_ms,
+                    max_attempts: a.max_attempts,
+                },
+                grace_ms,
+                client_token: token.clone(),
+                worker_token: worker_token.clone(),
+                tls,
+            },
+            listener,
+        )
+        .await
+        .with_context(|| format!("cannot start the coordinator on {}", a.db.display()))?;
+        Access {
+            address: address.clone(),
+            token,
+            worker_token: a.worker_token.is_some().then_some(worker_token),
+        }
+        .write(&access_path)?;
+        eprintln!(
+            "coordinator on {address} (database {}, access file {})",
+            a.db.display(),
+            access_path.display()
+        );
+        let stop = coordinator.stopper();
+        tokio::select! {
+            r = coordinator.wait() => r.context("coordinator stopped")?,
+            _ = terminated() => {
+                tracing::info!("signal received; stopping");
+                if let Some(s) = stop { let _ = s.send(()); }
+                coordinator.wait().await.context("coordinator stopped")?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Resolves at the first SIGTERM or SIGINT.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[derive(clap::Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    connect: Connect,
+    /// Tasks run at once (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    slots: Option<u64>,
+    /// Exit after this many seconds without work.
+    #[arg(long)]
+    idle_exit: Option<f64>,
+    /// When draining, hand running tasks back after this many seconds instead of finishing them.
+    #[arg(long)]
+    drain_timeout: Option<f64>,
+    /// Name in the coordinator's logs (default: host-pid-random).
+    #[arg(long)]
+    id: Option<String>,
+}
+
+pub(crate) fn worker(a: WorkerArgs) -> Result<()> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        // Workers may start before the coordinator: wait for its access file to appear.
+        if let Some(path) = &a.connect.access {
+            let mut logged = false;
+            while !path.exists() {
+                if !logged {
+                    eprintln!("waiting for access file {}", path.display());
+                    logged = true;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    _ = terminated() => return Ok(()),
+                }
+            }
+        }
+        let access = a.connect.access()?;
+        let config = rgsweep_worker::Config {
+            address: access.address.clone(),
+            token: access.worker_token().to_string(),
+            ca_pem: a.connect.ca()?,
+            slots: a.slots.map_or_else(crate::available_threads, |s| s as usize),
+            worker_id: a.id.clone().unwrap_or_else(rgsweep_worker::default_worker_id),
+            idle_exit: a.idle_exit.map(|s| secs(s, "--idle-exit")).transpose()?.map(Duration::from_millis),
+            drain_timeout: a
+                .drain_timeout
+                .map(|s| secs(s, "--drain-timeout"))
+                .transpose()?
+                .map(Duration::from_millis),
+        };
+        let (tx, rx) = tokio::sync::watch::channel(Drain::Run);
+        // First signal: finish running tasks and leave. Second: hand them back and leave now.
+        tokio::spawn(async move {
+            terminated().await;
+            let _ = tx.send(Drain::Finish);
+            terminated().await;
+            let _ = tx.send(Drain::Abandon);
+        });
+        let summary = rgsweep_worker::run(config, rx).await?;
+        eprintln!(
+            "worker done: {} computed, {} accepted, {} duplicates, {} failed, {} handed back",
+            summary.computed, summary.accepted, summary.duplicates, summary.failed, summary.released
+        );
+        Ok(())
+    })
+}
+
+#[derive(clap::Args)]
+pub(crate) struct SubmitArgs {
+    /// The sweep file (TOML).
+    file: PathBuf,
+    #[command(flatten)]
+    connect: Connect,
+    #[arg(long)]
+    json: bool,
+}
+
+fn read_sweep(file: &Path) -> Result<(String, String)> {
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {name}"))?;
+    Ok((name, text))
+}
+
+pub(crate) fn submit(a: SubmitArgs) -> Result<()> {
+    let (name, text) = read_sweep(&a.file)?;
+    // Refuse a bad file here with its location; the coordinator checks again, so an older or
+    // newer client can never queue what the coordinator's code would reject.
+    rgsweep_physics::Sweep::parse(&text, &name)?;
+    let rt = runtime()?;
+    let reply = rt.block_on(async {
+        let mut c = a.connect.client()?;
+        c.submit(v1::SubmitRequest {
+            file_name: name.clone(),
+            toml: text,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|s| rpc_error(&format!("submit {name}"), s))
+    })?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"sweep": reply.sweep_id, "name": reply.name, "tasks": reply.tasks, "reused": reply.reused})
+        );
+    } else {
+        println!("{}", reply.sweep_id);
+        eprintln!(
+            "sweep {} ({}): {} tasks, {} already done or running",
+            reply.sweep_id, reply.name, reply.tasks, reply.reused
+        );
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub(crate) struct StatusArgs {
+    /// A sweep id (default: every sweep).
+    sweep: Option<String>,
+    #[command(flatten)]
+    connect: Connect,
+    /// Follow the sweep until it ends.
+    #[arg(long, requires = "sweep")]
+    watch: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+fn status_json(s: &v1::SweepStatus) -> serde_json::Value {
+    serde_json::json!({
+        "sweep": s.sweep_id, "name": s.name, "state": s.state, "tasks": s.tasks,
+        "queued": s.queued, "leased": s.leased, "done": s.done, "failed": s.failed,
+        "tasks_per_second": s.tasks_per_second, "eta_seconds": s.eta_seconds,
+        "progress": s.progress,
+        "partial_tc": s.partial_tc.map(|e| serde_json::json!({"value": e.value, "error": e.error})),
+        "errors": s.errors,
+    })
+}
+
+fn status_line(s: &v1::SweepStatus) -> String {
+    let mut line = format!(
+        "{} {:<20} {:<11} {:>5.1}%  queued {} leased {} done {} failed {}  ({:.1} tasks/s",
+        s.sweep_id,
+        s.name,
+        s.state,
+        100.0 * s.progress,
+        s.queued,
+        s.leased,
+        s.done,
+        s.failed,
+        s.tasks_per_second
+    );
+    if let Some(eta) = s.eta_seconds {
+        line += &format!(", eta {eta:.0} s");
+    }
+    line.push(')');
+    if let Some(tc) = s.partial_tc {
+        line += &format!("  T_c so far {:.5} ± {:.5}", tc.value, tc.error);
+    }
+    for e in &s.errors {
+        line += &format!("\n    error: {e}");
+    }
+    line
+}
+
+pub(crate) fn status(a: StatusArgs) -> Result<()> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut c = a.connect.client()?;
+        let id = a.sweep.clone().unwrap_or_default();
+        if a.watch {
+            let mut stream = c
+                .watch(v1::StatusRequest { sweep_id: id })
+                .await
+                .map_err(|s| rpc_error("watch", s))?
+                .into_inner();
+            while let Some(s) = stream.message().await.map_err(|s| rpc_error("watch", s))? {
+                if a.json {
+                    println!("{}", status_json(&s));
+                } else {
+                    println!("{}", status_line(&s));
+                }
+            }
+            return Ok(());
+        }
+        let r = c
+            .status(v1::StatusRequest { sweep_id: id })
+            .await
+            .map_err(|s| rpc_error("status", s))?
+            .into_inner();
+        if a.json {
+            let v = serde_json::json!({
+                "workers": r.workers,
+                "sweeps": r.sweeps.iter().map(status_json).collect::<Vec<_>>(),
+            });
+            println!("{v}");
+        } else {
+            println!("{} worker(s) connected", r.workers);
+            for s in &r.sweeps {
+                println!("{}", status_line(s));
+            }
+        }
+        Ok(())
+    })
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ResultsArgs {
+    sweep: String,
+    #[command(flatten)]
+    connect: Connect,
+    /// Directory to write the output files into.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+async fn fetch_results(c: &mut ClientClient, id: &str, out: &Path) -> Result<Vec<v1::OutputFile>> {
+    let r = c
+        .results(v1::ResultsRequest {
+            sweep_id: id.to_string(),
+        })
+        .await
+        .map_err(|s| rpc_error(&format!("results of {id}"), s))?
+        .into_inner();
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    for f in &r.files {
+        // Names come from the coordinator; never let one escape the output directory.
+        if f.name.contains('/') || f.name.contains('\\') || f.name.starts_with('.') {
+            bail!("coordinator sent a bad file name {:?}", f.name);
+        }
+        let path = out.join(&f.name);
+        std::fs::write(&path, &f.content).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(r.files)
+}
+
+pub(crate) fn results(a: ResultsArgs) -> Result<()> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut c = a.connect.client()?;
+        let files = fetch_results(&mut c, &a.sweep, &a.out).await?;
+        for f in files {
+            eprintln!("wrote {}", a.out.join(&f.name).display());
+        }
+        Ok(())
+    })
+}
+
+#[derive(clap::Args)]
+pub(crate) struct CancelArgs {
+    sweep: String,
+    #[command(flatten)]
+    connect: Connect,
+}
+
+pub(crate) fn cancel(a: CancelArgs) -> Result<()> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut c = a.connect.client()?;
+        let r = c
+            .cancel(v1::CancelRequest {
+                sweep_id: a.sweep.clone(),
+            })
+            .await
+            .map_err(|s| rpc_error(&format!("cancel {}", a.sweep), s))?
+            .into_inner();
+        println!("sweep {}: {} task(s) taken off the queue", a.sweep, r.cancelled);
+        Ok(())
+    })
+}
+
+/// `rgsweep run` on the distributed machinery: an embedded coordinator whose database lives in
+/// the output directory (so an interrupted run resumes), `workers` in-process workers talking
+/// to it over loopback gRPC, then the same output files as the thread pool writes.
+pub(crate) fn run_embedded(
+    file: &Path,
+    out: &Path,
+    workers: usize,
+    slots: usize,
+) -> Result<(String, f64, usize)> {
+    let (name, text) = read_sweep(file)?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let db = out.join("rgsweep.db");
+    let token = generate_token().context("cannot generate a token")?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("cannot listen on 127.0.0.1")?;
+        let coordinator = Coordinator::start(
+            Config {
+                db: db.clone(),
+                policy: Policy::default(),
+                // The workers of an interrupted run died with it: requeue their leases at once.
+                grace_ms: 0,
+                client_token: token.clone(),
+                worker_token: token.clone(),
+                tls: None,
+            },
+            listener,
+        )
+        .await
+        .with_context(|| format!("cannot open {}", db.display()))?;
+        let address = format!("http://{}", coordinator.addr);
+        // Lets `rgsweep status --access OUT/access.json` follow the run from another terminal.
+        Access {
+            address: address.clone(),
+            token: token.clone(),
+            worker_token: None,
+        }
+        .write(&out.join("access.json"))?;
+        let mut c = client::client_client(client::channel(&address, None)?, &token)?;
+        let started = std::time::Instant::now();
+        let reply = c
+            .submit(v1::SubmitRequest {
+                file_name: name.clone(),
+                toml: text,
+            })
+            .await
+            .map_err(|s| rpc_error(&format!("submit {name}"), s))?
+            .into_inner();
+        tracing::info!(sweep = %reply.sweep_id, tasks = reply.tasks, reused = reply.reused, workers, slots, "running sweep");
+        let (drain_tx, drain_rx) = tokio::sync::watch::channel(Drain::Run);
+        let mut handles = Vec::new();
+        for w in 0..workers {
+            let config = rgsweep_worker::Config {
+                address: address.clone(),
+                token: token.clone(),
+                ca_pem: None,
+                slots,
+                worker_id: format!("local-{w}"),
+                idle_exit: None,
+                drain_timeout: None,
+            };
+            handles.push(tokio::spawn(rgsweep_worker::run(config, drain_rx.clone())));
+        }
+        let bar = ProgressBar::new(1000);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {percent}% (eta {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let final_status = loop {
+            let r = c
+                .status(v1::StatusRequest {
+                    sweep_id: reply.sweep_id.clone(),
+                })
+                .await
+                .map_err(|s| rpc_error("status", s))?
+                .into_inner();
+            let s = r.sweeps.into_iter().next().context("sweep vanished")?;
+            bar.set_position((s.progress * 1000.0) as u64);
+            bar.set_message(format!("{}/{} tasks", s.done, s.tasks));
+            if !matches!(s.state.as_str(), "running" | "aggregating") {
+                break s;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        bar.finish_and_clear();
+        let _ = drain_tx.send(Drain::Finish);
+        for h in handles {
+            h.await.context("worker task")??;
+        }
+        if final_status.state != "done" {
+            bail!(
+                "sweep {} ended {}: {}",
+                final_status.sweep_id,
+                final_status.state,
+                final_status.errors.join("; ")
+            );
+        }
+        fetch_results(&mut c, &reply.sweep_id, out).await?;
+        drop(c);
+        coordinator.shutdown().await.context("coordinator")?;
+        Ok((reply.sweep_id, started.elapsed().as_secs_f64(), reply.tasks as usize))
+    })
+}
