@@ -269,29 +269,21 @@ fn run(a: RunArgs) -> Result<()> {
     let workers = a.workers as usize;
     let slots = threads.div_ceil(workers).max(1);
     let (_, seconds, tasks) = remote::run_embedded(&a.file, &out, workers, slots)?;
-    let summary = std::fs::read_to_string(out.join("summary.json"))
+    let text = std::fs::read_to_string(out.join("summary.json"))
         .context("the run wrote no summary.json")?;
-    let summary: SummaryFile = serde_json::from_str(&summary).context("summary.json")?;
     if a.json {
-        println!("{}", serde_json::to_string(&summary.raw)?);
+        print!("{text}");
     } else {
-        print_summary(&sweep.name, &summary.fss()?, &out, seconds, tasks);
+        let summary: SummaryFile = serde_json::from_str(&text).context("summary.json")?;
+        print_summary(&sweep.name, &summary.fss, &out, seconds, tasks);
     }
     Ok(())
 }
 
-/// `summary.json` as written, with its FSS block readable.
+/// The part of `summary.json` the text report prints.
 #[derive(serde::Deserialize)]
 struct SummaryFile {
-    #[serde(flatten)]
-    raw: serde_json::Map<String, serde_json::Value>,
-}
-
-impl SummaryFile {
-    fn fss(&self) -> Result<rgsweep_physics::fss::FssSummary> {
-        let v = self.raw.get("fss").cloned().context("summary.json has no fss")?;
-        Ok(serde_json::from_value(v)?)
-    }
+    fss: rgsweep_physics::fss::FssSummary,
 }
 
 fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: bool) -> Result<()> {

@@ -40,7 +40,9 @@ impl Connect {
                 worker_token: None,
             }),
             (Some(_), Some(_)) => bail!("give either --access or --coordinator, not both"),
-            (None, None) => bail!("say where the coordinator is: --access FILE or --coordinator URL"),
+            (None, None) => {
+                bail!("say where the coordinator is: --access FILE or --coordinator URL")
+            }
         }
     }
 
@@ -131,16 +133,20 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
         )),
         _ => None,
     };
-    let token = match a.token {
-        Some(t) => t,
-        None => generate_token().context("cannot generate a token")?,
-    };
-    let worker_token = a.worker_token.clone().unwrap_or_else(|| token.clone());
     let access_path = a.access.clone().unwrap_or_else(|| {
         let mut p = a.db.clone().into_os_string();
         p.push(".access.json");
         PathBuf::from(p)
     });
+    // A restarted coordinator keeps the token of its access file, so its workers, which
+    // survive the restart, are still let in.
+    let previous = Access::read(&access_path).ok();
+    let token = match (a.token.clone(), &previous) {
+        (Some(t), _) => t,
+        (None, Some(p)) => p.token.clone(),
+        (None, None) => generate_token().context("cannot generate a token")?,
+    };
+    let worker_token = a.worker_token.clone().unwrap_or_else(|| token.clone());
     let rt = runtime()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -261,9 +267,18 @@ pub(crate) fn worker(a: WorkerArgs) -> Result<()> {
             address: access.address.clone(),
             token: access.worker_token().to_string(),
             ca_pem: a.connect.ca()?,
-            slots: a.slots.map_or_else(crate::available_threads, |s| s as usize),
-            worker_id: a.id.clone().unwrap_or_else(rgsweep_worker::default_worker_id),
-            idle_exit: a.idle_exit.map(|s| secs(s, "--idle-exit")).transpose()?.map(Duration::from_millis),
+            slots: a
+                .slots
+                .map_or_else(crate::available_threads, |s| s as usize),
+            worker_id: a
+                .id
+                .clone()
+                .unwrap_or_else(rgsweep_worker::default_worker_id),
+            idle_exit: a
+                .idle_exit
+                .map(|s| secs(s, "--idle-exit"))
+                .transpose()?
+                .map(Duration::from_millis),
             drain_timeout: a
                 .drain_timeout
                 .map(|s| secs(s, "--drain-timeout"))
@@ -281,7 +296,11 @@ pub(crate) fn worker(a: WorkerArgs) -> Result<()> {
         let summary = rgsweep_worker::run(config, rx).await?;
         eprintln!(
             "worker done: {} computed, {} accepted, {} duplicates, {} failed, {} handed back",
-            summary.computed, summary.accepted, summary.duplicates, summary.failed, summary.released
+            summary.computed,
+            summary.accepted,
+            summary.duplicates,
+            summary.failed,
+            summary.released
         );
         Ok(())
     })
@@ -450,7 +469,8 @@ async fn fetch_results(c: &mut ClientClient, id: &str, out: &Path) -> Result<Vec
             bail!("coordinator sent a bad file name {:?}", f.name);
         }
         let path = out.join(&f.name);
-        std::fs::write(&path, &f.content).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, &f.content)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(r.files)
 }
@@ -485,7 +505,10 @@ pub(crate) fn cancel(a: CancelArgs) -> Result<()> {
             .await
             .map_err(|s| rpc_error(&format!("cancel {}", a.sweep), s))?
             .into_inner();
-        println!("sweep {}: {} task(s) taken off the queue", a.sweep, r.cancelled);
+        println!(
+            "sweep {}: {} task(s) taken off the queue",
+            a.sweep, r.cancelled
+        );
         Ok(())
     })
 }

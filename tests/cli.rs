@@ -55,8 +55,8 @@ fn run_sweep(dir: &Path, text: &str, extra: &[&str]) -> (i32, String, PathBuf) {
 fn output_bytes_do_not_depend_on_thread_count() {
     let a = scratch("threads1");
     let b = scratch("threads2");
-    let (ca, ea, out_a) = run_sweep(&a, TINY, &["--threads", "1"]);
-    let (cb, eb, out_b) = run_sweep(&b, TINY, &["--threads", "2"]);
+    let (ca, ea, out_a) = run_sweep(&a, TINY, &["--thread-pool", "--threads", "1"]);
+    let (cb, eb, out_b) = run_sweep(&b, TINY, &["--thread-pool", "--threads", "2"]);
     assert_eq!((ca, cb), (0, 0), "{ea}{eb}");
     for file in ["observables.csv", "summary.json"] {
         let x = std::fs::read(out_a.join(file)).expect("output");

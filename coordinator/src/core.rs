@@ -20,7 +20,7 @@ use prost::Message;
 use rgsweep_physics::task::RESULT_FORMAT;
 use rgsweep_physics::{Sweep, Task};
 use rgsweep_proto::v1;
-use rgsweep_proto::{task_from_wire, task_to_wire};
+use rgsweep_proto::{result_from_wire, result_to_wire, task_from_wire, task_to_wire};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 
@@ -120,7 +120,32 @@ pub struct Job {
     pub done: usize,
 }
 
-/// A result checked and encoded by the shell, ready for the core.
+/// Checks a result against its own task and key, and encodes it canonically: the stored bytes
+/// (and their digest) are then the same whichever worker computed them.
+pub fn verify(
+    key: TaskKey,
+    token: LeaseToken,
+    wire: v1::TaskResult,
+) -> Result<Verified, CoreError> {
+    use sha2::{Digest, Sha256};
+    let (result, seed) = result_from_wire(wire)
+        .map_err(|e| CoreError::Invalid(format!("result for {key:?}: {e}")))?;
+    if result.task.content_key(seed) != key.0 {
+        return Err(CoreError::Invalid(format!(
+            "result for {key:?} is for another task"
+        )));
+    }
+    let body = result_to_wire(&result, seed).encode_to_vec();
+    let digest: [u8; 32] = Sha256::digest(&body).into();
+    Ok(Verified {
+        key,
+        token,
+        digest,
+        body,
+    })
+}
+
+/// A result checked and encoded by [`verify`], ready for the core.
 pub struct Verified {
     pub key: TaskKey,
     pub token: LeaseToken,
@@ -148,7 +173,10 @@ pub fn sweep_id(sweep: &Sweep) -> String {
     h.update(b"rgsweep-sweep-v1");
     h.update(RESULT_FORMAT.to_le_bytes());
     h.update(serde_json::to_vec(sweep).unwrap_or_default());
-    h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Encoded size bound of one task's result: two varints of at most 10 bytes per measurement.
@@ -162,7 +190,12 @@ fn result_bound(task: &Task) -> u64 {
 impl Core {
     /// Opens (or creates) the database and rebuilds the in-memory state from it. Leases found in
     /// flight get `grace_ms` from `now` for their workers to re-attach.
-    pub fn open(path: &Path, policy: Policy, now: Millis, grace_ms: u64) -> Result<Core, CoreError> {
+    pub fn open(
+        path: &Path,
+        policy: Policy,
+        now: Millis,
+        grace_ms: u64,
+    ) -> Result<Core, CoreError> {
         let store = Store::open(path)?;
         let mut queue = Queue::new(policy);
         let next_token = store.next_token()?;
@@ -616,7 +649,9 @@ impl Core {
         match outcome {
             Ok(files) => {
                 for (name, content) in files {
-                    self.batch.outputs.push((sweep_id.to_string(), name, content));
+                    self.batch
+                        .outputs
+                        .push((sweep_id.to_string(), name, content));
                 }
                 tracing::info!(sweep = %sweep_id, "sweep done");
                 self.set_state(i, SweepState::Done);
@@ -685,7 +720,10 @@ impl Core {
             ]
         };
         Ok(v1::StatusReply {
-            sweeps: which.into_iter().map(|i| self.sweep_status(now, i)).collect(),
+            sweeps: which
+                .into_iter()
+                .map(|i| self.sweep_status(now, i))
+                .collect(),
             workers: self.connected_workers(now) as u32,
         })
     }
@@ -790,5 +828,242 @@ impl Core {
     /// A task's queue entry (for tests).
     pub fn entry(&self, key: &TaskKey) -> Option<&Entry> {
         self.queue.entry(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs;
+
+    const SWEEP: &str = r#"name = "core"
+seed = 3
+model = "ising2d"
+sizes = [4, 6]
+temperatures = [2.2, 2.4]
+replicas = 2
+
+[monte_carlo]
+algorithm = "wolff"
+thermalize = 10
+measurements = 200
+"#;
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("rgsweep-core-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir.join("db")
+    }
+
+    fn open(db: &Path, now: u64) -> Core {
+        Core::open(
+            db,
+            Policy {
+                lease_ms: 1_000,
+                max_attempts: 2,
+            },
+            Millis(now),
+            500,
+        )
+        .expect("open")
+    }
+
+    fn worker(n: &str) -> WorkerId {
+        WorkerId(n.into())
+    }
+
+    /// Runs a lease's task as a worker would and verifies its result as the shell would.
+    fn compute(lease: &v1::Lease) -> Verified {
+        let (task, seed) = task_from_wire(lease.task.as_ref().expect("task")).expect("valid");
+        let key = TaskKey(lease.key.clone().try_into().expect("32 bytes"));
+        verify(
+            key,
+            LeaseToken(lease.token),
+            result_to_wire(&task.run(seed), seed),
+        )
+        .expect("valid")
+    }
+
+    fn run_jobs(core: &mut Core, db: &Path) {
+        for job in core.take_jobs() {
+            match jobs::run(db, &job) {
+                Ok(jobs::JobOutput::Final(files)) => core.aggregated(&job.sweep_id, Ok(files)),
+                Ok(jobs::JobOutput::Partial(tc)) => core.partial(&job.sweep_id, tc),
+                Err(e) => panic!("job failed: {e}"),
+            }
+        }
+        core.commit().expect("commit");
+    }
+
+    #[test]
+    fn an_invalid_sweep_changes_nothing() {
+        let db = temp_db("invalid");
+        let mut core = open(&db, 0);
+        let bad = SWEEP.replace("replicas = 2", "replicas = 0");
+        let e = core
+            .submit(Millis(0), "bad.toml", &bad)
+            .expect_err("invalid");
+        assert!(e.to_string().contains("bad.toml:"), "{e}");
+        core.commit().expect("commit");
+        drop(core);
+        let core = open(&db, 0);
+        assert_eq!(core.counts(), Counts::default());
+        assert!(
+            core.status(Millis(0), "")
+                .expect("status")
+                .sweeps
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_sweep_runs_to_the_thread_pool_bytes_and_survives_restarts() {
+        let db = temp_db("lifecycle");
+        let mut core = open(&db, 0);
+        let reply = core.submit(Millis(0), "core.toml", SWEEP).expect("valid");
+        assert_eq!((reply.tasks, reply.reused), (8, 0));
+        core.commit().expect("commit");
+        let w = worker("w");
+        // Two leases, largest first; one completes, then the coordinator "crashes".
+        let leases = core.lease(Millis(10), &w, 2);
+        assert_eq!(leases.len(), 2);
+        assert_eq!(leases[0].task.as_ref().map(|t| t.size), Some(6));
+        let first = compute(&leases[0]);
+        let first_digest = first.digest;
+        assert_eq!(
+            core.complete(Millis(20), &w, vec![first]),
+            vec![v1::Outcome::Accepted]
+        );
+        core.commit().expect("commit");
+        drop(core);
+
+        let mut core = open(&db, 60_000);
+        let st = core
+            .status(Millis(60_000), &reply.sweep_id)
+            .expect("status");
+        assert_eq!(
+            (st.sweeps[0].done, st.sweeps[0].leased),
+            (1, 1),
+            "state came back"
+        );
+        // The lease in flight survived with its token: its worker re-attaches within the grace.
+        let key1 = TaskKey(leases[1].key.clone().try_into().expect("key"));
+        assert!(
+            core.heartbeat(Millis(60_100), &w, &[(key1, LeaseToken(leases[1].token))])
+                .is_empty()
+        );
+        let second = compute(&leases[1]);
+        assert_eq!(
+            core.complete(Millis(60_200), &w, vec![second]),
+            vec![v1::Outcome::Accepted]
+        );
+        // The rest, with a re-delivery of the first result: fenced as a duplicate.
+        let rest = core.lease(Millis(60_300), &w, 100);
+        assert_eq!(rest.len(), 6);
+        assert!(
+            rest.iter().all(|l| l.token > leases[1].token),
+            "tokens never reused"
+        );
+        let again = compute(&leases[0]);
+        assert_eq!(again.digest, first_digest, "results are deterministic");
+        assert_eq!(
+            core.complete(Millis(60_400), &w, vec![again]),
+            vec![v1::Outcome::Duplicate]
+        );
+        let results: Vec<Verified> = rest.iter().map(compute).collect();
+        core.complete(Millis(60_500), &w, results);
+        core.commit().expect("commit");
+        assert_eq!(
+            core.status(Millis(60_500), &reply.sweep_id)
+                .expect("s")
+                .sweeps[0]
+                .state,
+            "aggregating"
+        );
+        run_jobs(&mut core, &db);
+        let files = core.results(&reply.sweep_id).expect("done");
+        // Same bytes as aggregating in-process results.
+        let sweep = Sweep::parse(SWEEP, "core.toml").expect("valid");
+        let local: Vec<_> = sweep.tasks().iter().map(|t| t.run(sweep.seed)).collect();
+        let expected = crate::aggregate(&sweep, &local).expect("aggregate");
+        assert_eq!(
+            files[0],
+            (
+                "observables.csv".into(),
+                expected.observables_csv.into_bytes()
+            )
+        );
+        assert_eq!(
+            files[1],
+            ("summary.json".into(), expected.summary_json.into_bytes())
+        );
+        drop(core);
+        // A finished sweep stays finished, and resubmitting it reuses everything.
+        let mut core = open(&db, 90_000);
+        let again = core
+            .submit(Millis(90_000), "core.toml", SWEEP)
+            .expect("valid");
+        assert_eq!((again.sweep_id, again.reused), (reply.sweep_id.clone(), 8));
+        assert!(core.lease(Millis(90_000), &w, 10).is_empty());
+        assert_eq!(core.results(&reply.sweep_id).expect("done"), files);
+    }
+
+    #[test]
+    fn cancelling_keeps_tasks_another_live_sweep_needs() {
+        let db = temp_db("cancel");
+        let mut core = open(&db, 0);
+        let a = core.submit(Millis(0), "a.toml", SWEEP).expect("valid");
+        let wider = SWEEP.replace("[2.2, 2.4]", "[2.2, 2.4, 2.6]");
+        let b = core.submit(Millis(0), "b.toml", &wider).expect("valid");
+        assert_eq!((b.tasks, b.reused), (12, 8), "b shares a's tasks");
+        assert_eq!(
+            core.cancel(&a.sweep_id).expect("known"),
+            0,
+            "b still needs them all"
+        );
+        assert_eq!(core.cancel(&b.sweep_id).expect("known"), 12);
+        assert!(core.lease(Millis(1), &worker("w"), 100).is_empty());
+        core.commit().expect("commit");
+        // Resubmitting brings the cancelled tasks back.
+        let again = core.submit(Millis(2), "a.toml", SWEEP).expect("valid");
+        assert_eq!(again.sweep_id, a.sweep_id);
+        assert_eq!(core.lease(Millis(3), &worker("w"), 100).len(), 8);
+        assert!(matches!(
+            core.cancel("nope"),
+            Err(CoreError::NoSuchSweep(_))
+        ));
+    }
+
+    #[test]
+    fn failures_past_the_limit_fail_the_sweep_with_the_last_error() {
+        let db = temp_db("fail");
+        let mut core = open(&db, 0);
+        let one = SWEEP
+            .replace("sizes = [4, 6]", "sizes = [4]")
+            .replace("[2.2, 2.4]", "[2.2]")
+            .replace("replicas = 2", "replicas = 1");
+        let s = core.submit(Millis(0), "one.toml", &one).expect("valid");
+        let w = worker("w");
+        for attempt in 0..2 {
+            let l = core.lease(Millis(attempt), &w, 1).remove(0);
+            let key = TaskKey(l.key.try_into().expect("key"));
+            let outcome = core.fail(
+                Millis(attempt),
+                &w,
+                key,
+                LeaseToken(l.token),
+                format!("boom {attempt}"),
+                false,
+            );
+            assert_eq!(outcome, if attempt == 0 { "requeued" } else { "failed" });
+        }
+        let st = core
+            .status(Millis(5), &s.sweep_id)
+            .expect("status")
+            .sweeps
+            .remove(0);
+        assert_eq!(st.state, "failed");
+        assert!(st.errors[0].contains("boom 1"), "{:?}", st.errors);
     }
 }

@@ -609,7 +609,11 @@ mod tests {
             vec![l.token],
             "the worker learns its lease is dead"
         );
-        assert_eq!(q.lease(Millis(1), &worker("a"), 5).len(), 1, "only task 1 is left");
+        assert_eq!(
+            q.lease(Millis(1), &worker("a"), 5).len(),
+            1,
+            "only task 1 is left"
+        );
         // The cancelled task's result still arrives: it is valid and kept.
         assert_eq!(
             q.complete(key(3), l.token, [3; 32]),

@@ -14,7 +14,6 @@ use rgsweep_proto::client::MAX_MESSAGE_BYTES;
 use rgsweep_proto::v1;
 use rgsweep_proto::v1::client_server::{Client, ClientServer};
 use rgsweep_proto::v1::worker_server::{Worker, WorkerServer};
-use rgsweep_proto::{result_from_wire, result_to_wire};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -280,10 +279,7 @@ impl Worker for WorkerService {
     }
 }
 
-/// Checks each result against its own task and key, and encodes it canonically: the stored
-/// bytes (and their digest) are then the same whichever worker computed them.
 fn verify(results: Vec<v1::Completed>) -> Result<Vec<Verified>, Status> {
-    use sha2::{Digest, Sha256};
     results
         .into_iter()
         .map(|c| {
@@ -291,21 +287,8 @@ fn verify(results: Vec<v1::Completed>) -> Result<Vec<Verified>, Status> {
             let wire = c
                 .result
                 .ok_or_else(|| Status::invalid_argument("result missing"))?;
-            let (result, seed) = result_from_wire(wire)
-                .map_err(|e| Status::invalid_argument(format!("result for {key:?}: {e}")))?;
-            if result.task.content_key(seed) != key.0 {
-                return Err(Status::invalid_argument(format!(
-                    "result for {key:?} is for another task"
-                )));
-            }
-            let body = result_to_wire(&result, seed).encode_to_vec();
-            let digest: [u8; 32] = Sha256::digest(&body).into();
-            Ok(Verified {
-                key,
-                token: LeaseToken(c.token),
-                digest,
-                body,
-            })
+            crate::core::verify(key, LeaseToken(c.token), wire)
+                .map_err(|e| Status::invalid_argument(e.to_string()))
         })
         .collect()
 }
@@ -363,8 +346,7 @@ impl Client for ClientService {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             let mut last = first.sweeps.into_iter().next();
-            loop {
-                let Some(s) = last.clone() else { break };
+            while let Some(s) = last.clone() {
                 let ended = !matches!(s.state.as_str(), "running" | "aggregating");
                 if tx.send(Ok(s)).await.is_err() || ended {
                     break;
@@ -478,9 +460,9 @@ impl Coordinator {
         config: Config,
         listener: tokio::net::TcpListener,
     ) -> Result<Coordinator, ServeError> {
-        let addr = listener.local_addr().map_err(|e| {
-            ServeError::CoreStopped(format!("listener has no local address: {e}"))
-        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ServeError::CoreStopped(format!("listener has no local address: {e}")))?;
         let db = config.db.clone();
         let policy = config.policy.clone();
         let grace = config.grace_ms;
@@ -527,8 +509,8 @@ impl Coordinator {
             .tcp_nodelay(true)
             .http2_keepalive_interval(Some(Duration::from_secs(30)));
         if let Some((cert, key)) = &config.tls {
-            builder =
-                builder.tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
+            builder = builder
+                .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(cert, key)))?;
         }
         let router = builder
             .add_service(InterceptedService::new(
@@ -558,7 +540,9 @@ impl Coordinator {
                     why = dead_rx => { died = why.ok(); }
                 }
             };
-            let served = router.serve_with_incoming_shutdown(incoming, shutdown).await;
+            let served = router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await;
             let _ = tx.send(Msg::Stop);
             served?;
             match died {

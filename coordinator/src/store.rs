@@ -150,7 +150,9 @@ impl Store {
         let conn = connect(path)?;
         conn.execute_batch(SCHEMA)?;
         let version: Option<i64> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
             .optional()?;
         match version {
             None => {
@@ -208,12 +210,17 @@ impl Store {
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let key: Vec<u8> = r.get(0)?;
-            let key = TaskKey(key.try_into().map_err(|_| self.corrupt("task key length"))?);
+            let key = TaskKey(
+                key.try_into()
+                    .map_err(|_| self.corrupt("task key length"))?,
+            );
             let code: i64 = r.get(3)?;
             let state = match code {
                 0 => TaskState::Queued,
                 1 => TaskState::Leased {
-                    worker: crate::queue::WorkerId(r.get::<_, Option<String>>(4)?.unwrap_or_default()),
+                    worker: crate::queue::WorkerId(
+                        r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    ),
                     token: crate::queue::LeaseToken(r.get::<_, Option<i64>>(5)?.unwrap_or(0) as u64),
                     expires: crate::queue::Millis(r.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64),
                 },
@@ -254,7 +261,10 @@ impl Store {
             let key: Vec<u8> = r.get(1)?;
             out.push((
                 r.get(0)?,
-                TaskKey(key.try_into().map_err(|_| self.corrupt("task key length"))?),
+                TaskKey(
+                    key.try_into()
+                        .map_err(|_| self.corrupt("task key length"))?,
+                ),
             ));
         }
         Ok(out)
@@ -330,9 +340,8 @@ impl Store {
                     digest
                 ])?;
             }
-            let mut st = tx.prepare_cached(
-                "INSERT OR IGNORE INTO sweep_tasks (sweep, key) VALUES (?1, ?2)",
-            )?;
+            let mut st = tx
+                .prepare_cached("INSERT OR IGNORE INTO sweep_tasks (sweep, key) VALUES (?1, ?2)")?;
             for (sweep, key) in &batch.memberships {
                 st.execute(params![sweep, &key.0[..]])?;
             }
@@ -410,11 +419,11 @@ impl Reader {
         let rows = st.query_map([sweep], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-
 }
 
 fn outputs(conn: &Connection, sweep: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-    let mut st = conn.prepare("SELECT name, content FROM outputs WHERE sweep = ?1 ORDER BY name")?;
+    let mut st =
+        conn.prepare("SELECT name, content FROM outputs WHERE sweep = ?1 ORDER BY name")?;
     let rows = st.query_map([sweep], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -67,7 +67,10 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         return Err(invalid("replicas", format!("{}", t.replicas)));
     }
     if t.interval == 0 || t.measurements == 0 {
-        return Err(invalid("measurements", "measurements and interval must be positive"));
+        return Err(invalid(
+            "measurements",
+            "measurements and interval must be positive",
+        ));
     }
     let task = Task {
         model,
@@ -119,12 +122,14 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
         ));
     }
     let n = task.monte_carlo.measurements as usize;
-    if r
-        .replicas
+    if r.replicas
         .iter()
         .any(|s| s.energy.len() != n || s.order.len() != n)
     {
-        return Err(invalid("replicas", format!("series lengths differ from {n}")));
+        return Err(invalid(
+            "replicas",
+            format!("series lengths differ from {n}"),
+        ));
     }
     if r.sites != (task.size as u64).pow(task.model.dim() as u32) {
         return Err(invalid("sites", format!("{}", r.sites)));
@@ -194,7 +199,10 @@ mod tests {
         wire.replicas[1].order.pop();
         assert!(matches!(
             result_from_wire(wire),
-            Err(WireError::Invalid { field: "replicas", .. })
+            Err(WireError::Invalid {
+                field: "replicas",
+                ..
+            })
         ));
         let mut wire = result_to_wire(&r, 1);
         wire.task = None;

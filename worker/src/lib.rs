@@ -95,7 +95,10 @@ fn hex(key: &[u8]) -> String {
 }
 
 /// Runs until drained (or idle past `idle_exit`). Connection failures are retried forever.
-pub async fn run(config: Config, mut drain: watch::Receiver<Drain>) -> Result<Summary, WorkerError> {
+pub async fn run(
+    config: Config,
+    mut drain: watch::Receiver<Drain>,
+) -> Result<Summary, WorkerError> {
     let channel = client::channel(&config.address, config.ca_pem.as_deref())?;
     let mut rpc = client::worker_client(channel, &config.token)?;
     let slots = config.slots.max(1);
@@ -165,7 +168,16 @@ pub async fn run(config: Config, mut drain: watch::Receiver<Drain>) -> Result<Su
         let mut got_work = false;
         if may_talk && (has_news || want > 0) {
             asked = want > 0;
-            match exchange(&mut rpc, &id, &mut outbox, &mut failures, want, &mut summary).await {
+            match exchange(
+                &mut rpc,
+                &id,
+                &mut outbox,
+                &mut failures,
+                want,
+                &mut summary,
+            )
+            .await
+            {
                 Ok((leases, hb)) => {
                     heartbeat_ms.store(hb.max(1), std::sync::atomic::Ordering::Relaxed);
                     backoff = Duration::ZERO;
@@ -184,7 +196,8 @@ pub async fn run(config: Config, mut drain: watch::Receiver<Drain>) -> Result<Su
                     break Err(WorkerError::Refused(status.message().to_string()));
                 }
                 Err(status) => {
-                    backoff = (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
+                    backoff =
+                        (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
                     retry_at = Some(tokio::time::Instant::now() + backoff);
                     tracing::warn!(worker = %id, error = %status.message(), retry_in = ?backoff,
                         undelivered = outbox.len(), "coordinator unreachable; will retry");
@@ -195,8 +208,7 @@ pub async fn run(config: Config, mut drain: watch::Receiver<Drain>) -> Result<Su
             idle_since = tokio::time::Instant::now();
             poll = Duration::from_millis(50);
         }
-        if mode >= Drain::Finish && running.is_empty() && outbox.is_empty() && failures.is_empty()
-        {
+        if mode >= Drain::Finish && running.is_empty() && outbox.is_empty() && failures.is_empty() {
             break Ok(());
         }
         if mode == Drain::Run

@@ -1,0 +1,269 @@
+//! Process harness for end-to-end tests: a coordinator and workers as real `rgsweep` processes
+//! on 127.0.0.1, driven through the CLI. Every wait polls observable state (files, `status
+//! --json`) with a deadline; no test sleeps for a fixed time and hopes.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_rgsweep")
+}
+
+pub fn rgsweep(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rgsweep-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Polls `f` every 25 ms until it returns `Some`, or panics after `secs` naming `what`.
+pub fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A child process killed when dropped, with its stderr in a log file.
+pub struct Proc {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    pub fn spawn(args: &[&str], log: PathBuf) -> Proc {
+        let err = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(bin())
+            .args(args)
+            .env("RGSWEEP_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("spawn rgsweep");
+        Proc { child, log }
+    }
+
+    pub fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.pid()])
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok, "kill {sig} {}", self.pid());
+    }
+
+    pub fn kill9(&mut self) {
+        self.signal("-KILL");
+        let _ = self.child.wait();
+    }
+
+    /// Waits for exit; returns the exit code and the log.
+    pub fn wait_exit(&mut self, secs: u64) -> (Option<i32>, String) {
+        let status = wait_for("process exit", secs, || {
+            self.child.try_wait().ok().flatten()
+        });
+        (status.code(), self.log_text())
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A coordinator process with its database and access file in `dir`.
+pub struct Coord {
+    pub proc: Proc,
+    pub dir: PathBuf,
+    pub access: PathBuf,
+    pub port: u16,
+}
+
+pub fn db(dir: &Path) -> PathBuf {
+    dir.join("coord.db")
+}
+
+impl Coord {
+    /// Starts a coordinator (on `port`, or a free one) and waits until its access file exists.
+    pub fn start(dir: &Path, port: Option<u16>, lease_secs: &str, grace_secs: &str) -> Coord {
+        let access = dir.join("access.json");
+        let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
+        let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+        let proc = Proc::spawn(
+            &[
+                "coordinator",
+                "--listen",
+                &listen,
+                "--db",
+                s(&db(dir)),
+                "--access",
+                s(&access),
+                "--lease-secs",
+                lease_secs,
+                "--grace-secs",
+                grace_secs,
+            ],
+            dir.join(format!("coordinator-{n}.log")),
+        );
+        let port = wait_for("the coordinator's access file", 30, || {
+            if !proc.log_text().contains("coordinator on ") {
+                return None;
+            }
+            let text = std::fs::read_to_string(&access).ok()?;
+            let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+            let addr = v["address"].as_str()?.to_string();
+            addr.rsplit(':').next()?.parse::<u16>().ok()
+        });
+        Coord {
+            proc,
+            dir: dir.to_path_buf(),
+            access,
+            port,
+        }
+    }
+
+    pub fn worker(&self, slots: &str, name: &str) -> Proc {
+        Proc::spawn(
+            &[
+                "worker",
+                "--access",
+                s(&self.access),
+                "--slots",
+                slots,
+                "--id",
+                name,
+            ],
+            self.dir.join(format!("{name}.log")),
+        )
+    }
+
+    pub fn submit(&self, file: &Path) -> serde_json::Value {
+        let o = rgsweep(&["submit", s(file), "--access", s(&self.access), "--json"]);
+        assert!(
+            o.status.success(),
+            "submit failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).expect("submit --json")
+    }
+
+    pub fn status(&self, sweep: &str) -> serde_json::Value {
+        let o = rgsweep(&["status", sweep, "--access", s(&self.access), "--json"]);
+        assert!(
+            o.status.success(),
+            "status failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("status --json");
+        v["sweeps"][0].clone()
+    }
+
+    /// Waits for the sweep to reach `state`, checking it never fails on the way.
+    pub fn wait_state(&self, sweep: &str, state: &str, secs: u64) -> serde_json::Value {
+        wait_for(&format!("sweep {sweep} to be {state}"), secs, || {
+            let st = self.status(sweep);
+            assert_ne!(st["state"], "failed", "{st}");
+            (st["state"] == state).then_some(st)
+        })
+    }
+
+    pub fn results(&self, sweep: &str, out: &Path) {
+        let o = rgsweep(&[
+            "results",
+            sweep,
+            "--access",
+            s(&self.access),
+            "--out",
+            s(out),
+        ]);
+        assert!(
+            o.status.success(),
+            "results failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// Reference outputs: the thread-pool execution of the same file.
+pub fn reference(file: &Path, out: &Path) {
+    let o = rgsweep(&[
+        "run",
+        s(file),
+        "--thread-pool",
+        "--threads",
+        "2",
+        "--out",
+        s(out),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+pub fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
+    for f in ["summary.json", "observables.csv"] {
+        let x = std::fs::read(a.join(f)).unwrap_or_else(|e| panic!("{}: {e}", a.join(f).display()));
+        let y = std::fs::read(b.join(f)).unwrap_or_else(|e| panic!("{}: {e}", b.join(f).display()));
+        assert!(x == y, "{f} differs: {what}");
+    }
+}
+
+/// (key, attempts, digest) of a done task.
+pub type DoneTask = (Vec<u8>, i64, Vec<u8>);
+
+/// (key, attempts, digest) of every done task and the number of stored results, read straight
+/// from the coordinator's database (the coordinator must not be running or must be between
+/// commits; SQLite's WAL makes a read consistent either way).
+pub fn done_tasks(db: &Path) -> (Vec<DoneTask>, i64) {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open db");
+    let mut st = conn
+        .prepare("SELECT key, attempts, digest FROM tasks WHERE state = 2 ORDER BY key")
+        .expect("query");
+    let rows = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("rows")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows");
+    let results: i64 = conn
+        .query_row("SELECT count(*) FROM results", [], |r| r.get(0))
+        .expect("count");
+    (rows, results)
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write file");
+    p
+}

@@ -1,0 +1,368 @@
+//! End-to-end tests of the distributed machinery with real processes on 127.0.0.1: the same
+//! bytes whatever the number of workers and failures, nothing committed lost or recomputed,
+//! late results fenced, bad input and bad tokens refused without changing anything.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// 18 tasks of about 0.1–0.3 s each: long enough to kill things mid-sweep.
+const SWEEP: &str = r#"name = "e2e"
+seed = 11
+model = "ising2d"
+sizes = [8, 16, 32]
+temperatures = [2.22, 2.27, 2.32]
+replicas = 2
+
+[monte_carlo]
+algorithm = "metropolis"
+thermalize = 500
+measurements = 40000
+"#;
+
+const TASKS: u64 = 18;
+
+/// The thread-pool outputs of [`SWEEP`], computed once for every test.
+fn reference_outputs() -> &'static PathBuf {
+    static REF: OnceLock<PathBuf> = OnceLock::new();
+    REF.get_or_init(|| {
+        let dir = scratch("reference");
+        let file = write(&dir, "sweep.toml", SWEEP);
+        let out = dir.join("out");
+        reference(&file, &out);
+        out
+    })
+}
+
+#[test]
+fn one_and_four_workers_give_the_thread_pool_bytes() {
+    let dir = scratch("workers");
+    let file = write(&dir, "sweep.toml", SWEEP);
+    // One in-process worker over loopback gRPC.
+    let one = dir.join("one");
+    let o = rgsweep(&[
+        "run",
+        s(&file),
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--out",
+        s(&one),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_outputs(
+        &one,
+        reference_outputs(),
+        "1 in-process worker vs thread pool",
+    );
+    // Four worker processes.
+    let c = Coord::start(&dir, None, "5", "5");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let workers: Vec<Proc> = (0..4).map(|i| c.worker("1", &format!("w{i}"))).collect();
+    c.wait_state(&id, "done", 120);
+    let four = dir.join("four");
+    c.results(&id, &four);
+    assert_same_outputs(
+        &four,
+        reference_outputs(),
+        "4 worker processes vs thread pool",
+    );
+    let (done, results) = done_tasks(&db(&dir));
+    assert_eq!((done.len() as u64, results as u64), (TASKS, TASKS));
+    drop(workers);
+}
+
+#[test]
+fn a_worker_killed_mid_task_loses_nothing() {
+    let dir = scratch("kill-worker");
+    let file = write(&dir, "sweep.toml", SWEEP);
+    let c = Coord::start(&dir, None, "1", "1");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let mut w1 = c.worker("2", "w1");
+    // It holds leases (so it is computing) and has delivered something.
+    wait_for("w1 to be mid-task", 60, || {
+        let st = c.status(&id);
+        (st["leased"].as_u64() >= Some(1) && st["done"].as_u64() >= Some(1)).then_some(())
+    });
+    w1.kill9();
+    let _w2 = c.worker("2", "w2");
+    c.wait_state(&id, "done", 120);
+    let out = dir.join("out");
+    c.results(&id, &out);
+    assert_same_outputs(&out, reference_outputs(), "after kill -9 of a worker");
+    let (done, results) = done_tasks(&db(&dir));
+    assert_eq!((done.len() as u64, results as u64), (TASKS, TASKS));
+    assert!(
+        done.iter().any(|(_, attempts, _)| *attempts >= 2),
+        "the killed worker's tasks were leased again"
+    );
+}
+
+#[test]
+fn a_killed_coordinator_restarts_without_losing_or_recomputing_results() {
+    let dir = scratch("kill-coordinator");
+    let file = write(&dir, "sweep.toml", SWEEP);
+    let mut c1 = Coord::start(&dir, None, "2", "10");
+    let id = c1.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let mut w = c1.worker("2", "w");
+    wait_for("a third of the sweep", 60, || {
+        (c1.status(&id)["done"].as_u64() >= Some(TASKS / 3)).then_some(())
+    });
+    c1.proc.kill9();
+    let (before, stored) = done_tasks(&db(&dir));
+    assert_eq!(
+        before.len() as i64,
+        stored,
+        "every done task has its result row"
+    );
+    assert!(before.len() < TASKS as usize, "killed mid-sweep");
+    // Same port and database; the worker has kept computing and re-attaches by itself.
+    let c2 = Coord::start(&dir, Some(c1.port), "2", "10");
+    c2.wait_state(&id, "done", 120);
+    let (after, results) = done_tasks(&db(&dir));
+    assert_eq!((after.len() as u64, results as u64), (TASKS, TASKS));
+    for task in &before {
+        assert!(
+            after.contains(task),
+            "a result committed before the crash was lost or recomputed"
+        );
+    }
+    let out = dir.join("out");
+    c2.results(&id, &out);
+    assert_same_outputs(
+        &out,
+        reference_outputs(),
+        "after kill -9 of the coordinator",
+    );
+    w.signal("-TERM");
+    let (code, log) = w.wait_exit(60);
+    assert_eq!(code, Some(0), "{log}");
+}
+
+/// Two tasks of about a second each, so a worker can be stopped in the middle of one.
+const LONG: &str = r#"name = "long"
+seed = 5
+model = "ising2d"
+sizes = [64]
+temperatures = [2.25, 2.3]
+replicas = 1
+
+[monte_carlo]
+algorithm = "metropolis"
+thermalize = 100
+measurements = 60000
+"#;
+
+#[test]
+fn a_stopped_worker_s_late_result_is_fenced() {
+    let dir = scratch("sigstop");
+    let file = write(&dir, "sweep.toml", LONG);
+    let c = Coord::start(&dir, None, "1", "1");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let mut a = c.worker("1", "a");
+    wait_for("a to take a task", 60, || {
+        (c.status(&id)["leased"].as_u64() == Some(1)).then_some(())
+    });
+    a.signal("-STOP");
+    // b does both tasks: one at once, the other after a's lease expires.
+    let mut b = c.worker("2", "b");
+    c.wait_state(&id, "done", 120);
+    let out1 = dir.join("out1");
+    c.results(&id, &out1);
+    let before = done_tasks(&db(&dir));
+    assert!(before.0.iter().any(|(_, attempts, _)| *attempts == 2));
+    // a wakes up, finishes its task and delivers it: identical bytes, dropped.
+    a.signal("-CONT");
+    a.signal("-TERM");
+    let (code, log) = a.wait_exit(60);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("1 computed, 0 accepted, 1 duplicates"),
+        "the late result was fenced: {log}"
+    );
+    assert_eq!(done_tasks(&db(&dir)), before, "counts unchanged");
+    let out2 = dir.join("out2");
+    c.results(&id, &out2);
+    assert_same_outputs(&out1, &out2, "after the late result");
+    b.signal("-TERM");
+    assert_eq!(b.wait_exit(60).0, Some(0));
+}
+
+#[test]
+fn workers_join_late_and_leave_early() {
+    let dir = scratch("elastic");
+    let file = write(&dir, "sweep.toml", SWEEP);
+    // A worker started before its coordinator waits for it.
+    let access = dir.join("access.json");
+    let mut w1 = Proc::spawn(
+        &[
+            "worker",
+            "--access",
+            s(&access),
+            "--slots",
+            "1",
+            "--id",
+            "early",
+        ],
+        dir.join("early.log"),
+    );
+    let c = Coord::start(&dir, None, "2", "2");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    wait_for("the early worker to deliver", 60, || {
+        (c.status(&id)["done"].as_u64() >= Some(2)).then_some(())
+    });
+    let _w2 = c.worker("1", "late");
+    wait_for("half the sweep", 60, || {
+        (c.status(&id)["done"].as_u64() >= Some(TASKS / 2)).then_some(())
+    });
+    // Drain: the early worker finishes its task, delivers and exits 0.
+    w1.signal("-TERM");
+    let (code, log) = w1.wait_exit(60);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("worker done"), "{log}");
+    assert!(
+        !log.contains("0 accepted"),
+        "the early worker did work: {log}"
+    );
+    let _w3 = c.worker("1", "later");
+    c.wait_state(&id, "done", 120);
+    let out = dir.join("out");
+    c.results(&id, &out);
+    assert_same_outputs(
+        &out,
+        reference_outputs(),
+        "with workers joining and leaving",
+    );
+    let (done, results) = done_tasks(&db(&dir));
+    assert_eq!((done.len() as u64, results as u64), (TASKS, TASKS));
+}
+
+#[test]
+fn resubmitting_reuses_results_and_extending_computes_only_new_points() {
+    let dir = scratch("resubmit");
+    let file = write(&dir, "sweep.toml", SWEEP);
+    let c = Coord::start(&dir, None, "5", "5");
+    let first = c.submit(&file);
+    assert_eq!(
+        (first["tasks"].as_u64(), first["reused"].as_u64()),
+        (Some(TASKS), Some(0))
+    );
+    let id = first["sweep"].as_str().expect("id").to_string();
+    let mut w = c.worker("2", "w");
+    c.wait_state(&id, "done", 120);
+    w.signal("-TERM");
+    assert_eq!(w.wait_exit(60).0, Some(0));
+    let (done_before, _) = done_tasks(&db(&dir));
+    // Same file, no worker running: done at once from stored results.
+    let again = c.submit(&file);
+    assert_eq!(again["sweep"], first["sweep"]);
+    assert_eq!(again["reused"].as_u64(), Some(TASKS));
+    assert_eq!(c.status(&id)["state"], "done");
+    // One more temperature: only its 6 tasks are queued.
+    let extended = write(
+        &dir,
+        "extended.toml",
+        &SWEEP.replace("[2.22, 2.27, 2.32]", "[2.22, 2.27, 2.32, 2.37]"),
+    );
+    let ext = c.submit(&extended);
+    assert_eq!(
+        (ext["tasks"].as_u64(), ext["reused"].as_u64()),
+        (Some(24), Some(TASKS))
+    );
+    let ext_id = ext["sweep"].as_str().expect("id").to_string();
+    let st = c.status(&ext_id);
+    assert_eq!(
+        (st["queued"].as_u64(), st["done"].as_u64()),
+        (Some(6), Some(TASKS))
+    );
+    let _w = c.worker("2", "w2");
+    c.wait_state(&ext_id, "done", 120);
+    let (done_after, results) = done_tasks(&db(&dir));
+    assert_eq!(results, 24);
+    for t in &done_before {
+        assert!(done_after.contains(t), "an old point was recomputed");
+    }
+}
+
+#[test]
+fn bad_sweep_files_and_bad_tokens_change_nothing() {
+    let dir = scratch("bad-input");
+    let c = Coord::start(&dir, None, "5", "5");
+    for (name, text, expect) in [
+        (
+            "syntax.toml",
+            "name = \"x\"\nseed = = 3\n",
+            "syntax.toml:2:",
+        ),
+        (
+            "unknown.toml",
+            &SWEEP.replace("replicas = 2", "replicas = 2\ncolour = \"red\""),
+            "colour",
+        ),
+        (
+            "invalid.toml",
+            &SWEEP.replace("sizes = [8, 16, 32]", "sizes = [8, -16]"),
+            "sizes",
+        ),
+    ] {
+        let f = write(&dir, name, text);
+        let o = rgsweep(&["submit", s(&f), "--access", s(&c.access)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(name) && err.contains(expect), "{name}: {err}");
+    }
+    let good = write(&dir, "good.toml", SWEEP);
+    let address = format!("http://127.0.0.1:{}", c.port);
+    for args in [
+        vec![
+            "submit",
+            s(&good),
+            "--coordinator",
+            &address,
+            "--token",
+            "wrong",
+        ],
+        vec!["status", "--coordinator", &address, "--token", "wrong"],
+    ] {
+        let o = rgsweep(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("Unauthenticated"), "{err}");
+    }
+    let o = rgsweep(&[
+        "worker",
+        "--coordinator",
+        &address,
+        "--token",
+        "wrong",
+        "--slots",
+        "1",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused"), "{err}");
+    // Nothing was queued.
+    let o = rgsweep(&["status", "--access", s(&c.access), "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["sweeps"].as_array().map(Vec::len), Some(0), "{v}");
+    let (done, results) = done_tasks(&db(&dir));
+    assert_eq!((done.len(), results), (0, 0));
+    assert!(
+        c.proc.log_text().contains("request rejected"),
+        "rejections are logged"
+    );
+    // The access file holds a secret: owner-only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&c.access)
+            .expect("access")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,175 @@
+//! The wire contract from a client's side: every malformed or unauthenticated request is
+//! refused with the right gRPC status, and server reflection describes the services to
+//! standard tools.
+
+mod common;
+
+use common::*;
+use rgsweep_proto::client::{self, Bearer};
+use rgsweep_proto::v1;
+use tonic::Code;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn malformed_and_unauthenticated_requests_are_refused() {
+    let dir = scratch("grpc-refusals");
+    let c = Coord::start(&dir, None, "5", "5");
+    let access = client::Access::read(&c.access).expect("access file");
+    runtime().block_on(async {
+        let channel = client::channel(&access.address, None).expect("channel");
+        // No token at all.
+        let mut anon = v1::worker_client::WorkerClient::new(channel.clone());
+        let e = anon
+            .lease(v1::LeaseRequest {
+                worker_id: "x".into(),
+                slots: 1,
+            })
+            .await
+            .expect_err("no token");
+        assert_eq!(e.code(), Code::Unauthenticated);
+        let mut w = client::worker_client(channel.clone(), &access.token).expect("client");
+        let e = w
+            .lease(v1::LeaseRequest {
+                worker_id: String::new(),
+                slots: 1,
+            })
+            .await
+            .expect_err("empty worker id");
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        let e = w
+            .heartbeat(v1::HeartbeatRequest {
+                worker_id: "w".into(),
+                leases: vec![v1::LeaseRef {
+                    key: vec![1, 2, 3],
+                    token: 1,
+                }],
+            })
+            .await
+            .expect_err("short key");
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        // A result whose shape does not match its own task.
+        let task = v1::Task {
+            model: "ising2d".into(),
+            q: 2,
+            size: 4,
+            temperature: 2.0,
+            algorithm: "wolff".into(),
+            thermalize: 1,
+            measurements: 3,
+            interval: 1,
+            first_replica: 0,
+            replicas: 1,
+            seed: 1,
+        };
+        let bad = v1::TaskResult {
+            task: Some(task.clone()),
+            sites: 16,
+            order_norm: 16.0,
+            replicas: vec![v1::Series {
+                energy: vec![0; 2],
+                order: vec![0; 3],
+            }],
+            stats: None,
+        };
+        let e = w
+            .complete(v1::CompleteRequest {
+                worker_id: "w".into(),
+                results: vec![v1::Completed {
+                    key: vec![0; 32],
+                    token: 1,
+                    result: Some(bad),
+                }],
+                lease_slots: 0,
+            })
+            .await
+            .expect_err("bad shape");
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        // A well-formed result under another task's key.
+        let good = v1::TaskResult {
+            task: Some(task),
+            sites: 16,
+            order_norm: 16.0,
+            replicas: vec![v1::Series {
+                energy: vec![0; 3],
+                order: vec![0; 3],
+            }],
+            stats: None,
+        };
+        let e = w
+            .complete(v1::CompleteRequest {
+                worker_id: "w".into(),
+                results: vec![v1::Completed {
+                    key: vec![0; 32],
+                    token: 1,
+                    result: Some(good),
+                }],
+                lease_slots: 0,
+            })
+            .await
+            .expect_err("wrong key");
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        // Clients must use the client token; a sweep that does not exist is NOT_FOUND.
+        let mut cl = client::client_client(channel.clone(), &access.token).expect("client");
+        let e = cl
+            .results(v1::ResultsRequest {
+                sweep_id: "nope".into(),
+            })
+            .await
+            .expect_err("no such sweep");
+        assert_eq!(e.code(), Code::NotFound, "{e:?}");
+        let e = cl
+            .submit(v1::SubmitRequest {
+                file_name: "x.toml".into(),
+                toml: "name = 3".into(),
+            })
+            .await
+            .expect_err("bad sweep");
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("x.toml:1:"), "{}", e.message());
+    });
+    let (done, results) = done_tasks(&db(&dir));
+    assert_eq!((done.len(), results), (0, 0), "nothing stored");
+}
+
+#[test]
+fn server_reflection_lists_the_services() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let dir = scratch("grpc-reflection");
+    let c = Coord::start(&dir, None, "5", "5");
+    let access = client::Access::read(&c.access).expect("access file");
+    let names = runtime().block_on(async {
+        let channel = client::channel(&access.address, None).expect("channel");
+        let mut r = ServerReflectionClient::with_interceptor(
+            channel,
+            Bearer::new(&access.token).expect("token"),
+        );
+        let req = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut stream = r
+            .server_reflection_info(tokio_stream::iter(vec![req]))
+            .await
+            .expect("reflection")
+            .into_inner();
+        let reply = stream.message().await.expect("reply").expect("one reply");
+        match reply.message_response {
+            Some(MessageResponse::ListServicesResponse(l)) => {
+                l.service.into_iter().map(|s| s.name).collect::<Vec<_>>()
+            }
+            other => panic!("unexpected reply {other:?}"),
+        }
+    });
+    for s in ["rgsweep.v1.Worker", "rgsweep.v1.Client"] {
+        assert!(names.iter().any(|n| n == s), "{names:?}");
+    }
+}
