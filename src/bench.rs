@@ -8,7 +8,10 @@ use serde::Serialize;
 use std::time::Instant;
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct BenchArgs {
+    #[command(subcommand)]
+    what: Option<BenchWhat>,
     /// Only this model.
     #[arg(long, value_enum)]
     model: Option<ModelArg>,
@@ -53,7 +56,17 @@ fn seconds_arg(s: &str) -> Result<f64, String> {
     }
 }
 
+#[derive(clap::Subcommand)]
+enum BenchWhat {
+    /// Coordinator throughput and memory: trivial tasks, simulated workers over real gRPC on
+    /// 127.0.0.1, durable commits.
+    Coordinator(crate::bench_coordinator::Args),
+}
+
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
+    if let Some(BenchWhat::Coordinator(c)) = a.what {
+        return crate::bench_coordinator::run(c);
+    }
     if let Some(size) = a.size {
         let offered: Vec<usize> = ModelKind::ALL
             .into_iter()

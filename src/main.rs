@@ -4,6 +4,7 @@
 //! stderr; exit code 0 on success, 1 on failure (including a bad sweep file), 2 on a usage error.
 
 mod bench;
+mod bench_coordinator;
 mod remote;
 
 use anyhow::{Context, Result, bail};
@@ -45,7 +46,8 @@ enum Command {
     Results(remote::ResultsArgs),
     /// Take a sweep's unfinished tasks off the queue.
     Cancel(remote::CancelArgs),
-    /// Measure sampler throughput (ns per spin update) at each model's critical point.
+    /// Measure sampler throughput (ns per spin update) at each model's critical point, or the
+    /// coordinator's (`bench coordinator`).
     Bench(bench::BenchArgs),
 }
 
