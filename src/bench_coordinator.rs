@@ -75,7 +75,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 pub(crate) fn run(a: Args) -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("rgsweep-bench-coordinator-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("rgsweep-bench-coordinator-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let outcome = bench(&a, &dir);
@@ -206,10 +207,7 @@ async fn throughput(a: &Args, dir: &std::path::Path) -> Result<(f64, Vec<f64>)> 
 }
 
 /// Lease one task, run it, deliver it while leasing the next: one round trip per task.
-async fn simulated_worker(
-    mut rpc: client::WorkerClient,
-    id: String,
-) -> Result<(u64, Vec<f64>)> {
+async fn simulated_worker(mut rpc: client::WorkerClient, id: String) -> Result<(u64, Vec<f64>)> {
     let mut latencies = Vec::new();
     let mut leases = rpc
         .lease(v1::LeaseRequest {

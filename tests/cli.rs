@@ -204,3 +204,31 @@ fn simulate_json_reports_observables_with_errors() {
     );
     assert!(v["observables"]["tau_int_energy"].as_f64().expect("tau") >= 0.5);
 }
+
+#[test]
+fn coordinator_benchmark_reports_consistent_numbers() {
+    // The benchmark itself checks that every task was accepted exactly once.
+    let o = rgsweep(&[
+        "bench",
+        "coordinator",
+        "--tasks",
+        "1000",
+        "--workers",
+        "20",
+        "--queued",
+        "2000",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let num = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} in {v}"));
+    assert_eq!(num("tasks"), 1000.0);
+    let rate = num("tasks_per_second");
+    assert!(
+        (num("tasks") / num("seconds") - rate).abs() < 1e-6 * rate,
+        "{v}"
+    );
+    assert!(num("latency_p50_ms") <= num("latency_p99_ms"), "{v}");
+    assert!(num("latency_p99_ms") <= num("latency_max_ms"), "{v}");
+    assert!(num("rss_bytes_per_queued_task") >= 0.0, "{v}");
+}

@@ -261,6 +261,18 @@ fn resubmitting_reuses_results_and_extending_computes_only_new_points() {
     assert_eq!(again["sweep"], first["sweep"]);
     assert_eq!(again["reused"].as_u64(), Some(TASKS));
     assert_eq!(c.status(&id)["state"], "done");
+    // Watching a finished sweep prints its final state once and ends.
+    let o = rgsweep(&["status", &id, "--watch", "--json", "--access", s(&c.access)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (lines[0]["state"].as_str(), lines[0]["done"].as_u64()),
+        (Some("done"), Some(TASKS))
+    );
     // One more temperature: only its 6 tasks are queued.
     let extended = write(
         &dir,

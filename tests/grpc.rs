@@ -173,3 +173,95 @@ fn server_reflection_lists_the_services() {
         assert!(names.iter().any(|n| n == s), "{names:?}");
     }
 }
+
+#[test]
+fn tls_serves_clients_that_trust_its_certificate_only() {
+    let dir = scratch("grpc-tls");
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("certificate");
+    let cert_pem = write(&dir, "cert.pem", &cert.cert.pem());
+    let key_pem = write(&dir, "key.pem", &cert.signing_key.serialize_pem());
+    let c = Coord::start_with(
+        &dir,
+        None,
+        "5",
+        "5",
+        &["--tls-cert", s(&cert_pem), "--tls-key", s(&key_pem)],
+    );
+    let access = client::Access::read(&c.access).expect("access file");
+    assert!(access.address.starts_with("https://"), "{}", access.address);
+    let o = rgsweep(&[
+        "status",
+        "--access",
+        s(&c.access),
+        "--tls-ca",
+        s(&cert_pem),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["workers"], 0);
+    // Without the certificate the client cannot verify the server and does not talk to it.
+    let o = rgsweep(&["status", "--access", s(&c.access), "--json"]);
+    assert!(
+        !o.status.success(),
+        "a TLS server was trusted without its CA"
+    );
+    // A plain-text client gets nowhere either.
+    let plain = access.address.replace("https://", "http://");
+    let o = rgsweep(&["status", "--coordinator", &plain, "--token", &access.token]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn workers_and_clients_can_hold_separate_tokens() {
+    let dir = scratch("grpc-tokens");
+    let c = Coord::start_with(
+        &dir,
+        None,
+        "5",
+        "5",
+        &[
+            "--token",
+            "client-secret",
+            "--worker-token",
+            "worker-secret",
+        ],
+    );
+    let access = client::Access::read(&c.access).expect("access file");
+    assert_eq!(access.token, "client-secret");
+    assert_eq!(access.worker_token.as_deref(), Some("worker-secret"));
+    let address = access.address.clone();
+    let o = rgsweep(&[
+        "status",
+        "--coordinator",
+        &address,
+        "--token",
+        "worker-secret",
+    ]);
+    assert!(
+        !o.status.success(),
+        "a worker token must not work for clients"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Unauthenticated"));
+    let o = rgsweep(&[
+        "status",
+        "--coordinator",
+        &address,
+        "--token",
+        "client-secret",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    runtime().block_on(async {
+        let channel = client::channel(&address, None).expect("channel");
+        let mut w = client::worker_client(channel, "worker-secret").expect("client");
+        let r = w
+            .lease(v1::LeaseRequest {
+                worker_id: "w".into(),
+                slots: 4,
+            })
+            .await
+            .expect("the worker token works for workers");
+        assert!(r.get_ref().leases.is_empty(), "nothing submitted");
+    });
+}

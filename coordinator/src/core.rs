@@ -1066,4 +1066,42 @@ measurements = 200
         assert_eq!(st.state, "failed");
         assert!(st.errors[0].contains("boom 1"), "{:?}", st.errors);
     }
+
+    #[test]
+    fn status_offers_a_partial_tc_from_the_complete_points() {
+        let db = temp_db("partial");
+        let mut core = open(&db, 0);
+        let text = SWEEP
+            .replace("sizes = [4, 6]", "sizes = [4, 8, 12]")
+            .replace("[2.2, 2.4]", "[2.1, 2.2, 2.3, 2.4]")
+            .replace("measurements = 200", "measurements = 2000");
+        let s = core.submit(Millis(0), "p.toml", &text).expect("valid");
+        let w = worker("w");
+        // Everything but L = 12 (leased first, as the largest, and left running).
+        let all = core.lease(Millis(0), &w, 100);
+        let results: Vec<Verified> = all
+            .iter()
+            .filter(|l| l.task.as_ref().map(|t| t.size) != Some(12))
+            .map(compute)
+            .collect();
+        assert_eq!(results.len(), 16);
+        core.complete(Millis(1), &w, results);
+        core.commit().expect("commit");
+        assert!(
+            core.status(Millis(1), &s.sweep_id).expect("s").sweeps[0]
+                .partial_tc
+                .is_none()
+        );
+        core.tick(Millis(10_000));
+        run_jobs(&mut core, &db);
+        let st = core
+            .status(Millis(10_000), &s.sweep_id)
+            .expect("s")
+            .sweeps
+            .remove(0);
+        assert_eq!(st.state, "running");
+        let tc = st.partial_tc.expect("sizes 4 and 8 cross");
+        // Small lattices, short runs: only a sanity window around 2.269 (REFERENCE.md §1).
+        assert!((tc.value - 2.269).abs() < 0.1 && tc.error > 0.0, "{tc:?}");
+    }
 }

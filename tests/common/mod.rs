@@ -118,25 +118,35 @@ pub fn db(dir: &Path) -> PathBuf {
 impl Coord {
     /// Starts a coordinator (on `port`, or a free one) and waits until its access file exists.
     pub fn start(dir: &Path, port: Option<u16>, lease_secs: &str, grace_secs: &str) -> Coord {
+        Coord::start_with(dir, port, lease_secs, grace_secs, &[])
+    }
+
+    pub fn start_with(
+        dir: &Path,
+        port: Option<u16>,
+        lease_secs: &str,
+        grace_secs: &str,
+        extra: &[&str],
+    ) -> Coord {
         let access = dir.join("access.json");
         let listen = format!("127.0.0.1:{}", port.unwrap_or(0));
         let n = std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
-        let proc = Proc::spawn(
-            &[
-                "coordinator",
-                "--listen",
-                &listen,
-                "--db",
-                s(&db(dir)),
-                "--access",
-                s(&access),
-                "--lease-secs",
-                lease_secs,
-                "--grace-secs",
-                grace_secs,
-            ],
-            dir.join(format!("coordinator-{n}.log")),
-        );
+        let db_path = db(dir);
+        let mut args = vec![
+            "coordinator",
+            "--listen",
+            &listen,
+            "--db",
+            s(&db_path),
+            "--access",
+            s(&access),
+            "--lease-secs",
+            lease_secs,
+            "--grace-secs",
+            grace_secs,
+        ];
+        args.extend_from_slice(extra);
+        let proc = Proc::spawn(&args, dir.join(format!("coordinator-{n}.log")));
         let port = wait_for("the coordinator's access file", 30, || {
             if !proc.log_text().contains("coordinator on ") {
                 return None;
