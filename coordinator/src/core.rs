@@ -106,6 +106,8 @@ struct SweepEntry {
     /// `done` when the last partial estimate was started, and when.
     partial_done: usize,
     partial_started_ms: u64,
+    /// Not before: estimates read every result of the sweep, so they are paced by their cost.
+    partial_next_ms: u64,
     partial_running: bool,
     error: Option<String>,
 }
@@ -299,6 +301,7 @@ impl Core {
             partial: None,
             partial_done: 0,
             partial_started_ms: 0,
+            partial_next_ms: 0,
             partial_running: false,
             error: None,
         });
@@ -618,7 +621,7 @@ impl Core {
             if s.state == SweepState::Running
                 && !s.partial_running
                 && s.done > s.partial_done
-                && now.0 >= s.partial_started_ms + 5_000
+                && now.0 >= s.partial_next_ms
             {
                 s.partial_running = true;
                 s.partial_started_ms = now.0;
@@ -664,10 +667,14 @@ impl Core {
         }
     }
 
-    pub fn partial(&mut self, sweep_id: &str, tc: Option<v1::Estimate>) {
+    /// A partial estimate finished at `now`. The next one waits at least 5 s, and ten times as
+    /// long as this one took, so estimates never take more than a tenth of a core.
+    pub fn partial(&mut self, now: Millis, sweep_id: &str, tc: Option<v1::Estimate>) {
         if let Some(&i) = self.by_id.get(sweep_id) {
             let s = &mut self.sweeps[i];
             s.partial_running = false;
+            let took = now.0.saturating_sub(s.partial_started_ms);
+            s.partial_next_ms = now.0 + (10 * took).max(5_000);
             if tc.is_some() {
                 s.partial = tc;
             }
@@ -889,7 +896,7 @@ measurements = 200
         for job in core.take_jobs() {
             match jobs::run(db, &job) {
                 Ok(jobs::JobOutput::Final(files)) => core.aggregated(&job.sweep_id, Ok(files)),
-                Ok(jobs::JobOutput::Partial(tc)) => core.partial(&job.sweep_id, tc),
+                Ok(jobs::JobOutput::Partial(tc)) => core.partial(Millis(10_000), &job.sweep_id, tc),
                 Err(e) => panic!("job failed: {e}"),
             }
         }

@@ -399,12 +399,13 @@ impl Queue {
         out
     }
 
-    /// After a coordinator restart: leases found in flight get at least `grace_ms` from `now`
-    /// for their workers to re-attach with a heartbeat before they expire as usual.
+    /// After a coordinator restart: leases found in flight get `grace_ms` from `now` for their
+    /// workers to re-attach with a heartbeat before they expire as usual (0: requeue them at
+    /// the first expiry check, for workers known to have died with the coordinator).
     pub fn recover(&mut self, now: Millis, grace_ms: u64) {
         for entry in self.tasks.values_mut() {
             if let TaskState::Leased { expires, .. } = &mut entry.state {
-                *expires = (*expires).max(now.plus(grace_ms));
+                *expires = now.plus(grace_ms);
             }
         }
     }

@@ -140,14 +140,14 @@ fn core_loop(
             std::thread::spawn(move || {
                 let out = jobs::run(&db, &job);
                 let id = job.sweep_id.clone();
-                let op: Op = Box::new(move |core, _| {
+                let op: Op = Box::new(move |core, now| {
                     match out {
                         Ok(JobOutput::Final(files)) => core.aggregated(&id, Ok(files)),
-                        Ok(JobOutput::Partial(tc)) => core.partial(&id, tc),
+                        Ok(JobOutput::Partial(tc)) => core.partial(now, &id, tc),
                         Err(e) if job.final_outputs => core.aggregated(&id, Err(e)),
                         Err(e) => {
                             tracing::warn!(sweep = %id, error = %e, "partial estimate failed");
-                            core.partial(&id, None);
+                            core.partial(now, &id, None);
                         }
                     }
                     Box::new(|| {})

@@ -277,3 +277,21 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("write file");
     p
 }
+
+/// (computed, accepted, duplicates) from a worker's exit line
+/// "worker done: C computed, A accepted, D duplicates, …".
+pub fn worker_counts(log: &str) -> (u64, u64, u64) {
+    let line = log
+        .lines()
+        .find(|l| l.contains("worker done:"))
+        .unwrap_or_else(|| panic!("no exit summary in: {log}"));
+    let mut n = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse::<u64>().expect("number"));
+    (
+        n.next().expect("computed"),
+        n.next().expect("accepted"),
+        n.next().expect("duplicates"),
+    )
+}
