@@ -135,6 +135,12 @@ fn malformed_and_unauthenticated_requests_are_refused() {
     });
     let (done, results) = done_tasks(&db(&dir));
     assert_eq!((done.len(), results), (0, 0), "nothing stored");
+    let log = c.proc.log_text();
+    assert!(
+        log.contains("request rejected: missing or wrong bearer token"),
+        "{log}"
+    );
+    assert!(log.contains("malformed request rejected"), "{log}");
 }
 
 #[test]

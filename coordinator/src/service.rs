@@ -164,24 +164,35 @@ fn core_loop(
 
 fn status_of(e: CoreError) -> Status {
     match e {
-        CoreError::InvalidSweep(m) => Status::invalid_argument(m),
-        CoreError::Invalid(m) => Status::invalid_argument(m),
+        CoreError::InvalidSweep(m) => {
+            tracing::info!(error = %m, "sweep rejected");
+            Status::invalid_argument(m)
+        }
+        CoreError::Invalid(m) => malformed(m),
         e @ CoreError::NoSuchSweep(_) => Status::not_found(e.to_string()),
         e @ CoreError::NotFinished { .. } => Status::failed_precondition(e.to_string()),
         e @ CoreError::Store(_) => Status::internal(e.to_string()),
     }
 }
 
+/// A malformed request: refused with INVALID_ARGUMENT, and logged, since it means a client or
+/// worker speaks the contract wrongly (or is not who it claims to be).
+fn malformed(what: impl Into<String>) -> Status {
+    let what = what.into();
+    tracing::warn!(error = %what, "malformed request rejected");
+    Status::invalid_argument(what)
+}
+
 fn key_of(bytes: &[u8]) -> Result<TaskKey, Status> {
     bytes
         .try_into()
         .map(TaskKey)
-        .map_err(|_| Status::invalid_argument("task key must be 32 bytes"))
+        .map_err(|_| malformed("task key must be 32 bytes"))
 }
 
 fn worker_of(id: &str) -> Result<WorkerId, Status> {
     if id.is_empty() || id.len() > 256 {
-        return Err(Status::invalid_argument("worker_id must be 1 to 256 bytes"));
+        return Err(malformed("worker_id must be 1 to 256 bytes"));
     }
     Ok(WorkerId(id.to_string()))
 }
@@ -284,11 +295,9 @@ fn verify(results: Vec<v1::Completed>) -> Result<Vec<Verified>, Status> {
         .into_iter()
         .map(|c| {
             let key = key_of(&c.key)?;
-            let wire = c
-                .result
-                .ok_or_else(|| Status::invalid_argument("result missing"))?;
+            let wire = c.result.ok_or_else(|| malformed("result missing"))?;
             crate::core::verify(key, LeaseToken(c.token), wire)
-                .map_err(|e| Status::invalid_argument(e.to_string()))
+                .map_err(|e| malformed(e.to_string()))
         })
         .collect()
 }
@@ -334,7 +343,7 @@ impl Client for ClientService {
     ) -> Result<Response<Self::WatchStream>, Status> {
         let id = req.into_inner().sweep_id;
         if id.is_empty() {
-            return Err(Status::invalid_argument("watch needs a sweep id"));
+            return Err(malformed("watch needs a sweep id"));
         }
         let core = self.core.clone();
         let first = {

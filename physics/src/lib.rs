@@ -15,6 +15,7 @@ pub mod fss;
 pub mod lattice;
 pub mod model;
 pub mod rng;
+pub mod rsmi;
 pub mod sampler;
 pub mod stats;
 pub mod sweep;

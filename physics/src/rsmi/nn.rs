@@ -1,0 +1,318 @@
+//! Small dense networks with hand-derived gradients, and Adam.
+//!
+//! Why by hand: RSMI's networks are a linear filter and two 3-layer MLPs of width 32. For these
+//! a forward and backward pass is a handful of matrix products, which ndarray (matrixmultiply,
+//! with run-time AVX/FMA detection) does as fast as a framework would, in f64, sharing arrays with
+//! the Monte Carlo code, with no framework build (burn ~11 min, candle ~3 min extra; candle was
+//! measured ~5× slower than this approach for networks this small — see ARCHITECTURE.md).
+//! Every gradient here is checked against finite differences in the tests below.
+
+use crate::rng::Stream;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+/// A standard normal deviate by Box–Muller from the stream (two uniforms, one deviate: the
+/// stream's consumption per draw is fixed, which keeps initialisation reproducible).
+pub fn normal(stream: &mut Stream) -> f64 {
+    let u1 = 1.0 - stream.uniform(); // (0, 1]
+    let u2 = stream.uniform();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// y = x·W + b.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    pub w: Array2<f64>,
+    pub b: Array1<f64>,
+}
+
+impl Dense {
+    /// He initialisation (suited to ReLU): W ~ N(0, 2/inputs), b = 0.
+    pub fn new(inputs: usize, outputs: usize, stream: &mut Stream) -> Dense {
+        let scale = (2.0 / inputs.max(1) as f64).sqrt();
+        Dense {
+            w: Array2::from_shape_simple_fn((inputs, outputs), || scale * normal(stream)),
+            b: Array1::zeros(outputs),
+        }
+    }
+
+    fn forward(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        x.dot(&self.w) + &self.b
+    }
+}
+
+/// A multilayer perceptron: dense layers with ReLU between them, linear output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    pub layers: Vec<Dense>,
+}
+
+/// What the backward pass needs: each layer's input.
+pub struct MlpCache {
+    inputs: Vec<Array2<f64>>,
+}
+
+/// Gradients of a loss with respect to an [`Mlp`]'s parameters, shaped like them.
+#[derive(Clone, Debug)]
+pub struct MlpGrads {
+    pub layers: Vec<Dense>,
+}
+
+impl Mlp {
+    /// `sizes = [inputs, hidden…, outputs]`.
+    pub fn new(sizes: &[usize], stream: &mut Stream) -> Mlp {
+        Mlp {
+            layers: sizes
+                .windows(2)
+                .map(|w| Dense::new(w[0], w[1], stream))
+                .collect(),
+        }
+    }
+
+    pub fn zero_grads(&self) -> MlpGrads {
+        MlpGrads {
+            layers: self
+                .layers
+                .iter()
+                .map(|l| Dense {
+                    w: Array2::zeros(l.w.raw_dim()),
+                    b: Array1::zeros(l.b.raw_dim()),
+                })
+                .collect(),
+        }
+    }
+
+    /// Output only (evaluation).
+    pub fn infer(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        let mut a = self.layers[0].forward(x);
+        for l in &self.layers[1..] {
+            a.mapv_inplace(relu);
+            a = l.forward(a.view());
+        }
+        a
+    }
+
+    /// Output and the cache for [`Mlp::backward`].
+    pub fn forward(&self, x: ArrayView2<f64>) -> (Array2<f64>, MlpCache) {
+        let mut inputs = Vec::with_capacity(self.layers.len());
+        let mut a = x.to_owned();
+        for (k, l) in self.layers.iter().enumerate() {
+            let mut z = l.forward(a.view());
+            if k + 1 < self.layers.len() {
+                z.mapv_inplace(relu);
+            }
+            inputs.push(a);
+            a = z;
+        }
+        (a, MlpCache { inputs })
+    }
+
+    /// Writes the parameter gradients of a loss whose gradient with respect to the output is
+    /// `grad_out` into `grads` (overwriting), and returns the gradient with respect to the input
+    /// if `want_input`.
+    pub fn backward(
+        &self,
+        cache: &MlpCache,
+        mut grad_out: Array2<f64>,
+        grads: &mut MlpGrads,
+        want_input: bool,
+    ) -> Option<Array2<f64>> {
+        for k in (0..self.layers.len()).rev() {
+            let input = &cache.inputs[k];
+            let g = &mut grads.layers[k];
+            g.w = input.t().dot(&grad_out);
+            g.b = grad_out.sum_axis(Axis(0));
+            if k == 0 && !want_input {
+                return None;
+            }
+            let mut grad_in = grad_out.dot(&self.layers[k].w.t());
+            if k > 0 {
+                // The input of layer k is ReLU of layer k−1's output: pass gradient where positive.
+                ndarray::Zip::from(&mut grad_in)
+                    .and(input)
+                    .for_each(|g, &a| {
+                        if a <= 0.0 {
+                            *g = 0.0;
+                        }
+                    });
+            }
+            grad_out = grad_in;
+        }
+        Some(grad_out)
+    }
+
+    /// Parameters as flat slices, in a fixed order (for the optimiser).
+    pub fn params_mut(&mut self) -> Vec<&mut [f64]> {
+        let mut out = Vec::new();
+        for l in &mut self.layers {
+            out.push(l.w.as_slice_mut().expect("owned arrays are contiguous"));
+            out.push(l.b.as_slice_mut().expect("owned arrays are contiguous"));
+        }
+        out
+    }
+}
+
+impl MlpGrads {
+    pub fn slices(&self) -> Vec<&[f64]> {
+        let mut out = Vec::new();
+        for l in &self.layers {
+            out.push(l.w.as_slice().expect("owned arrays are contiguous"));
+            out.push(l.b.as_slice().expect("owned arrays are contiguous"));
+        }
+        out
+    }
+}
+
+fn relu(x: f64) -> f64 {
+    x.max(0.0)
+}
+
+/// Adam (Kingma & Ba 2015) over a fixed list of parameter tensors.
+#[derive(Clone, Debug)]
+pub struct Adam {
+    pub lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    t: i32,
+    m: Vec<Vec<f64>>,
+    v: Vec<Vec<f64>>,
+}
+
+impl Adam {
+    pub fn new(lr: f64) -> Adam {
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-7,
+            t: 0,
+            m: Vec::new(),
+            v: Vec::new(),
+        }
+    }
+
+    /// One descent step on `params` along the loss gradients `grads` (same order and shapes on
+    /// every call).
+    pub fn step(&mut self, params: &mut [&mut [f64]], grads: &[&[f64]]) {
+        if self.m.is_empty() {
+            self.m = grads.iter().map(|g| vec![0.0; g.len()]).collect();
+            self.v = self.m.clone();
+        }
+        self.t = self.t.saturating_add(1);
+        let c1 = 1.0 - self.beta1.powi(self.t);
+        let c2 = 1.0 - self.beta2.powi(self.t);
+        let step = self.lr * c2.sqrt() / c1;
+        for (k, (p, g)) in params.iter_mut().zip(grads).enumerate() {
+            let (m, v) = (&mut self.m[k], &mut self.v[k]);
+            for i in 0..g.len() {
+                m[i] = self.beta1 * m[i] + (1.0 - self.beta1) * g[i];
+                v[i] = self.beta2 * v[i] + (1.0 - self.beta2) * g[i] * g[i];
+                p[i] -= step * m[i] / (v[i].sqrt() + self.eps);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn random(rows: usize, cols: usize, s: &mut Stream) -> Array2<f64> {
+        Array2::from_shape_simple_fn((rows, cols), || normal(s))
+    }
+
+    /// loss = Σ out ⊙ R for a fixed random R, so ∂loss/∂out = R.
+    fn loss(net: &Mlp, x: &Array2<f64>, r: &Array2<f64>) -> f64 {
+        (net.infer(x.view()) * r).sum()
+    }
+
+    #[test]
+    fn mlp_gradients_match_finite_differences() {
+        let mut s = Stream::derive(1, "nn-test");
+        let mut net = Mlp::new(&[5, 7, 6, 3], &mut s);
+        // Non-zero biases so every code path (and ReLU kinks away from 0) is exercised.
+        for l in &mut net.layers {
+            l.b.mapv_inplace(|_| 0.3 * normal(&mut s));
+        }
+        let x = random(4, 5, &mut s);
+        let r = random(4, 3, &mut s);
+        let (out, cache) = net.forward(x.view());
+        assert!(
+            (&out - &net.infer(x.view()))
+                .iter()
+                .all(|d| d.abs() < 1e-12)
+        );
+        let mut grads = net.zero_grads();
+        let gx = net
+            .backward(&cache, r.clone(), &mut grads, true)
+            .expect("input grad");
+        let h = 1e-6;
+        for k in 0..net.layers.len() {
+            for idx in 0..net.layers[k].w.len() {
+                let (i, j) = (idx / net.layers[k].w.ncols(), idx % net.layers[k].w.ncols());
+                let mut p = net.clone();
+                p.layers[k].w[[i, j]] += h;
+                let mut m = net.clone();
+                m.layers[k].w[[i, j]] -= h;
+                let fd = (loss(&p, &x, &r) - loss(&m, &x, &r)) / (2.0 * h);
+                let an = grads.layers[k].w[[i, j]];
+                assert!(
+                    (fd - an).abs() < 1e-6 * (1.0 + an.abs()),
+                    "w{k}[{i},{j}]: {fd} vs {an}"
+                );
+            }
+            for j in 0..net.layers[k].b.len() {
+                let mut p = net.clone();
+                p.layers[k].b[j] += h;
+                let mut m = net.clone();
+                m.layers[k].b[j] -= h;
+                let fd = (loss(&p, &x, &r) - loss(&m, &x, &r)) / (2.0 * h);
+                let an = grads.layers[k].b[j];
+                assert!(
+                    (fd - an).abs() < 1e-6 * (1.0 + an.abs()),
+                    "b{k}[{j}]: {fd} vs {an}"
+                );
+            }
+        }
+        for i in 0..x.nrows() {
+            for j in 0..x.ncols() {
+                let mut xp = x.clone();
+                xp[[i, j]] += h;
+                let mut xm = x.clone();
+                xm[[i, j]] -= h;
+                let fd = (loss(&net, &xp, &r) - loss(&net, &xm, &r)) / (2.0 * h);
+                assert!(
+                    (fd - gx[[i, j]]).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "x[{i},{j}]"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn adam_minimises_a_quadratic() {
+        // f(p) = Σ (p − c)², from 0: Adam reaches c.
+        let c = [1.5, -2.0, 0.25];
+        let mut p = vec![0.0; 3];
+        let mut adam = Adam::new(0.05);
+        for _ in 0..2_000 {
+            let g: Vec<f64> = p.iter().zip(&c).map(|(x, c)| 2.0 * (x - c)).collect();
+            adam.step(&mut [&mut p[..]], &[&g[..]]);
+        }
+        for (x, c) in p.iter().zip(&c) {
+            assert!((x - c).abs() < 1e-3, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn normal_deviates_have_unit_variance() {
+        let mut s = Stream::derive(2, "normal");
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| normal(&mut s)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        // Standard errors: 1/√n for the mean, √(2/n) for the variance.
+        assert!(mean.abs() < 4.0 / (n as f64).sqrt(), "{mean}");
+        assert!((var - 1.0).abs() < 4.0 * (2.0 / n as f64).sqrt(), "{var}");
+    }
+}

@@ -1,0 +1,402 @@
+//! Training the coarse-grainer Λ and the critic jointly (RSMI-NE's scheme, Gökmen et al. 2021).
+//!
+//! Λ is n_H linear filters over the encoded block; each unit's value is a relaxed Bernoulli
+//! sample h = σ((V·λ + ℓ)/τ) with logistic noise ℓ (the "Gumbel-sigmoid"), τ annealed as
+//! τ_t = max(τ_min, τ₀·e^{−r t}). The critic f(h, e) = u(h)·g(e) feeds a lower bound on I(H:E)
+//! ([`bound`]), maximised by Adam over Λ, u and g together. The reported MI is evaluated on
+//! held-out pairs with H sampled as true binary variables from P_Λ(H|V), batch by batch, with
+//! the standard error over batches.
+//!
+//! Invariant: everything random (initialisation, shuffling, noise) comes from the caller's
+//! [`Stream`], consumed in a fixed order, so the same inputs give the same filters and MI bits.
+
+use super::bound::{self, Bound};
+use super::nn::{Adam, Mlp, normal};
+use crate::rng::Stream;
+use ndarray::{Array1, Array2, Axis, Slice};
+use serde::{Deserialize, Serialize};
+
+/// Training settings; defaults are RSMI-NE's for Ising.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainSettings {
+    /// Coarse-grained units n_H.
+    pub hidden: usize,
+    pub bound: Bound,
+    pub batch: usize,
+    /// Batch of the held-out evaluation (0: ten training batches, as far as the held-out set
+    /// allows ten such batches). A trained critic bounds the MI at any batch size, and InfoNCE's
+    /// ceiling ln B and its bias near it shrink as B grows, so evaluating at a larger batch is a
+    /// tighter bound from the same critic.
+    pub eval_batch: usize,
+    pub max_epochs: usize,
+    pub min_epochs: usize,
+    /// Stop when the epoch's mean training bound moved less than this (nats) for `patience`
+    /// epochs in a row.
+    pub tolerance: f64,
+    pub patience: usize,
+    pub learning_rate: f64,
+    pub tau_start: f64,
+    pub tau_min: f64,
+    pub tau_decay: f64,
+    /// Critic MLPs u and g: `critic_layers` dense layers, hidden width `critic_width`, output
+    /// (embedding) width `embedding`.
+    pub critic_layers: usize,
+    pub critic_width: usize,
+    pub embedding: usize,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            hidden: 1,
+            bound: Bound::InfoNce,
+            batch: 100,
+            eval_batch: 0,
+            max_epochs: 60,
+            min_epochs: 6,
+            tolerance: 0.003,
+            patience: 3,
+            learning_rate: 5e-3,
+            tau_start: 0.5,
+            tau_min: 0.1,
+            tau_decay: 5e-3,
+            critic_layers: 3,
+            critic_width: 32,
+            embedding: 8,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TrainError {
+    #[error("{0}")]
+    Settings(String),
+    #[error("{what}: {have} pairs, fewer than one batch of {batch}")]
+    TooFewPairs {
+        what: &'static str,
+        have: usize,
+        batch: usize,
+    },
+}
+
+impl TrainSettings {
+    pub fn check(&self) -> Result<(), TrainError> {
+        let bad = |m: String| Err(TrainError::Settings(m));
+        if self.hidden == 0 || self.hidden > 64 {
+            return bad(format!("hidden must be 1..=64, got {}", self.hidden));
+        }
+        if self.batch < 2 || self.batch > 100_000 {
+            return bad(format!("batch must be 2..=100000, got {}", self.batch));
+        }
+        if self.max_epochs == 0 || self.min_epochs > self.max_epochs {
+            return bad(format!(
+                "epochs: need 1 <= max_epochs and min_epochs <= max_epochs, got {}..{}",
+                self.min_epochs, self.max_epochs
+            ));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate < 1.0) {
+            return bad(format!(
+                "learning_rate must be in (0, 1), got {}",
+                self.learning_rate
+            ));
+        }
+        if !(self.tau_min > 0.0 && self.tau_start >= self.tau_min && self.tau_decay >= 0.0) {
+            return bad("need 0 < tau_min <= tau_start and tau_decay >= 0".into());
+        }
+        if self.critic_layers == 0 || self.critic_width == 0 || self.embedding == 0 {
+            return bad("critic_layers, critic_width and embedding must be positive".into());
+        }
+        if self.tolerance.is_nan() || self.tolerance < 0.0 {
+            return bad("tolerance must be >= 0".into());
+        }
+        Ok(())
+    }
+
+    fn critic_sizes(&self, inputs: usize) -> Vec<usize> {
+        let mut sizes = vec![inputs];
+        sizes.extend(std::iter::repeat_n(
+            self.critic_width,
+            self.critic_layers - 1,
+        ));
+        sizes.push(self.embedding);
+        sizes
+    }
+}
+
+/// (V, E) pairs, one row each, encoded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pairs {
+    pub v: Array2<f64>,
+    pub e: Array2<f64>,
+}
+
+impl Pairs {
+    pub fn len(&self) -> usize {
+        self.v.nrows()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.v.nrows() == 0
+    }
+}
+
+/// The outcome of training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trained {
+    /// Held-out estimate of I(H:E) in nats, and its standard error over batches.
+    pub mi_nats: f64,
+    pub mi_err: f64,
+    /// The last epoch's mean training bound.
+    pub train_mi: f64,
+    /// n_H filters, each over the encoded block in row-major site order.
+    pub filters: Vec<Vec<f64>>,
+    pub epochs: usize,
+    pub steps: usize,
+    /// Pairs seen by training steps (steps × batch).
+    pub samples: usize,
+    /// Mean training bound per epoch.
+    pub history: Vec<f64>,
+}
+
+fn sigmoid(x: f64) -> f64 {
+    // Stable on both tails (σ(x) = e^x/(1+e^x) for x < 0).
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Logistic noise ln U − ln(1−U), U uniform on (0, 1).
+fn logistic(stream: &mut Stream) -> f64 {
+    let u = (stream.uniform() + 0.5 / (1u64 << 53) as f64).clamp(1e-300, 1.0 - 1e-16);
+    u.ln() - (-u).ln_1p()
+}
+
+/// What stands between V and the critic.
+#[derive(Clone, Copy, Debug)]
+pub enum Coarse<'a> {
+    /// Learn Λ (RSMI).
+    Learn,
+    /// Keep these filters (block inputs × n_H): only the critic learns, which measures the
+    /// information a given rule keeps.
+    Fixed(&'a Array2<f64>),
+    /// No coarse-graining: the critic sees V itself (the plain MI estimator, I(V:E)).
+    Identity,
+}
+
+struct Model {
+    /// Λ: block inputs × n_H.
+    filters: Array2<f64>,
+    u: Mlp,
+    g: Mlp,
+    learn: bool,
+    identity: bool,
+}
+
+/// Trains the critic (and Λ, with [`Coarse::Learn`]) on `train_pairs` and evaluates I(H:E) on
+/// `test_pairs`.
+pub fn train(
+    settings: &TrainSettings,
+    train_pairs: &Pairs,
+    test_pairs: &Pairs,
+    coarse: Coarse<'_>,
+    stream: &mut Stream,
+) -> Result<Trained, TrainError> {
+    settings.check()?;
+    let b = settings.batch;
+    for (what, p) in [("training set", train_pairs), ("held-out set", test_pairs)] {
+        if p.len() < b {
+            return Err(TrainError::TooFewPairs {
+                what,
+                have: p.len(),
+                batch: b,
+            });
+        }
+    }
+    let nv = train_pairs.v.ncols();
+    let ne = train_pairs.e.ncols();
+    let nh = match coarse {
+        Coarse::Identity => nv,
+        _ => settings.hidden,
+    };
+    let mut init = stream.child("rsmi-init");
+    let filters = match coarse {
+        Coarse::Fixed(f) => {
+            if f.dim() != (nv, nh) {
+                return Err(TrainError::Settings(format!(
+                    "fixed filters are {:?}, need ({nv}, {nh})",
+                    f.dim()
+                )));
+            }
+            f.clone()
+        }
+        Coarse::Learn => {
+            let scale = (1.0 / nv as f64).sqrt();
+            Array2::from_shape_simple_fn((nv, nh), || scale * normal(&mut init))
+        }
+        Coarse::Identity => Array2::eye(nv),
+    };
+    let mut model = Model {
+        filters,
+        u: Mlp::new(&settings.critic_sizes(nh), &mut init),
+        g: Mlp::new(&settings.critic_sizes(ne), &mut init),
+        learn: matches!(coarse, Coarse::Learn),
+        identity: matches!(coarse, Coarse::Identity),
+    };
+    // Start the critic near f = 0: He-initialised embeddings make scores of order ten, whose
+    // exponentials wreck the first NWJ steps (and waste InfoNCE's).
+    for net in [&mut model.u, &mut model.g] {
+        if let Some(last) = net.layers.last_mut() {
+            last.w.mapv_inplace(|w| 0.1 * w);
+        }
+    }
+    let mut adam = Adam::new(settings.learning_rate);
+    let mut ug = model.u.zero_grads();
+    let mut gg = model.g.zero_grads();
+    let mut order: Vec<usize> = (0..train_pairs.len()).collect();
+    let mut noise = stream.child("rsmi-noise");
+    let mut shuffle = stream.child("rsmi-shuffle");
+    let mut history = Vec::new();
+    let mut steps = 0usize;
+    let mut calm = 0;
+    let mut vb = Array2::<f64>::zeros((b, nv));
+    let mut eb = Array2::<f64>::zeros((b, ne));
+    for epoch in 0..settings.max_epochs {
+        for i in (1..order.len()).rev() {
+            let j = shuffle.below(i as u64 + 1) as usize;
+            order.swap(i, j);
+        }
+        let mut total = 0.0;
+        let batches = order.len() / b;
+        for k in 0..batches {
+            for (r, &idx) in order[k * b..(k + 1) * b].iter().enumerate() {
+                vb.row_mut(r).assign(&train_pairs.v.row(idx));
+                eb.row_mut(r).assign(&train_pairs.e.row(idx));
+            }
+            let tau = (settings.tau_start * (-settings.tau_decay * steps as f64).exp())
+                .max(settings.tau_min);
+            total += step(
+                settings, &mut model, &mut adam, &mut ug, &mut gg, &vb, &eb, tau, &mut noise,
+            );
+            steps += 1;
+        }
+        let mean = total / batches as f64;
+        if let Some(&last) = history.last() {
+            let moved: f64 = mean - last;
+            calm = if moved.abs() < settings.tolerance {
+                calm + 1
+            } else {
+                0
+            };
+        }
+        history.push(mean);
+        if epoch + 1 >= settings.min_epochs && calm >= settings.patience {
+            break;
+        }
+    }
+    let mut eval = stream.child("rsmi-eval");
+    let (mi_nats, mi_err) = evaluate(settings, &model, test_pairs, &mut eval);
+    Ok(Trained {
+        mi_nats,
+        mi_err,
+        train_mi: history.last().copied().unwrap_or(f64::NAN),
+        filters: (0..nh).map(|k| model.filters.column(k).to_vec()).collect(),
+        epochs: history.len(),
+        steps,
+        samples: steps * b,
+        history,
+    })
+}
+
+/// One Adam step on a batch; returns the batch's bound.
+#[allow(clippy::too_many_arguments)]
+fn step(
+    settings: &TrainSettings,
+    model: &mut Model,
+    adam: &mut Adam,
+    ug: &mut super::nn::MlpGrads,
+    gg: &mut super::nn::MlpGrads,
+    vb: &Array2<f64>,
+    eb: &Array2<f64>,
+    tau: f64,
+    noise: &mut Stream,
+) -> f64 {
+    let h = if model.identity {
+        vb.clone()
+    } else {
+        vb.dot(&model.filters)
+            .mapv(|x| sigmoid((x + logistic(noise)) / tau))
+    };
+    let (uo, uc) = model.u.forward(h.view());
+    let (go, gc) = model.g.forward(eb.view());
+    let (value, du, dg) = bound::value_and_grad(settings.bound, &uo, &go);
+    // Adam minimises: descend on −bound.
+    let dh = model.u.backward(&uc, -du, ug, model.learn);
+    model.g.backward(&gc, -dg, gg, false);
+    let dfilters = match dh {
+        Some(dh) => {
+            // ∂h/∂logit = h(1 − h)/τ.
+            let dlogit = dh * &h.mapv(|x| x * (1.0 - x) / tau);
+            vb.t().dot(&dlogit)
+        }
+        None => Array2::zeros(model.filters.raw_dim()),
+    };
+    let mut params: Vec<&mut [f64]> = Vec::new();
+    params.push(model.filters.as_slice_mut().expect("contiguous"));
+    params.extend(model.u.params_mut());
+    params.extend(model.g.params_mut());
+    let mut grads: Vec<&[f64]> = vec![dfilters.as_slice().expect("contiguous")];
+    grads.extend(ug.slices());
+    grads.extend(gg.slices());
+    adam.step(&mut params, &grads);
+    value
+}
+
+/// Held-out bound with H sampled as binary units; mean and standard error over batches.
+fn evaluate(
+    settings: &TrainSettings,
+    model: &Model,
+    pairs: &Pairs,
+    stream: &mut Stream,
+) -> (f64, f64) {
+    let b = if settings.eval_batch > 0 {
+        settings.eval_batch.min(pairs.len())
+    } else {
+        (10 * settings.batch)
+            .min(pairs.len() / 10)
+            .max(settings.batch)
+    };
+    let batches = pairs.len() / b;
+    let mut values = Vec::with_capacity(batches);
+    for k in 0..batches {
+        // (ndarray's `s!` macro expands to an `allow(unsafe_code)` this workspace forbids.)
+        let rows = Slice::from(k * b..(k + 1) * b);
+        let v = pairs.v.slice_axis(Axis(0), rows);
+        let e = pairs.e.slice_axis(Axis(0), rows);
+        let h = if model.identity {
+            v.to_owned()
+        } else {
+            let p = v.dot(&model.filters).mapv(sigmoid);
+            p.mapv(|p| f64::from(u8::from(stream.uniform() < p)))
+        };
+        let uo = model.u.infer(h.view());
+        let go = model.g.infer(e);
+        values.push(bound::value(settings.bound, &uo, &go));
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// Mean of each filter's absolute weights per block site, for summaries.
+pub fn site_weights(filter: &[f64], width: usize) -> Array1<f64> {
+    Array1::from_iter(
+        filter
+            .chunks(width)
+            .map(|c| c.iter().map(|x| x.abs()).sum::<f64>()),
+    )
+}
