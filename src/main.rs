@@ -6,6 +6,7 @@
 mod bench;
 mod bench_coordinator;
 mod remote;
+mod rsmi_cmd;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +39,8 @@ enum Command {
     Coordinator(remote::CoordinatorArgs),
     /// Pull tasks from a coordinator and run them (SIGTERM: finish running tasks, then exit).
     Worker(remote::WorkerArgs),
+    /// Learn the RSMI coarse-graining of one point and report I(H:E) and the filters.
+    Rsmi(rsmi_cmd::Args),
     /// Submit a sweep file to a coordinator; prints the sweep id.
     Submit(remote::SubmitArgs),
     /// Progress of sweeps: task counts, throughput, ETA, T_c so far.
@@ -89,7 +92,7 @@ impl From<AlgorithmArg> for Algorithm {
     }
 }
 
-fn positive_f64(s: &str) -> Result<f64, String> {
+pub(crate) fn positive_f64(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(v) => Err(format!("must be a positive number, got {v}")),
@@ -161,6 +164,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => simulate(a),
         Command::Run(a) => run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Rsmi(a) => rsmi_cmd::run(a),
         Command::Coordinator(a) => remote::coordinator(a),
         Command::Worker(a) => remote::worker(a),
         Command::Submit(a) => remote::submit(a),

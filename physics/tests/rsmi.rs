@@ -38,7 +38,8 @@ fn the_estimator_recovers_gaussian_mutual_information() {
         let mut s = Stream::derive(10, &format!("gauss-{d}-{mi}"));
         let train = gaussians(20_000, d, rho, &mut s);
         let test = gaussians(10_000, d, rho, &mut s);
-        let t = rsmi::train(&settings, &train, &test, Coarse::Identity, &mut s).expect("trains");
+        let t =
+            rsmi::train(&settings, &train, None, &test, Coarse::Identity, &mut s).expect("trains");
         // 5% of the truth (the acceptance criterion); the estimate's own error is far smaller.
         assert!(
             (t.mi_nats - mi).abs() <= 0.05 * mi,
@@ -63,7 +64,7 @@ fn the_nwj_bound_estimates_gaussian_information_too() {
     let mut s = Stream::derive(12, "gauss-nwj");
     let train = gaussians(20_000, 2, rho, &mut s);
     let test = gaussians(10_000, 2, rho, &mut s);
-    let t = rsmi::train(&settings, &train, &test, Coarse::Identity, &mut s).expect("trains");
+    let t = rsmi::train(&settings, &train, None, &test, Coarse::Identity, &mut s).expect("trains");
     // A lower bound: below the truth (within 4 of its errors), and within 10% of it.
     assert!(
         t.mi_nats <= mi + 4.0 * t.mi_err,
@@ -102,8 +103,15 @@ fn the_chain_s_exact_information_is_recovered_for_fixed_and_learned_rules() {
         ),
         ("majority", &majority, chain::exact_mi(k, chain::majority)),
     ] {
-        let t =
-            rsmi::train(&settings, &train, &test, Coarse::Fixed(filters), &mut s).expect("trains");
+        let t = rsmi::train(
+            &settings,
+            &train,
+            None,
+            &test,
+            Coarse::Fixed(filters),
+            &mut s,
+        )
+        .expect("trains");
         assert!(
             (t.mi_nats - exact).abs() <= 0.05 * exact,
             "{name}: {} ± {} nats, exact {exact}",
@@ -111,7 +119,8 @@ fn the_chain_s_exact_information_is_recovered_for_fixed_and_learned_rules() {
             t.mi_err
         );
     }
-    let learned = rsmi::train(&settings, &train, &test, Coarse::Learn, &mut s).expect("trains");
+    let learned =
+        rsmi::train(&settings, &train, None, &test, Coarse::Learn, &mut s).expect("trains");
     let best = chain::exact_mi(k, chain::decimation);
     assert!(
         learned.mi_nats >= 0.95 * best,

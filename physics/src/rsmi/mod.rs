@@ -8,17 +8,23 @@
 //! - [`bound`]: InfoNCE and NWJ lower bounds with a separable critic.
 //! - [`train`]: Λ and critic trained jointly; held-out MI with an error bar.
 //! - [`chain`]: the 1D Ising chain and its exact I(H:E), the analytic anchor.
+//! - [`samples`]: decorrelated configurations from the Monte Carlo engine.
+//!
+//! [`run`] ties them together: configurations → (V, E) pairs at many corners → training on
+//! the first configurations → held-out MI on the rest.
 
 pub mod bound;
 pub mod chain;
 pub mod nn;
 pub mod regions;
+pub mod samples;
 pub mod train;
 
 pub use bound::Bound;
 pub use regions::{Encoding, Geometry, GeometryError};
 pub use train::{Coarse, Pairs, TrainError, TrainSettings, Trained, train};
 
+use crate::rng::Stream;
 use ndarray::Array2;
 
 /// (V, E) pairs of every configuration at every corner, configurations in order, corners in
@@ -50,4 +56,86 @@ pub fn pairs(
         v: Array2::from_shape_vec((rows, nv), v).unwrap_or_else(|_| Array2::zeros((0, nv))),
         e: Array2::from_shape_vec((rows, ne), e).unwrap_or_else(|_| Array2::zeros((0, ne))),
     }
+}
+
+/// One RSMI measurement: geometry, encoding, where blocks sit, training, hold-out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    pub geometry: Geometry,
+    pub encoding: Encoding,
+    /// Spacing of block corners (blocks per configuration = (L/stride)^d).
+    pub stride: usize,
+    /// Fraction of configurations held out for the reported MI; as many again validate the
+    /// training (model selection and early stopping).
+    pub holdout: f64,
+    /// Open chain (1D samples that do not wrap): keep regions away from the ends.
+    pub open: bool,
+    pub settings: TrainSettings,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RsmiError {
+    #[error(transparent)]
+    Geometry(#[from] GeometryError),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error("{0}")]
+    Input(String),
+}
+
+impl Job {
+    /// The default corner spacing: 16 blocks per 2D configuration (RSMI-NE's practice; one block
+    /// per configuration lets the critic overfit, REFERENCE.md §3), never below the block.
+    pub fn default_stride(geometry: &Geometry) -> usize {
+        (geometry.size / 4).max(geometry.block).max(1)
+    }
+
+    pub fn corners(&self) -> Vec<[usize; 3]> {
+        let g = &self.geometry;
+        if self.open {
+            let margin = g.buffer + g.env;
+            let last = g.size.saturating_sub(g.block + margin);
+            return (margin..=last)
+                .step_by(self.stride.max(1))
+                .map(|x| [x, 0, 0])
+                .collect();
+        }
+        g.corners(self.stride)
+    }
+}
+
+/// Trains on the first configurations and evaluates on the held-out rest.
+pub fn run(configs: &[&[u8]], job: &Job, stream: &mut Stream) -> Result<Trained, RsmiError> {
+    if !(job.holdout > 0.0 && job.holdout < 1.0) {
+        return Err(RsmiError::Input(format!(
+            "holdout must be in (0, 1), got {}",
+            job.holdout
+        )));
+    }
+    let sites = job.geometry.size.pow(job.geometry.dim as u32);
+    if let Some(c) = configs.iter().find(|c| c.len() != sites) {
+        return Err(RsmiError::Input(format!(
+            "a configuration has {} sites, the lattice {sites}",
+            c.len()
+        )));
+    }
+    let corners = job.corners();
+    if corners.is_empty() {
+        return Err(RsmiError::Input("no block fits the lattice".into()));
+    }
+    let test_n = ((configs.len() as f64 * job.holdout).round() as usize).max(1);
+    let train_n = configs.len().saturating_sub(2 * test_n);
+    let (train_c, rest) = configs.split_at(train_n);
+    let (val_c, test_c) = rest.split_at(test_n.min(rest.len()));
+    let train_pairs = pairs(train_c, &job.geometry, job.encoding, &corners);
+    let val_pairs = pairs(val_c, &job.geometry, job.encoding, &corners);
+    let test_pairs = pairs(test_c, &job.geometry, job.encoding, &corners);
+    Ok(train::train(
+        &job.settings,
+        &train_pairs,
+        Some(&val_pairs),
+        &test_pairs,
+        Coarse::Learn,
+        stream,
+    )?)
 }

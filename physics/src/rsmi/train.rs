@@ -31,8 +31,9 @@ pub struct TrainSettings {
     pub eval_batch: usize,
     pub max_epochs: usize,
     pub min_epochs: usize,
-    /// Stop when the epoch's mean training bound moved less than this (nats) for `patience`
-    /// epochs in a row.
+    /// Without a validation set: stop when the epoch's mean training bound moved less than this
+    /// (nats) for `patience` epochs in a row. With one: stop when the validation bound has not
+    /// improved by more than this for `patience` epochs, and keep the best epoch's model.
     pub tolerance: f64,
     pub patience: usize,
     pub learning_rate: f64,
@@ -157,6 +158,10 @@ pub struct Trained {
     pub samples: usize,
     /// Mean training bound per epoch.
     pub history: Vec<f64>,
+    /// Validation bound (binary H, held-out configurations) per epoch, if validated.
+    pub validation: Vec<f64>,
+    /// The epoch whose model was kept (1-based).
+    pub best_epoch: usize,
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -187,6 +192,7 @@ pub enum Coarse<'a> {
     Identity,
 }
 
+#[derive(Clone)]
 struct Model {
     /// Λ: block inputs × n_H.
     filters: Array2<f64>,
@@ -197,10 +203,13 @@ struct Model {
 }
 
 /// Trains the critic (and Λ, with [`Coarse::Learn`]) on `train_pairs` and evaluates I(H:E) on
-/// `test_pairs`.
+/// `test_pairs`. With `validation` pairs (configurations in neither set), the model kept is the
+/// epoch's with the best validation bound: the critic sees hundreds of environment inputs and
+/// otherwise memorises its training pairs (REFERENCE.md §3: held-out MI can even go negative).
 pub fn train(
     settings: &TrainSettings,
     train_pairs: &Pairs,
+    validation: Option<&Pairs>,
     test_pairs: &Pairs,
     coarse: Coarse<'_>,
     stream: &mut Stream,
@@ -260,6 +269,10 @@ pub fn train(
     let mut noise = stream.child("rsmi-noise");
     let mut shuffle = stream.child("rsmi-shuffle");
     let mut history = Vec::new();
+    let mut validated = Vec::new();
+    // The same noise for every validation pass, so epochs are compared on equal terms.
+    let validate_stream = stream.child("rsmi-validate");
+    let mut best: Option<(f64, usize, Model)> = None;
     let mut steps = 0usize;
     let mut calm = 0;
     let mut vb = Array2::<f64>::zeros((b, nv));
@@ -284,18 +297,33 @@ pub fn train(
             steps += 1;
         }
         let mean = total / batches as f64;
-        if let Some(&last) = history.last() {
-            let moved: f64 = mean - last;
+        history.push(mean);
+        if let Some(val) = validation {
+            let (v, _) = evaluate(settings, &model, val, &mut validate_stream.clone());
+            validated.push(v);
+            match &best {
+                Some((b, _, _)) if v <= b + settings.tolerance => calm += 1,
+                _ => calm = 0,
+            }
+            if best.as_ref().is_none_or(|(b, _, _)| v > *b) {
+                best = Some((v, epoch + 1, model.clone()));
+            }
+        } else if history.len() >= 2 {
+            let moved = mean - history[history.len() - 2];
             calm = if moved.abs() < settings.tolerance {
                 calm + 1
             } else {
                 0
             };
         }
-        history.push(mean);
         if epoch + 1 >= settings.min_epochs && calm >= settings.patience {
             break;
         }
+    }
+    let mut best_epoch = history.len();
+    if let Some((_, epoch, kept)) = best {
+        model = kept;
+        best_epoch = epoch;
     }
     let mut eval = stream.child("rsmi-eval");
     let (mi_nats, mi_err) = evaluate(settings, &model, test_pairs, &mut eval);
@@ -308,6 +336,8 @@ pub fn train(
         steps,
         samples: steps * b,
         history,
+        validation: validated,
+        best_epoch,
     })
 }
 

@@ -1,0 +1,281 @@
+//! `rgsweep rsmi`: learn the coarse-graining of one (model, L, T) point and report I(H:E).
+
+use crate::AlgorithmArg;
+use anyhow::{Context, Result, bail};
+use ndarray::ArrayD;
+use rgsweep_physics::rsmi::samples::{self, System};
+use rgsweep_physics::rsmi::{self, Bound, Encoding, Geometry, Job, TrainSettings};
+use rgsweep_physics::{Algorithm, ModelKind, Stream};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub(crate) enum RsmiModel {
+    Ising1d,
+    Ising2d,
+    Ising3d,
+    Potts2d,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub(crate) enum BoundArg {
+    Infonce,
+    Nwj,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    #[arg(long, value_enum)]
+    model: RsmiModel,
+    /// Potts states (potts2d only).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(2..=64))]
+    q: Option<u8>,
+    /// Linear lattice size L.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=4096))]
+    size: u64,
+    #[arg(long, value_parser = crate::positive_f64)]
+    temperature: f64,
+    /// Visible block L_V (sites per side).
+    #[arg(long)]
+    block: usize,
+    /// Buffer width L_B.
+    #[arg(long)]
+    buffer: usize,
+    /// Environment shell width L_E.
+    #[arg(long)]
+    env: usize,
+    /// Coarse-grained units n_H.
+    #[arg(long, default_value_t = 1)]
+    hidden: usize,
+    /// Configurations (a fifth held out for the reported MI, a fifth for validation).
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u64).range(10..=10_000_000))]
+    samples: u64,
+    /// Monte Carlo algorithm for the samples (cluster updates cover both magnetisation signs).
+    #[arg(long, value_enum, default_value = "wolff")]
+    algorithm: AlgorithmArg,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Block corners every STRIDE sites (default L/4: 16 blocks per 2D configuration).
+    #[arg(long)]
+    stride: Option<usize>,
+    #[arg(long, value_enum, default_value = "infonce")]
+    bound: BoundArg,
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Largest number of epochs (training stops earlier once the estimate stops moving).
+    #[arg(long, default_value_t = 60)]
+    epochs: usize,
+    /// Train on configurations from a NumPy file, shape [n, L, L] or [n, L, L, L] (or [n, L]
+    /// for ising1d), values ±1 (Ising) or 0..q−1 (Potts).
+    #[arg(long, value_name = "F.npy")]
+    samples_file: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+impl RsmiModel {
+    fn dim(self) -> usize {
+        match self {
+            RsmiModel::Ising1d => 1,
+            RsmiModel::Ising2d | RsmiModel::Potts2d => 2,
+            RsmiModel::Ising3d => 3,
+        }
+    }
+}
+
+/// Reads an .npy of any integer or float type as spin states, checking shape and values.
+pub(crate) fn read_samples(
+    path: &Path,
+    dim: usize,
+    size: usize,
+    q: Option<u8>,
+) -> Result<Vec<Vec<u8>>> {
+    let name = path.display().to_string();
+    let (shape, data) =
+        read_any(path).with_context(|| format!("{name}: not a readable .npy file"))?;
+    if shape.len() != dim + 1 || shape[1..].iter().any(|&s| s != size) {
+        bail!(
+            "{name}: shape {shape:?}, expected [n{}] for L = {size}",
+            ", L".repeat(dim)
+        );
+    }
+    if shape[0] == 0 {
+        bail!("{name}: no configurations");
+    }
+    let sites = size.pow(dim as u32);
+    let mut out = Vec::with_capacity(shape[0]);
+    for (k, chunk) in data.chunks(sites).enumerate() {
+        let mut c = Vec::with_capacity(sites);
+        for &v in chunk {
+            let state = match q {
+                None if v == 1.0 => 0,
+                None if v == -1.0 => 1,
+                Some(q) if v >= 0.0 && v < f64::from(q) && v.fract() == 0.0 => v as u8,
+                _ => bail!(
+                    "{name}: configuration {k} holds {v}; expected {}",
+                    q.map_or("±1 (Ising)".to_string(), |q| format!(
+                        "0..{} (Potts q = {q})",
+                        q - 1
+                    ))
+                ),
+            };
+            c.push(state);
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// The array's shape and its values as f64. NumPy files come as int8 … float64 and
+/// ndarray-npy reads one element type at a time, so the common ones are tried in turn.
+fn read_any(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
+    use ndarray_npy::read_npy;
+    fn take<T: Copy>(a: ArrayD<T>, f: impl Fn(T) -> f64) -> (Vec<usize>, Vec<f64>) {
+        (a.shape().to_vec(), a.iter().map(|&x| f(x)).collect())
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<i8>>(path) {
+        return Ok(take(a, f64::from));
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<u8>>(path) {
+        return Ok(take(a, f64::from));
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<i16>>(path) {
+        return Ok(take(a, f64::from));
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<i32>>(path) {
+        return Ok(take(a, f64::from));
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<i64>>(path) {
+        return Ok(take(a, |x| x as f64));
+    }
+    if let Ok(a) = read_npy::<_, ArrayD<f32>>(path) {
+        return Ok(take(a, f64::from));
+    }
+    let a: ArrayD<f64> = read_npy(path)?;
+    Ok(take(a, |x| x))
+}
+
+pub(crate) fn run(a: Args) -> Result<()> {
+    let dim = a.model.dim();
+    let size = a.size as usize;
+    let (system, encoding, q) = match (a.model, a.q) {
+        (RsmiModel::Potts2d, Some(q)) => (
+            System::Lattice {
+                model: ModelKind::Potts2d,
+                q,
+            },
+            Encoding::OneHot(q),
+            Some(q),
+        ),
+        (RsmiModel::Potts2d, None) => bail!("--q is required for potts2d"),
+        (_, Some(_)) => bail!("--q applies to potts2d only"),
+        (RsmiModel::Ising1d, None) => (System::Chain, Encoding::Ising, None),
+        (RsmiModel::Ising2d, None) => (
+            System::Lattice {
+                model: ModelKind::Ising2d,
+                q: 2,
+            },
+            Encoding::Ising,
+            None,
+        ),
+        (RsmiModel::Ising3d, None) => (
+            System::Lattice {
+                model: ModelKind::Ising3d,
+                q: 2,
+            },
+            Encoding::Ising,
+            None,
+        ),
+    };
+    let geometry = Geometry::new(dim, size, a.block, a.buffer, a.env)
+        .map_err(|e| anyhow::anyhow!("--block/--buffer/--env: {e}"))?;
+    let settings = TrainSettings {
+        hidden: a.hidden,
+        bound: match a.bound {
+            BoundArg::Infonce => Bound::InfoNce,
+            BoundArg::Nwj => Bound::Nwj,
+        },
+        batch: a.batch,
+        max_epochs: a.epochs,
+        min_epochs: TrainSettings::default().min_epochs.min(a.epochs),
+        ..TrainSettings::default()
+    };
+    settings.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let algorithm = Algorithm::from(a.algorithm);
+    if algorithm == Algorithm::Multispin {
+        bail!(
+            "--algorithm multispin keeps 64 replicas in bit planes; RSMI needs whole configurations: use wolff or swendsen-wang"
+        );
+    }
+    let job = Job {
+        geometry,
+        encoding,
+        stride: a.stride.unwrap_or_else(|| Job::default_stride(&geometry)),
+        holdout: 0.2,
+        open: matches!(system, System::Chain),
+        settings,
+    };
+    let started = Instant::now();
+    let (configs, spacing) = match &a.samples_file {
+        Some(path) => (read_samples(path, dim, size, q)?, None),
+        None => {
+            let stream = Stream::derive(
+                a.seed,
+                &format!("rsmi-samples/L={size}/T={}", a.temperature),
+            );
+            let s = samples::generate(
+                system,
+                size,
+                a.temperature,
+                a.samples as usize,
+                algorithm,
+                1_000,
+                stream,
+            );
+            (s.configs, Some(s.spacing))
+        }
+    };
+    let sampling_seconds = started.elapsed().as_secs_f64();
+    let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
+    let mut stream = Stream::derive(a.seed, &format!("rsmi-train/L={size}/T={}", a.temperature));
+    let t0 = Instant::now();
+    let trained = rsmi::run(&refs, &job, &mut stream).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let samples_per_second = trained.samples as f64 / seconds;
+    if a.json {
+        let v = serde_json::json!({
+            "model": format!("{:?}", a.model).to_lowercase(), "size": size, "temperature": a.temperature,
+            "block": a.block, "buffer": a.buffer, "env": a.env, "hidden": a.hidden,
+            "configurations": configs.len(), "blocks_per_configuration": job.corners().len(),
+            "spacing": spacing, "sampling_seconds": sampling_seconds,
+            "mi_nats": trained.mi_nats, "mi_err": trained.mi_err, "train_mi": trained.train_mi,
+            "filters": trained.filters, "epochs": trained.epochs, "seconds": seconds,
+            "samples_per_second": samples_per_second, "history": trained.history,
+        });
+        println!("{}", serde_json::to_string(&v)?);
+    } else {
+        println!(
+            "I(H:E) = {:.4} ± {:.4} nats (held out; training estimate {:.4}), {} epochs, {:.1} s, {:.0} samples/s",
+            trained.mi_nats,
+            trained.mi_err,
+            trained.train_mi,
+            trained.epochs,
+            seconds,
+            samples_per_second
+        );
+        let width = encoding.width();
+        for (k, f) in trained.filters.iter().enumerate() {
+            println!("filter {k} ({} per site, row-major):", width);
+            for row in f.chunks(a.block * width) {
+                println!(
+                    "  {}",
+                    row.iter()
+                        .map(|x| format!("{x:>8.3}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+            }
+        }
+    }
+    Ok(())
+}
