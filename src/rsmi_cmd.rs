@@ -65,6 +65,13 @@ pub(crate) struct Args {
     /// Largest number of epochs (training stops earlier once the estimate stops moving).
     #[arg(long, default_value_t = 60)]
     epochs: usize,
+    /// Early stopping: an epoch counts as progress if the validation MI rose by more than this
+    /// (nats).
+    #[arg(long, default_value_t = TrainSettings::default().tolerance)]
+    tolerance: f64,
+    /// Early stopping: stop after this many epochs without progress.
+    #[arg(long, default_value_t = TrainSettings::default().patience)]
+    patience: usize,
     /// Train on configurations from a NumPy file, shape [n, L, L] or [n, L, L, L] (or [n, L]
     /// for ising1d), values ±1 (Ising) or 0..q−1 (Potts).
     #[arg(long, value_name = "F.npy")]
@@ -197,6 +204,8 @@ pub(crate) fn run(a: Args) -> Result<()> {
         },
         batch: a.batch,
         max_epochs: a.epochs,
+        tolerance: a.tolerance,
+        patience: a.patience,
         min_epochs: TrainSettings::default().min_epochs.min(a.epochs),
         ..TrainSettings::default()
     };
