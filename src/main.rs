@@ -219,6 +219,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         replicas,
         monte_carlo: mc,
         fss: FssSettings::default(),
+        rsmi: None,
     };
     let tasks = sweep.tasks();
     let started = std::time::Instant::now();
@@ -330,8 +331,9 @@ fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: b
         let path = out.join(name);
         std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
     };
-    write("observables.csv", &outputs.observables_csv)?;
-    write("summary.json", &outputs.summary_json)?;
+    for (name, body) in outputs.files() {
+        write(name, body)?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     if json {
         println!("{}", serde_json::to_string(&outputs.summary)?);

@@ -412,3 +412,82 @@ fn bad_sweep_files_and_bad_tokens_change_nothing() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+/// Every task also learns the RSMI coarse-graining on its own samples.
+const RSMI_SWEEP: &str = r#"name = "rsmi-e2e"
+seed = 3
+model = "ising2d"
+sizes = [16]
+temperatures = [2.0, 2.2, 2.269, 3.0]
+replicas = 2
+
+[monte_carlo]
+algorithm = "wolff"
+thermalize = 200
+measurements = 400
+
+[rsmi]
+block = 2
+buffers = [0, 2]
+env = 2
+samples = 200
+max_epochs = 10
+"#;
+
+/// `rsmi.csv` without its last column (training seconds: wall time, the one value a rerun
+/// cannot reproduce).
+fn rsmi_without_seconds(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("rsmi.csv"))
+        .expect("rsmi.csv")
+        .lines()
+        .map(|l| l.rsplit_once(',').map_or(l, |(head, _)| head).to_string() + "\n")
+        .collect()
+}
+
+#[test]
+fn rsmi_outputs_do_not_depend_on_workers_or_kills() {
+    let dir = scratch("rsmi");
+    let file = write(&dir, "sweep.toml", RSMI_SWEEP);
+    let reference = dir.join("reference");
+    common::reference(&file, &reference);
+    assert_eq!(rsmi_without_seconds(&reference).lines().count(), 1 + 4 * 2);
+    // Four worker processes.
+    let four = dir.join("four");
+    std::fs::create_dir_all(&four).expect("dir");
+    let c = Coord::start(&four, None, "5", "5");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let workers: Vec<Proc> = (0..4).map(|i| c.worker("1", &format!("w{i}"))).collect();
+    c.wait_state(&id, "done", 120);
+    c.results(&id, &four.join("out"));
+    drop(workers);
+    // One worker killed mid-task, another finishing.
+    let killed = dir.join("killed");
+    std::fs::create_dir_all(&killed).expect("dir");
+    let c = Coord::start(&killed, None, "1", "1");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let mut w1 = c.worker("1", "w1");
+    wait_for("w1 to be mid-task", 60, || {
+        let st = c.status(&id);
+        (st["leased"].as_u64() >= Some(1) && st["done"].as_u64() >= Some(1)).then_some(())
+    });
+    w1.kill9();
+    let _w2 = c.worker("2", "w2");
+    c.wait_state(&id, "done", 120);
+    c.results(&id, &killed.join("out"));
+    for (out, what) in [
+        (four.join("out"), "4 workers"),
+        (killed.join("out"), "after a kill"),
+    ] {
+        assert_same_outputs(&out, &reference, what);
+        assert_eq!(
+            rsmi_without_seconds(&out),
+            rsmi_without_seconds(&reference),
+            "{what}"
+        );
+        assert_eq!(
+            std::fs::read(out.join("filters.json")).expect("filters.json"),
+            std::fs::read(reference.join("filters.json")).expect("filters.json"),
+            "{what}"
+        );
+    }
+}

@@ -66,6 +66,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             first_replica: 0,
             replicas: 1,
             seed: 1,
+            rsmi: None,
         };
         let bad = v1::TaskResult {
             task: Some(task.clone()),
@@ -76,6 +77,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
                 order: vec![0; 3],
             }],
             stats: None,
+            rsmi: Vec::new(),
         };
         let e = w
             .complete(v1::CompleteRequest {
@@ -100,6 +102,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
                 order: vec![0; 3],
             }],
             stats: None,
+            rsmi: Vec::new(),
         };
         let e = w
             .complete(v1::CompleteRequest {

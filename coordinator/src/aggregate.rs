@@ -6,9 +6,11 @@
 //! from the sweep seed — so arrival order, thread count and worker count cannot change a byte.
 
 use rgsweep_physics::fss::{self, FssSummary};
+use rgsweep_physics::sweep::RsmiSweep;
 use rgsweep_physics::task::{TaskResult, point_data};
 use rgsweep_physics::{Observables, PointData, Sweep};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The column order of `observables.csv`; part of the output contract.
@@ -29,12 +31,37 @@ pub enum AggregateError {
     },
 }
 
+/// The column order of `rsmi.csv`; part of the output contract.
+pub const RSMI_HEADER: &str =
+    "model,size,temperature,block,buffer,env,hidden,mi_nats,mi_err,seconds";
+
 /// The files a finished sweep produces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outputs {
     pub observables_csv: String,
     pub summary_json: String,
     pub summary: Summary,
+    /// With `[rsmi]`: one row per (size, temperature, buffer), replicas combined.
+    pub rsmi_csv: Option<String>,
+    /// With `[rsmi]`: every task's filters, by task key.
+    pub filters_json: Option<String>,
+}
+
+impl Outputs {
+    /// (file name, contents) of every output file, in a fixed order.
+    pub fn files(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![
+            ("observables.csv", self.observables_csv.as_str()),
+            ("summary.json", self.summary_json.as_str()),
+        ];
+        if let Some(r) = &self.rsmi_csv {
+            out.push(("rsmi.csv", r));
+        }
+        if let Some(f) = &self.filters_json {
+            out.push(("filters.json", f));
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,18 +158,108 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
         fss,
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
+    let (rsmi_csv, filters_json) = match &sweep.rsmi {
+        Some(settings) => {
+            let (csv, json) = rsmi_outputs(sweep, settings, results);
+            (Some(csv), Some(json))
+        }
+        None => (None, None),
+    };
     Ok(Outputs {
         observables_csv: observables_csv(sweep, &rows),
         summary_json,
         summary,
+        rsmi_csv,
+        filters_json,
     })
 }
 
-fn observables_csv(sweep: &Sweep, rows: &[Row]) -> String {
-    let model = match sweep.q {
+fn model_name(sweep: &Sweep) -> String {
+    match sweep.q {
         Some(q) => format!("{}-q{q}", sweep.model),
         None => sweep.model.to_string(),
-    };
+    }
+}
+
+/// `rsmi.csv` (replicas combined per point and buffer: mean MI, error of the mean of
+/// independent estimates, total seconds) and `filters.json` (by task key, sorted).
+fn rsmi_outputs(sweep: &Sweep, settings: &RsmiSweep, results: &[TaskResult]) -> (String, String) {
+    // (size, temperature bits, buffer) → sums over replicas. Temperatures are positive, so
+    // their bits order like the values.
+    #[derive(Default)]
+    struct Sums {
+        mi: f64,
+        err2: f64,
+        seconds: f64,
+        n: usize,
+    }
+    let mut rows: BTreeMap<(usize, u64, usize), Sums> = BTreeMap::new();
+    let mut filters = BTreeMap::new();
+    let mut sorted: Vec<&TaskResult> = results.iter().collect();
+    sorted.sort_by_key(|r| {
+        (
+            r.task.size,
+            r.task.temperature.to_bits(),
+            r.task.first_replica,
+        )
+    });
+    for r in sorted {
+        let mut by_buffer = BTreeMap::new();
+        for p in &r.rsmi {
+            let e = rows
+                .entry((r.task.size, r.task.temperature.to_bits(), p.buffer))
+                .or_default();
+            e.mi += p.mi_nats;
+            e.err2 += p.mi_err * p.mi_err;
+            e.seconds += p.seconds;
+            e.n += 1;
+            by_buffer
+                .entry(p.buffer.to_string())
+                .or_insert_with(Vec::new)
+                .push(serde_json::json!({"replica": p.replica, "mi_nats": p.mi_nats, "filters": p.filters}));
+        }
+        let key: String = r
+            .task
+            .content_key(sweep.seed)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        filters.insert(
+            key,
+            serde_json::json!({
+                "size": r.task.size, "temperature": r.task.temperature,
+                "first_replica": r.task.first_replica, "buffers": by_buffer,
+            }),
+        );
+    }
+    let model = model_name(sweep);
+    let mut csv = String::from(RSMI_HEADER);
+    csv.push('\n');
+    for ((size, t, buffer), sums) in rows {
+        let Sums {
+            mi,
+            err2,
+            seconds,
+            n,
+        } = sums;
+        let n = n as f64;
+        let _ = writeln!(
+            csv,
+            "{model},{size},{},{},{buffer},{},{},{},{},{seconds}",
+            f64::from_bits(t),
+            settings.block,
+            settings.env,
+            settings.hidden,
+            mi / n,
+            err2.sqrt() / n,
+        );
+    }
+    let json = serde_json::to_string_pretty(&filters).unwrap_or_default() + "\n";
+    (csv, json)
+}
+
+fn observables_csv(sweep: &Sweep, rows: &[Row]) -> String {
+    let model = model_name(sweep);
     let mut s = String::from(OBSERVABLES_HEADER);
     s.push('\n');
     for r in rows {

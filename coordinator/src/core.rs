@@ -137,8 +137,14 @@ pub fn verify(
             "result for {key:?} is for another task"
         )));
     }
-    let body = result_to_wire(&result, seed).encode_to_vec();
-    let digest: [u8; 32] = Sha256::digest(&body).into();
+    let mut canonical = result_to_wire(&result, seed);
+    let body = canonical.encode_to_vec();
+    // The digest that decides "same result" leaves out RSMI training times, the one thing a
+    // rerun cannot reproduce; the stored body keeps the first delivery's times.
+    for p in &mut canonical.rsmi {
+        p.seconds = 0.0;
+    }
+    let digest: [u8; 32] = Sha256::digest(canonical.encode_to_vec()).into();
     Ok(Verified {
         key,
         token,

@@ -24,7 +24,8 @@ pub fn run(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(task) = tasks.get(i) else { break };
-                    let result = task.run(seed);
+                    let clock = std::time::Instant::now();
+                    let result = task.run_timed(seed, &|| clock.elapsed().as_secs_f64());
                     on_done(task);
                     if let Ok(mut s) = slots.lock() {
                         s[i] = Some(result);

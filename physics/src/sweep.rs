@@ -63,6 +63,23 @@ struct RawSweep {
     monte_carlo: Spanned<RawMonteCarlo>,
     #[serde(default)]
     fss: Option<Spanned<RawFss>>,
+    #[serde(default)]
+    rsmi: Option<Spanned<RawRsmi>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRsmi {
+    block: Spanned<i64>,
+    buffers: Spanned<Vec<Spanned<i64>>>,
+    env: Spanned<i64>,
+    hidden: Option<Spanned<i64>>,
+    samples: Spanned<i64>,
+    stride: Option<Spanned<i64>>,
+    bound: Option<Spanned<String>>,
+    batch: Option<Spanned<i64>>,
+    max_epochs: Option<Spanned<i64>>,
+    learning_rate: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +188,41 @@ impl Default for FssSettings {
     }
 }
 
+/// RSMI settings of a sweep: every task also learns the coarse-graining on its own samples,
+/// once per buffer width.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RsmiSweep {
+    pub block: usize,
+    pub buffers: Vec<usize>,
+    pub env: usize,
+    pub hidden: usize,
+    /// Configurations kept per replica, evenly spaced over its measurements.
+    pub samples: u64,
+    /// Block-corner spacing (default L/4, at least the block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stride: Option<usize>,
+    pub bound: crate::rsmi::Bound,
+    pub batch: usize,
+    pub max_epochs: usize,
+    pub learning_rate: f64,
+}
+
+impl RsmiSweep {
+    /// The training settings these stand for.
+    pub fn train_settings(&self) -> crate::rsmi::TrainSettings {
+        let d = crate::rsmi::TrainSettings::default();
+        crate::rsmi::TrainSettings {
+            hidden: self.hidden,
+            bound: self.bound,
+            batch: self.batch,
+            max_epochs: self.max_epochs,
+            min_epochs: d.min_epochs.min(self.max_epochs),
+            learning_rate: self.learning_rate,
+            ..d
+        }
+    }
+}
+
 /// A validated sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {
@@ -185,6 +237,8 @@ pub struct Sweep {
     pub replicas: u32,
     pub monte_carlo: MonteCarlo,
     pub fss: FssSettings,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsmi: Option<RsmiSweep>,
 }
 
 /// Converts a byte offset into 1-based line and column.
@@ -254,6 +308,147 @@ impl Ctx<'_> {
             ));
         }
         Ok(x as u64)
+    }
+
+    /// Validates `[rsmi]` against the model, every size and the Monte Carlo settings, so a bad
+    /// geometry is refused at submit, not discovered by a worker.
+    fn rsmi(
+        &self,
+        r: &Spanned<RawRsmi>,
+        model: ModelKind,
+        sizes: &[usize],
+        algorithm: Algorithm,
+        measurements: u64,
+    ) -> Result<RsmiSweep, SweepError> {
+        use crate::rsmi::{Bound, Geometry, Job};
+        let raw = r.get_ref();
+        if algorithm == Algorithm::Multispin {
+            return Err(self.err(
+                r.span(),
+                "rsmi",
+                "RSMI needs whole configurations; multispin keeps 64 replicas in bit planes: use wolff, swendsen-wang, metropolis or heatbath".into(),
+            ));
+        }
+        let block = self.positive(&raw.block, "rsmi.block", 1024)? as usize;
+        let env = self.positive(&raw.env, "rsmi.env", 1024)? as usize;
+        if raw.buffers.get_ref().is_empty() {
+            return Err(self.err(
+                raw.buffers.span(),
+                "rsmi.buffers",
+                "needs at least one buffer width".into(),
+            ));
+        }
+        let mut buffers = Vec::new();
+        for b in raw.buffers.get_ref() {
+            let buffer = self.non_negative(b, "rsmi.buffers")? as usize;
+            if buffers.contains(&buffer) {
+                return Err(self.err(
+                    b.span(),
+                    "rsmi.buffers",
+                    format!("buffer {buffer} is listed twice"),
+                ));
+            }
+            for &size in sizes {
+                if let Err(e) = Geometry::new(model.dim(), size, block, buffer, env) {
+                    return Err(self.err(b.span(), "rsmi.buffers", e.to_string()));
+                }
+            }
+            buffers.push(buffer);
+        }
+        let hidden = match &raw.hidden {
+            Some(h) => self.positive(h, "rsmi.hidden", 64)? as usize,
+            None => 1,
+        };
+        let samples = self.positive(&raw.samples, "rsmi.samples", 10_000_000)?;
+        if samples < 10 || samples > measurements {
+            return Err(self.err(
+                raw.samples.span(),
+                "rsmi.samples",
+                format!("must be from 10 to monte_carlo.measurements ({measurements}): configurations are taken from the measured chain; got {samples}"),
+            ));
+        }
+        let stride = match &raw.stride {
+            Some(s) => Some(self.positive(s, "rsmi.stride", 1 << 20)? as usize),
+            None => None,
+        };
+        let bound = match &raw.bound {
+            Some(b) => Bound::parse(b.get_ref()).ok_or_else(|| {
+                self.err(
+                    b.span(),
+                    "rsmi.bound",
+                    format!("unknown bound {:?}; infonce or nwj", b.get_ref()),
+                )
+            })?,
+            None => Bound::InfoNce,
+        };
+        let d = crate::rsmi::TrainSettings::default();
+        let batch = match &raw.batch {
+            Some(b) => self.positive(b, "rsmi.batch", 100_000)? as usize,
+            None => d.batch,
+        };
+        if batch < 2 {
+            return Err(self.err(
+                raw.batch.as_ref().map_or(r.span(), |b| b.span()),
+                "rsmi.batch",
+                "must be at least 2".into(),
+            ));
+        }
+        let max_epochs = match &raw.max_epochs {
+            Some(e) => self.positive(e, "rsmi.max_epochs", 100_000)? as usize,
+            None => d.max_epochs,
+        };
+        let learning_rate = match &raw.learning_rate {
+            Some(l) => {
+                let x = *l.get_ref();
+                if !(x > 0.0 && x < 1.0) {
+                    return Err(self.err(
+                        l.span(),
+                        "rsmi.learning_rate",
+                        format!("must be in (0, 1), got {x}"),
+                    ));
+                }
+                x
+            }
+            None => d.learning_rate,
+        };
+        let settings = RsmiSweep {
+            block,
+            buffers,
+            env,
+            hidden,
+            samples,
+            stride,
+            bound,
+            batch,
+            max_epochs,
+            learning_rate,
+        };
+        // Each replica's samples are split 60/20/20 (train/validation/held-out), and blocks are
+        // taken at every corner: every part must hold at least one batch of pairs.
+        for &size in sizes {
+            let g = Geometry::new(model.dim(), size, block, settings.buffers[0], env)
+                .map_err(|e| self.err(r.span(), "rsmi", e.to_string()))?;
+            let job = Job {
+                geometry: g,
+                encoding: crate::rsmi::Encoding::Ising,
+                stride: stride.unwrap_or_else(|| Job::default_stride(&g)),
+                holdout: 0.2,
+                open: false,
+                settings: settings.train_settings(),
+            };
+            let per_config = job.corners().len() as u64;
+            let held_out = ((samples as f64 * 0.2).round() as u64).max(1) * per_config;
+            if held_out < batch as u64 {
+                return Err(self.err(
+                    raw.samples.span(),
+                    "rsmi.samples",
+                    format!(
+                        "L = {size}: a fifth of {samples} configurations × {per_config} blocks = {held_out} held-out pairs, fewer than one batch of {batch}; take more samples or a smaller stride"
+                    ),
+                ));
+            }
+        }
+        Ok(settings)
     }
 
     fn non_negative(&self, v: &Spanned<i64>, field: &str) -> Result<u64, SweepError> {
@@ -449,6 +644,11 @@ impl Sweep {
             }
         }
 
+        let rsmi = match &raw.rsmi {
+            Some(r) => Some(cx.rsmi(r, model, &sizes, mc.algorithm, measurements)?),
+            None => None,
+        };
+
         Ok(Sweep {
             name,
             seed: seed as u64,
@@ -464,6 +664,7 @@ impl Sweep {
                 interval,
             },
             fss,
+            rsmi,
         })
     }
 
@@ -489,6 +690,7 @@ impl Sweep {
                         monte_carlo: self.monte_carlo.clone(),
                         first_replica: first,
                         replicas: count,
+                        rsmi: self.rsmi.clone(),
                     });
                     first += count;
                 }
@@ -695,5 +897,46 @@ measurements = 100
         .expect("valid");
         let per_point: Vec<u32> = s.tasks().iter().take(2).map(|t| t.replicas).collect();
         assert_eq!(per_point, vec![64, 36]);
+    }
+
+    #[test]
+    fn rsmi_sections_are_checked_against_every_size() {
+        let with = |section: &str| format!("{GOOD}\n[rsmi]\n{section}");
+        let ok = Sweep::parse(
+            &with("block = 2\nbuffers = [0, 1]\nenv = 1\nsamples = 50"),
+            "s.toml",
+        )
+        .expect("valid");
+        let r = ok.rsmi.as_ref().expect("rsmi");
+        assert_eq!((r.block, r.buffers.clone(), r.hidden), (2, vec![0, 1], 1));
+        assert!(ok.tasks().iter().all(|t| t.rsmi.as_ref() == Some(r)));
+        // L = 8 cannot hold 2 + 2·(2 + 1) = 8? It can; 2 + 2·(3 + 1) = 10 cannot.
+        let e = err(&with("block = 2\nbuffers = [0, 3]\nenv = 1\nsamples = 50"));
+        assert!(
+            e.to_string().contains("rsmi.buffers") && e.to_string().contains("L = 8"),
+            "{e}"
+        );
+        assert_eq!(e.line, 16);
+        let e = err(&with(
+            "block = 2\nbuffers = [0]\nenv = 1\nsamples = 50\nhidden = 0",
+        ));
+        assert!(e.to_string().contains("rsmi.hidden"), "{e}");
+        let e = err(&with("block = 2\nbuffers = [0]\nenv = 1\nsamples = 500"));
+        assert!(e.to_string().contains("rsmi.samples"), "{e}");
+        let e = err(&with(
+            "block = 2\nbuffers = [0]\nenv = 1\nsamples = 50\ncolour = 1",
+        ));
+        assert!(e.to_string().contains("colour"), "{e}");
+        let e = err(&with("block = 2\nbuffers = []\nenv = 1\nsamples = 50"));
+        assert!(e.to_string().contains("rsmi.buffers"), "{e}");
+        let e = err(&with(
+            "block = 2\nbuffers = [0]\nenv = 1\nsamples = 50\nbound = \"mine\"",
+        ));
+        assert!(e.to_string().contains("rsmi.bound"), "{e}");
+        let multispin = GOOD.replace("\"wolff\"", "\"multispin\"");
+        let e = err(&format!(
+            "{multispin}\n[rsmi]\nblock = 2\nbuffers = [0]\nenv = 1\nsamples = 50"
+        ));
+        assert!(e.to_string().contains("multispin"), "{e}");
     }
 }

@@ -8,9 +8,10 @@
 use crate::analysis::{PointData, Series};
 use crate::model::{Model, ModelKind};
 use crate::rng::Stream;
+use crate::rsmi::{self, Encoding, Geometry, Job};
 use crate::sampler::multispin::Multispin;
 use crate::sampler::{Algorithm, Chain, SweepStats};
-use crate::sweep::MonteCarlo;
+use crate::sweep::{MonteCarlo, RsmiSweep};
 use crate::with_model;
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,26 @@ pub struct Task {
     pub monte_carlo: MonteCarlo,
     pub first_replica: u32,
     pub replicas: u32,
+    /// Also learn the RSMI coarse-graining on each replica's configurations. Absent from the
+    /// canonical form when off, so tasks without RSMI keep their content keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsmi: Option<RsmiSweep>,
+}
+
+/// One RSMI measurement of a task: one replica, one buffer width.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RsmiPoint {
+    pub replica: u32,
+    pub buffer: usize,
+    pub mi_nats: f64,
+    pub mi_err: f64,
+    pub train_mi: f64,
+    pub epochs: usize,
+    /// n_H filters over the block, row-major site order (Potts: q weights per site).
+    pub filters: Vec<Vec<f64>>,
+    /// Training wall time, from the caller's clock: the one value not reproducible bit for bit
+    /// (see `Task::run_timed`).
+    pub seconds: f64,
 }
 
 /// What a task produces: every measurement, so aggregation never needs the worker again.
@@ -34,6 +55,8 @@ pub struct TaskResult {
     pub order_norm: f64,
     pub replicas: Vec<Series>,
     pub stats: SweepStatsRecord,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rsmi: Vec<RsmiPoint>,
 }
 
 /// Serializable copy of [`SweepStats`].
@@ -108,8 +131,13 @@ impl Task {
         sites * sweeps as f64 * replicas
     }
 
-    /// Runs the task to completion.
+    /// Runs the task to completion (RSMI timings read 0).
     pub fn run(&self, seed: u64) -> TaskResult {
+        self.run_timed(seed, &|| 0.0)
+    }
+
+    /// Runs the task, timing RSMI training with `clock` (seconds; this crate reads no clock).
+    pub fn run_timed(&self, seed: u64, clock: &dyn Fn() -> f64) -> TaskResult {
         let model = self.model.build(self.size, self.q);
         let beta = 1.0 / self.temperature;
         let mc = &self.monte_carlo;
@@ -144,18 +172,24 @@ impl Task {
                     updates: updates * self.replicas as u64,
                     ..Default::default()
                 },
+                rsmi: Vec::new(),
             };
         }
         let mut stats = SweepStats::default();
+        let mut points = Vec::new();
+        let keep = self.rsmi.as_ref().map_or(0, |r| r.samples);
         let replicas = (self.first_replica..self.first_replica + self.replicas)
             .map(|r| {
                 let stream = Stream::derive(seed, &self.stream_key(r));
                 with_model!(&model, m => {
-                    let (series, s) = run_chain(m, beta, stream, mc);
+                    let (series, s, configs) = run_chain(m, beta, stream, mc, keep);
                     stats.updates += s.updates;
                     stats.accepted += s.accepted;
                     stats.clusters += s.clusters;
                     stats.cluster_spins += s.cluster_spins;
+                    if let Some(settings) = &self.rsmi {
+                        points.extend(self.learn(settings, seed, r, &configs, clock));
+                    }
                     series
                 })
             })
@@ -166,16 +200,92 @@ impl Task {
             order_norm,
             replicas,
             stats: stats.into(),
+            rsmi: points,
         }
+    }
+
+    /// RSMI on one replica's configurations, once per buffer width. The sweep file was checked
+    /// to fit every geometry, so a failure here is reported in the point (NaN MI), not a panic.
+    fn learn(
+        &self,
+        settings: &RsmiSweep,
+        seed: u64,
+        replica: u32,
+        configs: &[Vec<u8>],
+        clock: &dyn Fn() -> f64,
+    ) -> Vec<RsmiPoint> {
+        let encoding = if self.model == ModelKind::Potts2d {
+            Encoding::OneHot(self.q)
+        } else {
+            Encoding::Ising
+        };
+        let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
+        settings
+            .buffers
+            .iter()
+            .map(|&buffer| {
+                let started = clock();
+                let outcome = Geometry::new(
+                    self.model.dim(),
+                    self.size,
+                    settings.block,
+                    buffer,
+                    settings.env,
+                )
+                .map_err(rsmi::RsmiError::from)
+                .and_then(|geometry| {
+                    let job = Job {
+                        geometry,
+                        encoding,
+                        stride: settings
+                            .stride
+                            .unwrap_or_else(|| Job::default_stride(&geometry)),
+                        holdout: 0.2,
+                        open: false,
+                        settings: settings.train_settings(),
+                    };
+                    let mut stream = Stream::derive(
+                        seed,
+                        &format!("{}/rsmi/LB={buffer}", self.stream_key(replica)),
+                    );
+                    rsmi::run(&refs, &job, &mut stream)
+                });
+                let seconds = clock() - started;
+                match outcome {
+                    Ok(t) => RsmiPoint {
+                        replica,
+                        buffer,
+                        mi_nats: t.mi_nats,
+                        mi_err: t.mi_err,
+                        train_mi: t.train_mi,
+                        epochs: t.epochs,
+                        filters: t.filters,
+                        seconds,
+                    },
+                    Err(_) => RsmiPoint {
+                        replica,
+                        buffer,
+                        mi_nats: f64::NAN,
+                        mi_err: f64::NAN,
+                        train_mi: f64::NAN,
+                        epochs: 0,
+                        filters: Vec::new(),
+                        seconds,
+                    },
+                }
+            })
+            .collect()
     }
 }
 
+/// Runs one replica; also returns `keep` configurations evenly spaced over the measurements.
 fn run_chain<M: Model>(
     model: &M,
     beta: f64,
     stream: Stream,
     mc: &MonteCarlo,
-) -> (Series, SweepStats) {
+    keep: u64,
+) -> (Series, SweepStats, Vec<Vec<u8>>) {
     let mut chain = Chain::new(model, beta, stream);
     for _ in 0..mc.thermalize {
         chain.sweep(mc.algorithm);
@@ -185,14 +295,22 @@ fn run_chain<M: Model>(
         energy: Vec::with_capacity(mc.measurements as usize),
         order: Vec::with_capacity(mc.measurements as usize),
     };
-    for _ in 0..mc.measurements {
+    let every = mc
+        .measurements
+        .checked_div(keep)
+        .map_or(u64::MAX, |e| e.max(1));
+    let mut configs = Vec::with_capacity(keep as usize);
+    for k in 0..mc.measurements {
         for _ in 0..mc.interval {
             chain.sweep(mc.algorithm);
         }
         series.energy.push(chain.energy());
         series.order.push(chain.order());
+        if (k + 1) % every == 0 && (configs.len() as u64) < keep {
+            configs.push(chain.spins().to_vec());
+        }
     }
-    (series, chain.stats())
+    (series, chain.stats(), configs)
 }
 
 /// Merges the results of one point (all its replicas, possibly from several tasks) in replica
@@ -231,6 +349,7 @@ mod tests {
             },
             first_replica: 0,
             replicas: 1,
+            rsmi: None,
         }
     }
 

@@ -37,6 +37,7 @@ fn simulate(
         },
         first_replica: 0,
         replicas,
+        rsmi: None,
     };
     let result = task.run(seed);
     point_data(&[&result]).expect("one result").observables()

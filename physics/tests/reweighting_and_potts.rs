@@ -29,6 +29,7 @@ fn point(
         },
         first_replica: 0,
         replicas: 1,
+        rsmi: None,
     };
     let r = task.run(seed);
     point_data(&[&r]).expect("result")

@@ -3,8 +3,9 @@
 //! ask for, and the coordinator must not store a result whose shape does not match its task.
 
 use crate::v1;
-use rgsweep_physics::sweep::MonteCarlo;
-use rgsweep_physics::task::SweepStatsRecord;
+use rgsweep_physics::rsmi::{Bound, Geometry};
+use rgsweep_physics::sweep::{MonteCarlo, RsmiSweep};
+use rgsweep_physics::task::{RsmiPoint, SweepStatsRecord};
 use rgsweep_physics::{Algorithm, ModelKind, Series, Task, TaskResult};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -41,7 +42,68 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
         first_replica: task.first_replica,
         replicas: task.replicas,
         seed,
+        rsmi: task.rsmi.as_ref().map(|r| v1::TaskRsmi {
+            block: r.block as u32,
+            buffers: r.buffers.iter().map(|&b| b as u32).collect(),
+            env: r.env as u32,
+            hidden: r.hidden as u32,
+            samples: r.samples,
+            stride: r.stride.map_or(0, |s| s as u32),
+            bound: r.bound.name().to_string(),
+            batch: r.batch as u32,
+            max_epochs: r.max_epochs as u32,
+            learning_rate: r.learning_rate,
+        }),
     }
+}
+
+/// The RSMI settings of a task, checked as the sweep file's were (a worker must not be made to
+/// train on a geometry that wraps onto itself, or allocate without bound).
+fn rsmi_from_wire(
+    r: &v1::TaskRsmi,
+    model: ModelKind,
+    size: usize,
+    measurements: u64,
+) -> Result<RsmiSweep, WireError> {
+    let bound =
+        Bound::parse(&r.bound).ok_or_else(|| invalid("rsmi.bound", format!("{:?}", r.bound)))?;
+    if r.buffers.is_empty() || r.buffers.len() > 64 {
+        return Err(invalid("rsmi.buffers", "1 to 64 buffer widths"));
+    }
+    for &b in &r.buffers {
+        Geometry::new(
+            model.dim(),
+            size,
+            r.block as usize,
+            b as usize,
+            r.env as usize,
+        )
+        .map_err(|e| invalid("rsmi", e.to_string()))?;
+    }
+    if !(1..=64).contains(&r.hidden) {
+        return Err(invalid("rsmi.hidden", format!("{}", r.hidden)));
+    }
+    if r.samples < 10 || r.samples > measurements {
+        return Err(invalid("rsmi.samples", format!("{}", r.samples)));
+    }
+    if r.batch < 2 || r.max_epochs == 0 || !(r.learning_rate > 0.0 && r.learning_rate < 1.0) {
+        return Err(invalid(
+            "rsmi",
+            "batch >= 2, max_epochs >= 1 and learning_rate in (0, 1)",
+        ));
+    }
+    Ok(RsmiSweep {
+        block: r.block as usize,
+        buffers: r.buffers.iter().map(|&b| b as usize).collect(),
+        env: r.env as usize,
+        hidden: r.hidden as usize,
+        samples: r.samples,
+        stride: (r.stride > 0).then_some(r.stride as usize),
+        bound,
+        batch: r.batch as usize,
+        max_epochs: r.max_epochs as usize,
+        learning_rate: r.learning_rate,
+    })
 }
 
 /// The task and its sweep seed.
@@ -72,7 +134,15 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
             "measurements and interval must be positive",
         ));
     }
+    let rsmi = match &t.rsmi {
+        Some(r) if algorithm != Algorithm::Multispin => {
+            Some(rsmi_from_wire(r, model, t.size as usize, t.measurements)?)
+        }
+        Some(_) => return Err(invalid("rsmi", "not with multispin")),
+        None => None,
+    };
     let task = Task {
+        rsmi,
         model,
         q,
         size: t.size as usize,
@@ -108,6 +178,24 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
             clusters: r.stats.clusters,
             cluster_spins: r.stats.cluster_spins,
         }),
+        rsmi: r
+            .rsmi
+            .iter()
+            .map(|p| v1::RsmiPoint {
+                replica: p.replica,
+                buffer: p.buffer as u32,
+                mi_nats: p.mi_nats,
+                mi_err: p.mi_err,
+                train_mi: p.train_mi,
+                epochs: p.epochs as u32,
+                filters: p
+                    .filters
+                    .iter()
+                    .map(|f| v1::Filter { weights: f.clone() })
+                    .collect(),
+                seconds: p.seconds,
+            })
+            .collect(),
     }
 }
 
@@ -137,6 +225,51 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
     if !(r.order_norm.is_finite() && r.order_norm > 0.0) {
         return Err(invalid("order_norm", format!("{}", r.order_norm)));
     }
+    let expected = task
+        .rsmi
+        .as_ref()
+        .map_or(0, |s| s.buffers.len() * task.replicas as usize);
+    if r.rsmi.len() != expected {
+        return Err(invalid(
+            "rsmi",
+            format!("{} points, expected {expected}", r.rsmi.len()),
+        ));
+    }
+    let mut points = Vec::with_capacity(r.rsmi.len());
+    if let Some(settings) = &task.rsmi {
+        let width = if task.model == ModelKind::Potts2d {
+            usize::from(task.q)
+        } else {
+            1
+        };
+        let weights = settings.block.pow(task.model.dim() as u32) * width;
+        for (i, p) in r.rsmi.into_iter().enumerate() {
+            let replica = task.first_replica + (i / settings.buffers.len()) as u32;
+            let buffer = settings.buffers[i % settings.buffers.len()];
+            let failed = p.filters.is_empty() && p.mi_nats.is_nan();
+            if p.replica != replica
+                || p.buffer as usize != buffer
+                || (!failed
+                    && (p.filters.len() != settings.hidden
+                        || p.filters.iter().any(|f| f.weights.len() != weights)))
+            {
+                return Err(invalid(
+                    "rsmi",
+                    format!("point {i} does not match the task"),
+                ));
+            }
+            points.push(RsmiPoint {
+                replica,
+                buffer,
+                mi_nats: p.mi_nats,
+                mi_err: p.mi_err,
+                train_mi: p.train_mi,
+                epochs: p.epochs as usize,
+                filters: p.filters.into_iter().map(|f| f.weights).collect(),
+                seconds: p.seconds,
+            });
+        }
+    }
     let stats = r.stats.unwrap_or_default();
     Ok((
         TaskResult {
@@ -157,6 +290,7 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
                 clusters: stats.clusters,
                 cluster_spins: stats.cluster_spins,
             },
+            rsmi: points,
         },
         seed,
     ))
@@ -180,6 +314,7 @@ mod tests {
             },
             first_replica: 2,
             replicas: 2,
+            rsmi: None,
         }
     }
 
@@ -190,6 +325,51 @@ mod tests {
         let (back, seed) = result_from_wire(wire).expect("valid");
         assert_eq!(seed, 42);
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_result_with_rsmi_round_trips_and_is_checked() {
+        let mut t = task();
+        t.model = ModelKind::Ising2d;
+        t.q = 2;
+        t.size = 8;
+        t.monte_carlo.measurements = 100;
+        t.replicas = 1;
+        t.rsmi = Some(RsmiSweep {
+            block: 2,
+            buffers: vec![0, 1],
+            env: 1,
+            hidden: 1,
+            samples: 50,
+            stride: None,
+            bound: Bound::InfoNce,
+            batch: 100,
+            max_epochs: 2,
+            learning_rate: 5e-3,
+        });
+        let r = t.run(7);
+        assert_eq!(r.rsmi.len(), 2);
+        assert!(
+            r.rsmi
+                .iter()
+                .all(|p| p.mi_nats.is_finite() && p.filters[0].len() == 4)
+        );
+        let (back, _) = result_from_wire(result_to_wire(&r, 7)).expect("valid");
+        assert_eq!(back, r);
+        let mut wire = result_to_wire(&r, 7);
+        wire.rsmi[1].filters[0].weights.pop();
+        assert!(matches!(
+            result_from_wire(wire),
+            Err(WireError::Invalid { field: "rsmi", .. })
+        ));
+        let mut wire = task_to_wire(&t, 7);
+        if let Some(r) = wire.rsmi.as_mut() {
+            r.env = 10;
+        }
+        assert!(matches!(
+            task_from_wire(&wire),
+            Err(WireError::Invalid { field: "rsmi", .. })
+        ));
     }
 
     #[test]

@@ -336,16 +336,18 @@ fn start(
         token: lease.token,
     };
     running.spawn_blocking(move || {
-        let outcome = std::panic::catch_unwind(|| task.run(seed))
-            .map(|res| (res, seed))
-            .map_err(|p| {
-                let msg = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                format!("task panicked: {msg}")
-            });
+        let clock = std::time::Instant::now();
+        let outcome =
+            std::panic::catch_unwind(|| task.run_timed(seed, &|| clock.elapsed().as_secs_f64()))
+                .map(|res| (res, seed))
+                .map_err(|p| {
+                    let msg = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    format!("task panicked: {msg}")
+                });
         (r, outcome)
     });
     Ok(())
