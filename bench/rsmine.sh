@@ -58,7 +58,7 @@ assert len(tr) == 4000 and a.shape == (6666, 64, 64) and set(np.unique(a)) <= {-
 np.save(out, a)
 EOF
 
-mkdir -p "$dir/bench"
+rm -rf "$dir/bench"; mkdir -p "$dir/bench"
 for g in $geometries; do
   IFS=: read -r b lb le <<<"$g"
   for r in $(seq 1 "$reps"); do

@@ -44,22 +44,59 @@ fn mi(temperature: &str, block: &str, buffer: &str, env: &str) -> (f64, f64, Vec
 #[ignore = "two minutes; run by hand, numbers in the notes"]
 fn pre_geometry_information_and_filters() {
     let ln2 = std::f64::consts::LN_2;
+    // Mean |weight| on the block's 12 boundary sites over that on its 4 bulk sites.
+    let edge_ratio = |f: &[f64]| {
+        let bulk = [5, 6, 9, 10];
+        let (mut b, mut e) = (0.0, 0.0);
+        for (i, w) in f.iter().enumerate() {
+            if bulk.contains(&i) {
+                b += w.abs() / 4.0;
+            } else {
+                e += w.abs() / 12.0;
+            }
+        }
+        e / b
+    };
+    let mut ratios = Vec::new();
     for lb in ["0", "2", "4"] {
-        let (m, e, _) = mi("2.0", "4", lb, "10");
-        eprintln!("T = 2.0, L_B = {lb}: I = {m:.4} ± {e:.4}");
+        let (m, e, f) = mi("2.0", "4", lb, "10");
+        eprintln!(
+            "T = 2.0, L_B = {lb}: I = {m:.4} ± {e:.4}, boundary/bulk {:.2}",
+            edge_ratio(&f)
+        );
         assert!(m >= 0.95 * ln2, "ordered phase keeps the sign bit: {m}");
+        if lb == "2" {
+            ratios.push(edge_ratio(&f));
+        }
     }
     for lb in ["2", "4", "8"] {
-        let (m, e, _) = mi("4.0", "4", lb, "10");
-        eprintln!("T = 4.0, L_B = {lb}: I = {m:.4} ± {e:.4}");
+        let (m, e, f) = mi("4.0", "4", lb, "10");
+        eprintln!(
+            "T = 4.0, L_B = {lb}: I = {m:.4} ± {e:.4}, boundary/bulk {:.2}",
+            edge_ratio(&f)
+        );
         assert!(m <= 0.05, "disordered phase: {m}");
+        if lb == "2" {
+            ratios.push(edge_ratio(&f));
+        }
     }
     let mut points = Vec::new();
     for lb in [2.0f64, 4.0, 8.0] {
-        let (m, e, _) = mi("2.269", "4", &lb.to_string(), "10");
-        eprintln!("T = 2.269, L_B = {lb}: I = {m:.4} ± {e:.4}");
+        let (m, e, f) = mi("2.269", "4", &lb.to_string(), "10");
+        eprintln!(
+            "T = 2.269, L_B = {lb}: I = {m:.4} ± {e:.4}, boundary/bulk {:.2}",
+            edge_ratio(&f)
+        );
         points.push((lb.ln(), m.ln()));
+        if lb == 2.0 {
+            ratios.push(edge_ratio(&f));
+        }
     }
+    // The filter leans on the block's boundary most at T_c (PRE 2021), at L_B = 2.
+    assert!(
+        ratios[2] > ratios[0] && ratios[2] > ratios[1],
+        "boundary/bulk at T = 2.0, 4.0, T_c: {ratios:?}"
+    );
     // Decay I ∝ L_B^(−p) at T_c: least-squares slope of ln I against ln L_B.
     let n = points.len() as f64;
     let (sx, sy) = points
