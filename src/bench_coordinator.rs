@@ -151,14 +151,7 @@ async fn throughput(a: &Args, dir: &std::path::Path) -> Result<(f64, Vec<f64>)> 
     let token = generate_token()?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let coordinator = Coordinator::start(
-        Config {
-            db: dir.join("throughput.db"),
-            policy: Policy::default(),
-            grace_ms: 0,
-            client_token: token.clone(),
-            worker_token: token.clone(),
-            tls: None,
-        },
+        Config::embedded(dir.join("throughput.db"), token.clone()),
         listener,
     )
     .await?;

@@ -531,19 +531,8 @@ pub(crate) fn run_embedded(
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("cannot listen on 127.0.0.1")?;
-        let coordinator = Coordinator::start(
-            Config {
-                db: db.clone(),
-                policy: Policy::default(),
-                // The workers of an interrupted run died with it: requeue their leases at once.
-                grace_ms: 0,
-                client_token: token.clone(),
-                worker_token: token.clone(),
-                tls: None,
-            },
-            listener,
-        )
-        .await
+        let coordinator = Coordinator::start(Config::embedded(db.clone(), token.clone()), listener)
+            .await
         .with_context(|| format!("cannot open {}", db.display()))?;
         let address = format!("http://{}", coordinator.addr);
         // Lets `rgsweep status --access OUT/access.json` follow the run from another terminal.

@@ -80,18 +80,8 @@ fn a_worker_killed_mid_task_loses_nothing() {
     let dir = scratch("kill-worker");
     let file = write(&dir, "sweep.toml", SWEEP);
     let c = Coord::start(&dir, None, "1", "1");
-    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
-    let mut w1 = c.worker("2", "w1");
-    // It holds leases (so it is computing) and has delivered something.
-    wait_for("w1 to be mid-task", 60, || {
-        let st = c.status(&id);
-        (st["leased"].as_u64() >= Some(1) && st["done"].as_u64() >= Some(1)).then_some(())
-    });
-    w1.kill9();
-    let _w2 = c.worker("2", "w2");
-    c.wait_state(&id, "done", 120);
     let out = dir.join("out");
-    c.results(&id, &out);
+    c.run_with_a_killed_worker(&file, &out);
     assert_same_outputs(&out, reference_outputs(), "after kill -9 of a worker");
     let (done, results) = done_tasks(&db(&dir));
     assert_eq!((done.len() as u64, results as u64), (TASKS, TASKS));
@@ -464,16 +454,7 @@ fn rsmi_outputs_do_not_depend_on_workers_or_kills() {
     let killed = dir.join("killed");
     std::fs::create_dir_all(&killed).expect("dir");
     let c = Coord::start(&killed, None, "1", "1");
-    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
-    let mut w1 = c.worker("1", "w1");
-    wait_for("w1 to be mid-task", 60, || {
-        let st = c.status(&id);
-        (st["leased"].as_u64() >= Some(1) && st["done"].as_u64() >= Some(1)).then_some(())
-    });
-    w1.kill9();
-    let _w2 = c.worker("2", "w2");
-    c.wait_state(&id, "done", 120);
-    c.results(&id, &killed.join("out"));
+    c.run_with_a_killed_worker(&file, &killed.join("out"));
     for (out, what) in [
         (four.join("out"), "4 workers"),
         (killed.join("out"), "after a kill"),

@@ -36,6 +36,22 @@ pub struct Config {
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
 }
 
+impl Config {
+    /// A coordinator whose workers live and die with this process (`rgsweep run`, benchmarks):
+    /// one token, no TLS, and leases found in flight at start-up requeued at once, since their
+    /// workers died with the previous process.
+    pub fn embedded(db: PathBuf, token: String) -> Config {
+        Config {
+            db,
+            policy: Policy::default(),
+            grace_ms: 0,
+            client_token: token.clone(),
+            worker_token: token,
+            tls: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]

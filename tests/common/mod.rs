@@ -179,6 +179,23 @@ impl Coord {
         )
     }
 
+    /// Submits `file`, runs it with one worker that is killed (-9) while it holds a lease and
+    /// after it delivered something, finishes with a second worker, and fetches the outputs
+    /// into `out`. Returns the sweep id.
+    pub fn run_with_a_killed_worker(&self, file: &Path, out: &Path) -> String {
+        let id = self.submit(file)["sweep"].as_str().expect("id").to_string();
+        let mut w1 = self.worker("2", "w1");
+        wait_for("w1 to be mid-task", 60, || {
+            let st = self.status(&id);
+            (st["leased"].as_u64() >= Some(1) && st["done"].as_u64() >= Some(1)).then_some(())
+        });
+        w1.kill9();
+        let _w2 = self.worker("2", "w2");
+        self.wait_state(&id, "done", 120);
+        self.results(&id, out);
+        id
+    }
+
     pub fn submit(&self, file: &Path) -> serde_json::Value {
         let o = rgsweep(&["submit", s(file), "--access", s(&self.access), "--json"]);
         assert!(

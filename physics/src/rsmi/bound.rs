@@ -5,7 +5,7 @@
 //! joint pairs on its diagonal and product-of-marginals pairs off it, so one B×B product gives
 //! B² critic evaluations.
 
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,35 +85,10 @@ pub fn value_and_grad(
     (value, du, dg)
 }
 
-/// The bound only (evaluation).
+/// The bound only (evaluation). Computed by [`value_and_grad`] so the two can never disagree;
+/// the unused gradients cost two small products.
 pub fn value(bound: Bound, u: &Array2<f64>, g: &Array2<f64>) -> f64 {
-    let s = u.dot(&g.t());
-    let b = s.nrows();
-    let bf = b as f64;
-    match bound {
-        Bound::InfoNce => {
-            let lse = s.map_axis(Axis(1), |row| {
-                let max = row.fold(f64::NEG_INFINITY, |m, &x| m.max(x));
-                max + row.iter().map(|&x| (x - max).exp()).sum::<f64>().ln()
-            });
-            (0..b).map(|i| s[[i, i]] - lse[i]).sum::<f64>() / bf + bf.ln()
-        }
-        Bound::Nwj => {
-            let off = (bf * (bf - 1.0)).max(1.0);
-            let mut joint = 0.0;
-            let mut marginal = 0.0;
-            for i in 0..b {
-                for j in 0..b {
-                    if i == j {
-                        joint += s[[i, i]];
-                    } else {
-                        marginal += (s[[i, j]] - 1.0).min(50.0).exp();
-                    }
-                }
-            }
-            joint / bf - marginal / off
-        }
-    }
+    value_and_grad(bound, u, g).0
 }
 
 #[cfg(test)]
