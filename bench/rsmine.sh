@@ -20,14 +20,18 @@
 #   RGSWEEP=path  binary (default: target/release/rgsweep after `cargo build --release`)
 #   GEOMETRIES="2:2:4 4:2:10"  block:buffer:env list (default 2:2:4); REPS=2 EPOCHS=25
 #   STRIDE=16 TEMP=2.269 PYTHON=python3 (3.9-3.11, for TensorFlow 2.15)
+#   CRITIC_LAYERS=2 CRITIC_WIDTH=14 (rgsweep's critic; default: the peer's size)
 # Read the numbers with care: 2 cores, and TensorFlow and rgsweep both slow down under load.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 peer=${PEER:-$repo/../shared/peers/rsmine}
 geometries=${GEOMETRIES:-2:2:4} reps=${REPS:-2} epochs=${EPOCHS:-25} stride=${STRIDE:-16}
 temp=${TEMP:-2.269}
+# The same critic as the peer's driver (one hidden layer of 14, embedding 8); rgsweep's own
+# default (two hidden layers of 32) is CRITIC_LAYERS=3 CRITIC_WIDTH=32.
+critic_layers=${CRITIC_LAYERS:-2} critic_width=${CRITIC_WIDTH:-14}
 log() { echo "rsmine.sh: $*" >&2; }
-case ${1:-} in -h|--help) sed -n '2,23p' "$0"; exit 0 ;; esac
+case ${1:-} in -h|--help) sed -n '2,24p' "$0"; exit 0 ;; esac
 
 if [[ -n ${1:-} ]]; then dir=$(mkdir -p "$1" && cd "$1" && pwd)
 else dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT; fi
@@ -70,7 +74,8 @@ for g in $geometries; do
     log "$tag: rgsweep (load $(cut -d' ' -f1 /proc/loadavg))"
     "$rgsweep" rsmi --model ising2d --size 64 --temperature "$temp" --block "$b" --buffer "$lb" \
       --env "$le" --hidden 1 --samples-file "$rgdata" --batch 100 --epochs "$epochs" --patience 100000 \
-      --stride "$stride" --json >"$dir/bench/rg_$tag.json"
+      --stride "$stride" --critic-layers "$critic_layers" --critic-width "$critic_width" --embedding 8 \
+      --json >"$dir/bench/rg_$tag.json"
   done
 done
 

@@ -69,6 +69,15 @@ pub(crate) struct Args {
     /// (nats).
     #[arg(long, default_value_t = TrainSettings::default().tolerance)]
     tolerance: f64,
+    /// Critic networks u and g: dense layers (hidden layers + 1).
+    #[arg(long, default_value_t = TrainSettings::default().critic_layers)]
+    critic_layers: usize,
+    /// Critic hidden-layer width.
+    #[arg(long, default_value_t = TrainSettings::default().critic_width)]
+    critic_width: usize,
+    /// Critic embedding (output) width.
+    #[arg(long, default_value_t = TrainSettings::default().embedding)]
+    embedding: usize,
     /// Early stopping: stop after this many epochs without progress.
     #[arg(long, default_value_t = TrainSettings::default().patience)]
     patience: usize,
@@ -206,6 +215,9 @@ pub(crate) fn run(a: Args) -> Result<()> {
         max_epochs: a.epochs,
         tolerance: a.tolerance,
         patience: a.patience,
+        critic_layers: a.critic_layers,
+        critic_width: a.critic_width,
+        embedding: a.embedding,
         min_epochs: TrainSettings::default().min_epochs.min(a.epochs),
         ..TrainSettings::default()
     };
@@ -248,9 +260,12 @@ pub(crate) fn run(a: Args) -> Result<()> {
     let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
     let mut stream = Stream::derive(a.seed, &format!("rsmi-train/L={size}/T={}", a.temperature));
     let t0 = Instant::now();
-    let trained = rsmi::run(&refs, &job, &mut stream).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let clock = || t0.elapsed().as_secs_f64();
+    let trained =
+        rsmi::run(&refs, &job, &mut stream, Some(&clock)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let seconds = t0.elapsed().as_secs_f64();
-    let samples_per_second = trained.samples as f64 / seconds;
+    // Training steps only (validation and held-out evaluation excluded), as peers report it.
+    let samples_per_second = trained.samples as f64 / trained.train_seconds;
     if a.json {
         let v = serde_json::json!({
             "model": format!("{:?}", a.model).to_lowercase(), "size": size, "temperature": a.temperature,
@@ -259,7 +274,8 @@ pub(crate) fn run(a: Args) -> Result<()> {
             "spacing": spacing, "sampling_seconds": sampling_seconds,
             "mi_nats": trained.mi_nats, "mi_err": trained.mi_err, "train_mi": trained.train_mi,
             "filters": trained.filters, "epochs": trained.epochs, "seconds": seconds,
-            "samples_per_second": samples_per_second, "history": trained.history,
+            "samples_per_second": samples_per_second, "train_seconds": trained.train_seconds,
+            "history": trained.history,
         });
         println!("{}", serde_json::to_string(&v)?);
     } else {

@@ -248,7 +248,7 @@ impl Task {
                         seed,
                         &format!("{}/rsmi/LB={buffer}", self.stream_key(replica)),
                     );
-                    rsmi::run(&refs, &job, &mut stream)
+                    rsmi::run(&refs, &job, &mut stream, Some(clock))
                 });
                 let seconds = clock() - started;
                 match outcome {

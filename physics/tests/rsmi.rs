@@ -38,8 +38,16 @@ fn the_estimator_recovers_gaussian_mutual_information() {
         let mut s = Stream::derive(10, &format!("gauss-{d}-{mi}"));
         let train = gaussians(20_000, d, rho, &mut s);
         let test = gaussians(10_000, d, rho, &mut s);
-        let t =
-            rsmi::train(&settings, &train, None, &test, Coarse::Identity, &mut s).expect("trains");
+        let t = rsmi::train(
+            &settings,
+            &train,
+            None,
+            &test,
+            Coarse::Identity,
+            &mut s,
+            None,
+        )
+        .expect("trains");
         // 5% of the truth (the acceptance criterion); the estimate's own error is far smaller.
         assert!(
             (t.mi_nats - mi).abs() <= 0.05 * mi,
@@ -64,7 +72,16 @@ fn the_nwj_bound_estimates_gaussian_information_too() {
     let mut s = Stream::derive(12, "gauss-nwj");
     let train = gaussians(20_000, 2, rho, &mut s);
     let test = gaussians(10_000, 2, rho, &mut s);
-    let t = rsmi::train(&settings, &train, None, &test, Coarse::Identity, &mut s).expect("trains");
+    let t = rsmi::train(
+        &settings,
+        &train,
+        None,
+        &test,
+        Coarse::Identity,
+        &mut s,
+        None,
+    )
+    .expect("trains");
     // A lower bound: below the truth (within 4 of its errors), and within 10% of it.
     assert!(
         t.mi_nats <= mi + 4.0 * t.mi_err,
@@ -110,6 +127,7 @@ fn the_chain_s_exact_information_is_recovered_for_fixed_and_learned_rules() {
             &test,
             Coarse::Fixed(filters),
             &mut s,
+            None,
         )
         .expect("trains");
         assert!(
@@ -120,7 +138,7 @@ fn the_chain_s_exact_information_is_recovered_for_fixed_and_learned_rules() {
         );
     }
     let learned =
-        rsmi::train(&settings, &train, None, &test, Coarse::Learn, &mut s).expect("trains");
+        rsmi::train(&settings, &train, None, &test, Coarse::Learn, &mut s, None).expect("trains");
     let best = chain::exact_mi(k, chain::decimation);
     assert!(
         learned.mi_nats >= 0.95 * best,

@@ -47,35 +47,27 @@ pub fn value_and_grad(
         Bound::InfoNce => {
             let mut total = 0.0;
             for i in 0..b {
+                // One exponential per score: the softmax and the log-sum-exp share them.
                 let row = s.row(i);
                 let max = row.fold(f64::NEG_INFINITY, |m, &x| m.max(x));
-                let sum: f64 = row.iter().map(|&x| (x - max).exp()).sum();
-                let lse = max + sum.ln();
-                total += s[[i, i]] - lse;
                 let mut d = ds.row_mut(i);
-                for j in 0..b {
-                    d[j] = -(s[[i, j]] - lse).exp() / bf;
+                let mut sum = 0.0;
+                for (dj, &x) in d.iter_mut().zip(row.iter()) {
+                    *dj = (x - max).exp();
+                    sum += *dj;
                 }
+                total += s[[i, i]] - (max + sum.ln());
+                let scale = -1.0 / (sum * bf);
+                d.mapv_inplace(|e| e * scale);
                 d[i] += 1.0 / bf;
             }
             total / bf + bf.ln()
         }
         Bound::Nwj => {
-            let off = (bf * (bf - 1.0)).max(1.0);
-            let mut joint = 0.0;
-            let mut marginal = 0.0;
+            let off = nwj_pairs(bf);
+            let (joint, marginal) = nwj_sums(&s, |i, j, t| ds[[i, j]] = -t / off);
             for i in 0..b {
-                for j in 0..b {
-                    if i == j {
-                        joint += s[[i, i]];
-                        ds[[i, i]] = 1.0 / bf;
-                    } else {
-                        // Clamped so a wild critic cannot overflow; the bound stays a bound.
-                        let t = (s[[i, j]] - 1.0).min(50.0).exp();
-                        marginal += t;
-                        ds[[i, j]] = -t / off;
-                    }
-                }
+                ds[[i, i]] = 1.0 / bf;
             }
             joint / bf - marginal / off
         }
@@ -85,10 +77,51 @@ pub fn value_and_grad(
     (value, du, dg)
 }
 
-/// The bound only (evaluation). Computed by [`value_and_grad`] so the two can never disagree;
-/// the unused gradients cost two small products.
+/// The bound only (evaluation, at ten times the training batch): the same formulas as
+/// [`value_and_grad`] without the B×B gradient matrix, which would double evaluation time.
 pub fn value(bound: Bound, u: &Array2<f64>, g: &Array2<f64>) -> f64 {
-    value_and_grad(bound, u, g).0
+    let s = u.dot(&g.t());
+    let b = s.nrows();
+    let bf = b as f64;
+    match bound {
+        Bound::InfoNce => {
+            let total: f64 = (0..b).map(|i| s[[i, i]] - log_sum_exp(s.row(i))).sum();
+            total / bf + bf.ln()
+        }
+        Bound::Nwj => {
+            let (joint, marginal) = nwj_sums(&s, |_, _, _| {});
+            joint / bf - marginal / nwj_pairs(bf)
+        }
+    }
+}
+
+fn log_sum_exp(row: ndarray::ArrayView1<f64>) -> f64 {
+    let max = row.fold(f64::NEG_INFINITY, |m, &x| m.max(x));
+    max + row.iter().map(|&x| (x - max).exp()).sum::<f64>().ln()
+}
+
+/// Off-diagonal pairs in a batch of B (at least 1, so B = 1 does not divide by zero).
+fn nwj_pairs(bf: f64) -> f64 {
+    (bf * (bf - 1.0)).max(1.0)
+}
+
+/// NWJ's Σ_i S_ii and Σ_{i≠j} e^{S_ij − 1} (exponent clamped so a wild critic cannot overflow;
+/// the bound stays a bound); `each(i, j, e^{S_ij − 1})` sees every off-diagonal term.
+fn nwj_sums(s: &Array2<f64>, mut each: impl FnMut(usize, usize, f64)) -> (f64, f64) {
+    let b = s.nrows();
+    let (mut joint, mut marginal) = (0.0, 0.0);
+    for i in 0..b {
+        for j in 0..b {
+            if i == j {
+                joint += s[[i, i]];
+            } else {
+                let t = (s[[i, j]] - 1.0).min(50.0).exp();
+                marginal += t;
+                each(i, j, t);
+            }
+        }
+    }
+    (joint, marginal)
 }
 
 #[cfg(test)]

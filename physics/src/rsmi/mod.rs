@@ -104,8 +104,14 @@ impl Job {
     }
 }
 
-/// Trains on the first configurations and evaluates on the held-out rest.
-pub fn run(configs: &[&[u8]], job: &Job, stream: &mut Stream) -> Result<Trained, RsmiError> {
+/// Trains on the first configurations and evaluates on the held-out rest; `clock` (seconds,
+/// optional: this crate reads no clock) times the training steps.
+pub fn run(
+    configs: &[&[u8]],
+    job: &Job,
+    stream: &mut Stream,
+    clock: Option<&dyn Fn() -> f64>,
+) -> Result<Trained, RsmiError> {
     if !(job.holdout > 0.0 && job.holdout < 1.0) {
         return Err(RsmiError::Input(format!(
             "holdout must be in (0, 1), got {}",
@@ -137,5 +143,6 @@ pub fn run(configs: &[&[u8]], job: &Job, stream: &mut Stream) -> Result<Trained,
         &test_pairs,
         Coarse::Learn,
         stream,
+        clock,
     )?)
 }
