@@ -217,7 +217,7 @@ pub fn covariance(rows: &[Vec<f64>]) -> Vec<Vec<f64>> {
 
 /// Inverse of a small symmetric positive-definite matrix by Gauss–Jordan elimination with
 /// partial pivoting; `None` when it is (numerically) singular.
-fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
+pub(crate) fn invert(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let n = a.len();
     let mut m: Vec<Vec<f64>> = a
         .iter()

@@ -1,0 +1,324 @@
+//! Effective couplings of Ising configurations by pseudo-likelihood (Swendsen, PRL 52, 1165,
+//! 1984; REFERENCE.md §4).
+//!
+//! Write −βH = Σ_α K_α S_α over lattice-summed operators S_α. For Ising spins,
+//! P(σ_i | rest) ∝ exp(σ_i h_i) with h_i = Σ_α K_α f_α,i and f_α,i = ∂S_α/∂σ_i. Maximising
+//! Σ_i [σ_i h_i − ln 2cosh h_i] over K is concave and Newton's method solves it; its
+//! stationarity conditions Σ_i ⟨f_α,i σ_i⟩ = Σ_i ⟨f_α,i tanh h_i⟩ are Swendsen's equations.
+//!
+//! Every (σ_i, f_·,i) is a tuple of small integers, so a pass over the configurations only
+//! counts distinct tuples; Newton then iterates over a few hundred patterns, not millions of
+//! sites, and jackknife blocks are differences of counts.
+
+use crate::lattice::Lattice;
+use crate::stats::{Estimate, invert};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Lattice-summed Ising operators (even sector unless noted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operator {
+    /// Σ σ_i σ_{i+e_k}: nearest neighbours, the model's own coupling K₁.
+    NearestNeighbour,
+    /// Σ σ_i σ_{i+e_k±e_l} (k < l): (1,1) diagonals (2D and 3D).
+    Diagonal,
+    /// Σ σ_i σ_{i+2e_k}: (2,0) neighbours.
+    Second,
+    /// Σ σσσσ over elementary plaquettes (2D and 3D).
+    Plaquette,
+    /// Σ σ_i: the magnetic field (odd sector).
+    Field,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 5] = [
+        Operator::NearestNeighbour,
+        Operator::Diagonal,
+        Operator::Second,
+        Operator::Plaquette,
+        Operator::Field,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operator::NearestNeighbour => "nn",
+            Operator::Diagonal => "diagonal",
+            Operator::Second => "second",
+            Operator::Plaquette => "plaquette",
+            Operator::Field => "field",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|o| o.name() == s)
+    }
+
+    /// Defined on a `dim`-dimensional lattice.
+    pub fn exists(self, dim: usize) -> bool {
+        match self {
+            Operator::Diagonal | Operator::Plaquette => dim >= 2,
+            _ => true,
+        }
+    }
+
+    pub fn is_odd(self) -> bool {
+        self == Operator::Field
+    }
+}
+
+/// Site arithmetic on a periodic lattice from coordinates.
+struct Geometry {
+    dim: usize,
+    size: usize,
+}
+
+impl Geometry {
+    fn coords(&self, i: usize) -> [isize; 3] {
+        let mut c = [0; 3];
+        let mut r = i;
+        for a in c.iter_mut().take(self.dim) {
+            *a = (r % self.size) as isize;
+            r /= self.size;
+        }
+        c
+    }
+
+    fn site(&self, c: [isize; 3]) -> usize {
+        let l = self.size as isize;
+        let mut i = 0;
+        let mut stride = 1;
+        for &x in c.iter().take(self.dim) {
+            i += x.rem_euclid(l) as usize * stride;
+            stride *= self.size;
+        }
+        i
+    }
+
+    fn shifted(&self, c: [isize; 3], by: &[(usize, isize)]) -> usize {
+        let mut d = c;
+        for &(axis, k) in by {
+            d[axis] += k;
+        }
+        self.site(d)
+    }
+}
+
+/// f_α,i for one site: the sum over the terms of S_α containing σ_i of the other spins'
+/// product.
+fn local(op: Operator, g: &Geometry, s: &[i8], i: usize) -> i32 {
+    let c = g.coords(i);
+    let spin = |by: &[(usize, isize)]| i32::from(s[g.shifted(c, by)]);
+    let mut f = 0;
+    match op {
+        Operator::Field => f = 1,
+        Operator::NearestNeighbour => {
+            for a in 0..g.dim {
+                f += spin(&[(a, 1)]) + spin(&[(a, -1)]);
+            }
+        }
+        Operator::Second => {
+            for a in 0..g.dim {
+                f += spin(&[(a, 2)]) + spin(&[(a, -2)]);
+            }
+        }
+        Operator::Diagonal => {
+            for a in 0..g.dim {
+                for b in a + 1..g.dim {
+                    for (x, y) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
+                        f += spin(&[(a, x), (b, y)]);
+                    }
+                }
+            }
+        }
+        Operator::Plaquette => {
+            for a in 0..g.dim {
+                for b in a + 1..g.dim {
+                    // The four plaquettes of the (a, b) plane that contain site i.
+                    for (x, y) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
+                        f += spin(&[(a, x)]) * spin(&[(b, y)]) * spin(&[(a, x), (b, y)]);
+                    }
+                }
+            }
+        }
+    }
+    f
+}
+
+/// Counts of distinct (σ_i, f_1,i … f_n,i) tuples.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Patterns {
+    pub ops: Vec<Operator>,
+    /// Key: σ then each f, as small integers.
+    pub counts: BTreeMap<Vec<i8>, u64>,
+}
+
+impl Patterns {
+    pub fn new(ops: &[Operator]) -> Patterns {
+        Patterns {
+            ops: ops.to_vec(),
+            counts: BTreeMap::new(),
+        }
+    }
+
+    /// Adds every site of one configuration (states 0 → σ = +1, 1 → σ = −1).
+    pub fn add(&mut self, lattice: &Lattice, spins: &[u8]) {
+        let g = Geometry {
+            dim: lattice.dim(),
+            size: lattice.size(),
+        };
+        let s: Vec<i8> = spins.iter().map(|&x| 1 - 2 * x as i8).collect();
+        let mut key = vec![0i8; 1 + self.ops.len()];
+        for i in 0..s.len() {
+            key[0] = s[i];
+            for (k, &op) in self.ops.iter().enumerate() {
+                key[k + 1] = local(op, &g, &s, i) as i8;
+            }
+            match self.counts.get_mut(&key) {
+                Some(c) => *c += 1,
+                None => {
+                    self.counts.insert(key.clone(), 1);
+                }
+            }
+        }
+    }
+
+    fn minus(&self, other: &Patterns) -> Patterns {
+        let mut out = self.clone();
+        for (k, c) in &other.counts {
+            if let Some(x) = out.counts.get_mut(k) {
+                *x -= c;
+            }
+        }
+        out
+    }
+
+    fn plus(&mut self, other: &Patterns) {
+        for (k, c) in &other.counts {
+            *self.counts.entry(k.clone()).or_default() += c;
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CouplingError {
+    #[error("operator {0} does not exist on a {1}-dimensional lattice")]
+    NoSuchOperator(&'static str, usize),
+    #[error(
+        "the pseudo-likelihood has no maximum: the operators are degenerate on these samples (e.g. a fully ordered configuration)"
+    )]
+    Degenerate,
+    #[error("no configurations")]
+    Empty,
+}
+
+/// Maximises the pseudo-likelihood over the counted patterns (Newton with step halving).
+pub fn fit(p: &Patterns) -> Result<Vec<f64>, CouplingError> {
+    let n = p.ops.len();
+    let mut k = vec![0.0; n];
+    let objective = |k: &[f64]| -> f64 {
+        p.counts
+            .iter()
+            .map(|(key, &c)| {
+                let h: f64 = (0..n).map(|a| k[a] * f64::from(key[a + 1])).sum();
+                c as f64 * (f64::from(key[0]) * h - log_2cosh(h))
+            })
+            .sum()
+    };
+    let mut current = objective(&k);
+    for _ in 0..100 {
+        let mut grad = vec![0.0; n];
+        let mut hess = vec![vec![0.0; n]; n];
+        for (key, &c) in &p.counts {
+            let h: f64 = (0..n).map(|a| k[a] * f64::from(key[a + 1])).sum();
+            let t = h.tanh();
+            let c = c as f64;
+            for a in 0..n {
+                let fa = f64::from(key[a + 1]);
+                grad[a] += c * fa * (f64::from(key[0]) - t);
+                for b in 0..n {
+                    hess[a][b] += c * fa * f64::from(key[b + 1]) * (1.0 - t * t);
+                }
+            }
+        }
+        let inv = invert(&hess).ok_or(CouplingError::Degenerate)?;
+        let step: Vec<f64> = (0..n)
+            .map(|a| (0..n).map(|b| inv[a][b] * grad[b]).sum())
+            .collect();
+        let mut scale = 1.0;
+        loop {
+            let trial: Vec<f64> = (0..n).map(|a| k[a] + scale * step[a]).collect();
+            let v = objective(&trial);
+            if v >= current || scale < 1e-6 {
+                k = trial;
+                current = v;
+                break;
+            }
+            scale /= 2.0;
+        }
+        let size = step.iter().map(|x| x.abs()).fold(0.0, f64::max) * scale;
+        if !size.is_finite() || k.iter().any(|x| x.abs() > 1e3) {
+            return Err(CouplingError::Degenerate);
+        }
+        if size < 1e-12 {
+            break;
+        }
+    }
+    Ok(k)
+}
+
+fn log_2cosh(h: f64) -> f64 {
+    // ln(2 cosh h) = |h| + ln(1 + e^{−2|h|}), stable for large |h|.
+    let a = h.abs();
+    a + (-2.0 * a).exp().ln_1p()
+}
+
+/// Couplings of `configs` on `lattice` for `ops`, with jackknife errors over `blocks` blocks of
+/// consecutive configurations.
+pub fn couplings(
+    lattice: &Lattice,
+    configs: &[&[u8]],
+    ops: &[Operator],
+    blocks: usize,
+) -> Result<Vec<Estimate>, CouplingError> {
+    if configs.is_empty() {
+        return Err(CouplingError::Empty);
+    }
+    if let Some(op) = ops.iter().find(|o| !o.exists(lattice.dim())) {
+        return Err(CouplingError::NoSuchOperator(op.name(), lattice.dim()));
+    }
+    let blocks = blocks.clamp(1, configs.len());
+    let per = configs.len() / blocks;
+    let mut parts = Vec::with_capacity(blocks);
+    let mut total = Patterns::new(ops);
+    for b in 0..blocks {
+        let end = if b + 1 == blocks {
+            configs.len()
+        } else {
+            (b + 1) * per
+        };
+        let mut p = Patterns::new(ops);
+        for c in &configs[b * per..end] {
+            p.add(lattice, c);
+        }
+        total.plus(&p);
+        parts.push(p);
+    }
+    let k = fit(&total)?;
+    if blocks < 2 {
+        return Ok(k.into_iter().map(|v| Estimate::new(v, f64::NAN)).collect());
+    }
+    let leave_out: Vec<Vec<f64>> = parts
+        .iter()
+        .map(|p| fit(&total.minus(p)))
+        .collect::<Result<_, _>>()?;
+    let nb = blocks as f64;
+    Ok((0..ops.len())
+        .map(|a| {
+            let mean = leave_out.iter().map(|v| v[a]).sum::<f64>() / nb;
+            let var =
+                leave_out.iter().map(|v| (v[a] - mean).powi(2)).sum::<f64>() * (nb - 1.0) / nb;
+            Estimate::new(k[a], var.sqrt())
+        })
+        .collect())
+}
