@@ -1,6 +1,7 @@
 //! Pseudo-likelihood couplings against exact answers (REFERENCE.md §4): uncoarsened 2D Ising
 //! samples must give K₁ = 1/T and nothing else; 1D decimation by 2 maps K to
-//! K' = ½ ln cosh 2K exactly.
+//! K' = ½ ln cosh 2K exactly. Majority-rule MCRG at K_c (Swendsen 1979) must give the 2D Ising
+//! RG eigenvalues y_t = 1 and y_h = 15/8.
 
 use rgsweep_physics::lattice::Lattice;
 use rgsweep_physics::rg::{Map, Operator, coarse_grain, couplings};
@@ -86,5 +87,61 @@ fn one_dimensional_decimation_is_exact() {
             "K={k}: K2 = {:?}",
             est[1]
         );
+    }
+}
+
+#[test]
+fn majority_rule_mcrg_gives_the_ising_exponents() {
+    use rgsweep_physics::rg::linear::{exponent, sums};
+    let even = [
+        Operator::NearestNeighbour,
+        Operator::Diagonal,
+        Operator::Second,
+        Operator::Plaquette,
+    ];
+    let odd = [Operator::Field, Operator::ThreeSpin];
+    let tc = 2.0 / (1.0 + 2f64.sqrt()).ln();
+    let size = 64;
+    let s = generate(
+        System::Lattice {
+            model: ModelKind::Ising2d,
+            q: 2,
+        },
+        size,
+        tc,
+        3000,
+        Algorithm::Wolff,
+        500,
+        Stream::derive(23, "mcrg"),
+    );
+    let mut stream = Stream::derive(23, "mcrg-maps");
+    let mut levels = vec![s.configs];
+    for n in 0..3 {
+        let l = size >> n;
+        let next: Vec<Vec<u8>> = levels[n]
+            .iter()
+            .map(|c| coarse_grain(Map::Majority, 2, l, c, &mut stream))
+            .collect();
+        levels.push(next);
+    }
+    let level_sums = |n: usize, ops: &[Operator]| {
+        let refs: Vec<&[u8]> = levels[n].iter().map(Vec::as_slice).collect();
+        sums(&Lattice::new(2, size >> n), &refs, ops)
+    };
+    for n in 1..=3 {
+        let yt = exponent(&level_sums(n, &even), &level_sums(n - 1, &even), 20).expect("y_t");
+        let yh = exponent(&level_sums(n, &odd), &level_sums(n - 1, &odd), 20).expect("y_h");
+        // The bounds at every level (y_t within 5% of 1, y_h within 2% of 15/8); from
+        // level 2 on, where truncation to these few operators no longer dominates, also within
+        // 4 jackknife errors of the exact values.
+        assert!((yt.value - 1.0).abs() < 0.05, "level {n}: y_t = {yt:?}");
+        assert!(
+            (yh.value - 1.875).abs() < 0.02 * 1.875,
+            "level {n}: y_h = {yh:?}"
+        );
+        if n >= 2 {
+            assert!(yt.deviation(1.0).abs() < 4.0, "level {n}: y_t = {yt:?}");
+            assert!(yh.deviation(1.875).abs() < 4.0, "level {n}: y_h = {yh:?}");
+        }
     }
 }

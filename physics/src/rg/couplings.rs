@@ -29,15 +29,18 @@ pub enum Operator {
     Plaquette,
     /// Σ σ_i: the magnetic field (odd sector).
     Field,
+    /// Σ σσσ over the corners of elementary plaquettes (three of four; odd sector, 2D and 3D).
+    ThreeSpin,
 }
 
 impl Operator {
-    pub const ALL: [Operator; 5] = [
+    pub const ALL: [Operator; 6] = [
         Operator::NearestNeighbour,
         Operator::Diagonal,
         Operator::Second,
         Operator::Plaquette,
         Operator::Field,
+        Operator::ThreeSpin,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Operator {
             Operator::Second => "second",
             Operator::Plaquette => "plaquette",
             Operator::Field => "field",
+            Operator::ThreeSpin => "three-spin",
         }
     }
 
@@ -57,13 +61,23 @@ impl Operator {
     /// Defined on a `dim`-dimensional lattice.
     pub fn exists(self, dim: usize) -> bool {
         match self {
-            Operator::Diagonal | Operator::Plaquette => dim >= 2,
+            Operator::Diagonal | Operator::Plaquette | Operator::ThreeSpin => dim >= 2,
             _ => true,
         }
     }
 
     pub fn is_odd(self) -> bool {
-        self == Operator::Field
+        matches!(self, Operator::Field | Operator::ThreeSpin)
+    }
+
+    /// Spins per term of S_α, so that S_α = Σ_i σ_i f_α,i / (spins per term).
+    fn order(self) -> f64 {
+        match self {
+            Operator::Field => 1.0,
+            Operator::ThreeSpin => 3.0,
+            Operator::Plaquette => 4.0,
+            _ => 2.0,
+        }
     }
 }
 
@@ -141,8 +155,39 @@ fn local(op: Operator, g: &Geometry, s: &[i8], i: usize) -> i32 {
                 }
             }
         }
+        Operator::ThreeSpin => {
+            for a in 0..g.dim {
+                for b in a + 1..g.dim {
+                    // Each plaquette of the (a, b) plane containing i has four three-spin
+                    // corners, three of which contain i: with its two edge neighbours, or with
+                    // one edge neighbour and the diagonal one.
+                    for (x, y) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
+                        let (p, q, d) = (spin(&[(a, x)]), spin(&[(b, y)]), spin(&[(a, x), (b, y)]));
+                        f += p * q + p * d + q * d;
+                    }
+                }
+            }
+        }
     }
     f
+}
+
+/// S_α = Σ over its terms of the spins' product, for each operator, on one configuration.
+pub fn lattice_sums(lattice: &Lattice, spins: &[u8], ops: &[Operator]) -> Vec<f64> {
+    let g = Geometry {
+        dim: lattice.dim(),
+        size: lattice.size(),
+    };
+    let s: Vec<i8> = spins.iter().map(|&x| 1 - 2 * x as i8).collect();
+    ops.iter()
+        .map(|&op| {
+            // Each term is counted once per spin it contains.
+            let total: i64 = (0..s.len())
+                .map(|i| i64::from(s[i]) * i64::from(local(op, &g, &s, i)))
+                .sum();
+            total as f64 / op.order()
+        })
+        .collect()
 }
 
 /// Counts of distinct (σ_i, f_1,i … f_n,i) tuples.
