@@ -828,6 +828,11 @@ impl Core {
         if next != self.token_written {
             batch.next_token = Some(next);
         }
+        // Keys are hashes: inserted in key order, B-tree pages fill one after another instead
+        // of splitting at random (a million-task submit went from 20 s to a few).
+        batch.new_tasks.sort_unstable_by_key(|t| t.key);
+        batch.memberships.sort_unstable();
+        batch.results.sort_unstable_by_key(|r| r.key);
         self.store.commit(&batch)?;
         self.token_written = next;
         Ok(())

@@ -690,7 +690,7 @@ impl Sweep {
                         monte_carlo: self.monte_carlo.clone(),
                         first_replica: first,
                         replicas: count,
-                        rsmi: self.rsmi.clone(),
+                        rsmi: self.rsmi.clone().map(Box::new),
                     });
                     first += count;
                 }
@@ -909,7 +909,7 @@ measurements = 100
         .expect("valid");
         let r = ok.rsmi.as_ref().expect("rsmi");
         assert_eq!((r.block, r.buffers.clone(), r.hidden), (2, vec![0, 1], 1));
-        assert!(ok.tasks().iter().all(|t| t.rsmi.as_ref() == Some(r)));
+        assert!(ok.tasks().iter().all(|t| t.rsmi.as_deref() == Some(r)));
         // L = 8 cannot hold 2 + 2·(2 + 1) = 8? It can; 2 + 2·(3 + 1) = 10 cannot.
         let e = err(&with("block = 2\nbuffers = [0, 3]\nenv = 1\nsamples = 50"));
         assert!(

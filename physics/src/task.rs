@@ -26,9 +26,10 @@ pub struct Task {
     pub first_replica: u32,
     pub replicas: u32,
     /// Also learn the RSMI coarse-graining on each replica's configurations. Absent from the
-    /// canonical form when off, so tasks without RSMI keep their content keys.
+    /// canonical form when off, so tasks without RSMI keep their content keys. Boxed: the
+    /// coordinator holds a million tasks in memory, most without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rsmi: Option<RsmiSweep>,
+    pub rsmi: Option<Box<RsmiSweep>>,
 }
 
 /// One RSMI measurement of a task: one replica, one buffer width.

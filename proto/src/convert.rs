@@ -135,9 +135,12 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         ));
     }
     let rsmi = match &t.rsmi {
-        Some(r) if algorithm != Algorithm::Multispin => {
-            Some(rsmi_from_wire(r, model, t.size as usize, t.measurements)?)
-        }
+        Some(r) if algorithm != Algorithm::Multispin => Some(Box::new(rsmi_from_wire(
+            r,
+            model,
+            t.size as usize,
+            t.measurements,
+        )?)),
         Some(_) => return Err(invalid("rsmi", "not with multispin")),
         None => None,
     };
@@ -335,7 +338,7 @@ mod tests {
         t.size = 8;
         t.monte_carlo.measurements = 100;
         t.replicas = 1;
-        t.rsmi = Some(RsmiSweep {
+        t.rsmi = Some(Box::new(RsmiSweep {
             block: 2,
             buffers: vec![0, 1],
             env: 1,
@@ -346,7 +349,7 @@ mod tests {
             batch: 100,
             max_epochs: 2,
             learning_rate: 5e-3,
-        });
+        }));
         let r = t.run(7);
         assert_eq!(r.rsmi.len(), 2);
         assert!(
