@@ -150,3 +150,59 @@ fn bad_parameters_are_refused_before_training() {
         assert!(t.elapsed().as_secs() < 10, "refused before sampling");
     }
 }
+
+#[test]
+fn potts_and_three_dimensional_blocks_have_the_right_filter_shapes() {
+    for (args, weights) in [
+        // Potts q = 3 one-hot: three weights per block site; 2×2 block.
+        (
+            vec![
+                "--model",
+                "potts2d",
+                "--q",
+                "3",
+                "--size",
+                "16",
+                "--temperature",
+                "0.9",
+                "--block",
+                "2",
+                "--buffer",
+                "1",
+                "--env",
+                "2",
+            ],
+            4 * 3,
+        ),
+        // 3D Ising: a 2×2×2 block.
+        (
+            vec![
+                "--model",
+                "ising3d",
+                "--size",
+                "8",
+                "--temperature",
+                "4.0",
+                "--block",
+                "2",
+                "--buffer",
+                "0",
+                "--env",
+                "1",
+            ],
+            8,
+        ),
+    ] {
+        let mut a = args.clone();
+        a.extend(["--samples", "300", "--epochs", "8", "--json"]);
+        let v = json(&rsmi(&a));
+        let f = v["filters"][0].as_array().expect("filter");
+        assert_eq!(f.len(), weights, "{args:?}");
+        // Ordered enough that the coarse variable carries information.
+        let mi = v["mi_nats"].as_f64().expect("mi");
+        assert!(
+            mi > 4.0 * v["mi_err"].as_f64().expect("err") && mi <= std::f64::consts::LN_2 + 0.05,
+            "{args:?}: {v}"
+        );
+    }
+}
