@@ -293,10 +293,8 @@ struct SummaryFile {
     fss: rgsweep_physics::fss::FssSummary,
 }
 
-fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: bool) -> Result<()> {
-    let tasks: Vec<Task> = sweep.tasks();
-    let total_cost: f64 = tasks.iter().map(Task::cost).sum();
-    tracing::info!(sweep = %sweep.name, tasks = tasks.len(), threads, out = %out.display(), "running sweep");
+/// A progress bar over a sweep's cost, in thousandths.
+pub(crate) fn sweep_progress() -> ProgressBar {
     let bar = ProgressBar::new(1000);
     bar.set_style(
         ProgressStyle::with_template(
@@ -304,6 +302,14 @@ fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: b
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    bar
+}
+
+fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: bool) -> Result<()> {
+    let tasks: Vec<Task> = sweep.tasks();
+    let total_cost: f64 = tasks.iter().map(Task::cost).sum();
+    tracing::info!(sweep = %sweep.name, tasks = tasks.len(), threads, out = %out.display(), "running sweep");
+    let bar = sweep_progress();
     bar.set_message(format!("{} tasks", tasks.len()));
     let done_cost = std::sync::Mutex::new(0.0);
     let started = std::time::Instant::now();

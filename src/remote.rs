@@ -2,7 +2,6 @@
 //! and `run` on the embedded coordinator with in-process workers over loopback gRPC.
 
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use rgsweep_coordinator::queue::Policy;
 use rgsweep_coordinator::{Config, Coordinator, generate_token};
 use rgsweep_proto::client::{self, Access, ClientClient};
@@ -567,13 +566,7 @@ pub(crate) fn run_embedded(
             };
             handles.push(tokio::spawn(rgsweep_worker::run(config, drain_rx.clone())));
         }
-        let bar = ProgressBar::new(1000);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {percent}% (eta {eta}) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        let bar = crate::sweep_progress();
         let final_status = loop {
             let r = c
                 .status(v1::StatusRequest {

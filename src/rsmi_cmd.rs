@@ -232,7 +232,7 @@ pub(crate) fn run(a: Args) -> Result<()> {
         geometry,
         encoding,
         stride: a.stride.unwrap_or_else(|| Job::default_stride(&geometry)),
-        holdout: 0.2,
+        holdout: rsmi::HOLDOUT,
         open: matches!(system, System::Chain),
         settings,
     };

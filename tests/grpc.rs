@@ -68,55 +68,34 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             seed: 1,
             rsmi: None,
         };
-        let bad = v1::TaskResult {
+        // One replica whose energy series has `n` entries (the task asks for 3).
+        let result = |n: usize| v1::TaskResult {
             task: Some(task.clone()),
             sites: 16,
             order_norm: 16.0,
             replicas: vec![v1::Series {
-                energy: vec![0; 2],
+                energy: vec![0; n],
                 order: vec![0; 3],
             }],
             stats: None,
             rsmi: Vec::new(),
         };
-        let e = w
-            .complete(v1::CompleteRequest {
-                worker_id: "w".into(),
-                results: vec![v1::Completed {
-                    key: vec![0; 32],
-                    token: 1,
-                    result: Some(bad),
-                }],
-                lease_slots: 0,
-            })
-            .await
-            .expect_err("bad shape");
-        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
-        // A well-formed result under another task's key.
-        let good = v1::TaskResult {
-            task: Some(task),
-            sites: 16,
-            order_norm: 16.0,
-            replicas: vec![v1::Series {
-                energy: vec![0; 3],
-                order: vec![0; 3],
-            }],
-            stats: None,
-            rsmi: Vec::new(),
-        };
-        let e = w
-            .complete(v1::CompleteRequest {
-                worker_id: "w".into(),
-                results: vec![v1::Completed {
-                    key: vec![0; 32],
-                    token: 1,
-                    result: Some(good),
-                }],
-                lease_slots: 0,
-            })
-            .await
-            .expect_err("wrong key");
-        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        // Shape ≠ task; then a well-formed result under another task's key.
+        for (r, why) in [(result(2), "bad shape"), (result(3), "wrong key")] {
+            let e = w
+                .complete(v1::CompleteRequest {
+                    worker_id: "w".into(),
+                    results: vec![v1::Completed {
+                        key: vec![0; 32],
+                        token: 1,
+                        result: Some(r),
+                    }],
+                    lease_slots: 0,
+                })
+                .await
+                .expect_err(why);
+            assert_eq!(e.code(), Code::InvalidArgument, "{why}: {e:?}");
+        }
         // Clients must use the client token; a sweep that does not exist is NOT_FOUND.
         let mut cl = client::client_client(channel.clone(), &access.token).expect("client");
         let e = cl

@@ -12,8 +12,8 @@
 //!   back sorted by key, so output bytes never depend on arrival order.
 
 use crate::queue::{
-    Added, Completion, Counts, Entry, FailOutcome, LeaseToken, Millis, Policy, Queue, TaskKey,
-    TaskState, WorkerId,
+    Added, Completion, Counts, FailOutcome, LeaseToken, Millis, Policy, Queue, TaskKey, TaskState,
+    WorkerId,
 };
 use crate::store::{Batch, ResultRow, Store, StoreError, SweepRow, TaskRow};
 use prost::Message;
@@ -838,14 +838,9 @@ impl Core {
         Ok(())
     }
 
-    /// Counts over every task (for benchmarks and tests).
-    pub fn counts(&self) -> Counts {
+    #[cfg(test)]
+    fn counts(&self) -> Counts {
         self.queue.counts()
-    }
-
-    /// A task's queue entry (for tests).
-    pub fn entry(&self, key: &TaskKey) -> Option<&Entry> {
-        self.queue.entry(key)
     }
 }
 

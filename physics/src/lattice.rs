@@ -56,6 +56,14 @@ impl Lattice {
         i - coord * stride + moved * stride
     }
 
+    /// Site `i` moved by `k` steps along each listed axis, wrapping periodically.
+    pub fn offset(&self, i: usize, by: &[(usize, isize)]) -> usize {
+        let l = self.size as isize;
+        by.iter().fold(i, |site, &(axis, k)| {
+            Self::shift(self.size, site, axis, k.rem_euclid(l) as usize)
+        })
+    }
+
     pub fn dim(&self) -> usize {
         self.dim
     }

@@ -208,6 +208,32 @@ pub struct RsmiSweep {
 }
 
 impl RsmiSweep {
+    /// The RSMI job of one task and buffer width (a Potts model is one-hot encoded).
+    pub fn job(
+        &self,
+        model: ModelKind,
+        q: u8,
+        size: usize,
+        buffer: usize,
+    ) -> Result<crate::rsmi::Job, crate::rsmi::GeometryError> {
+        use crate::rsmi::{Encoding, Geometry, HOLDOUT, Job};
+        let geometry = Geometry::new(model.dim(), size, self.block, buffer, self.env)?;
+        Ok(Job {
+            geometry,
+            encoding: if model == ModelKind::Potts2d {
+                Encoding::OneHot(q)
+            } else {
+                Encoding::Ising
+            },
+            stride: self
+                .stride
+                .unwrap_or_else(|| Job::default_stride(&geometry)),
+            holdout: HOLDOUT,
+            open: false,
+            settings: self.train_settings(),
+        })
+    }
+
     /// The training settings these stand for.
     pub fn train_settings(&self) -> crate::rsmi::TrainSettings {
         let d = crate::rsmi::TrainSettings::default();
@@ -320,7 +346,7 @@ impl Ctx<'_> {
         algorithm: Algorithm,
         measurements: u64,
     ) -> Result<RsmiSweep, SweepError> {
-        use crate::rsmi::{Bound, Geometry, Job};
+        use crate::rsmi::{Bound, Geometry};
         let raw = r.get_ref();
         if algorithm == Algorithm::Multispin {
             return Err(self.err(
@@ -426,18 +452,11 @@ impl Ctx<'_> {
         // Each replica's samples are split 60/20/20 (train/validation/held-out), and blocks are
         // taken at every corner: every part must hold at least one batch of pairs.
         for &size in sizes {
-            let g = Geometry::new(model.dim(), size, block, settings.buffers[0], env)
+            let job = settings
+                .job(model, 2, size, settings.buffers[0])
                 .map_err(|e| self.err(r.span(), "rsmi", e.to_string()))?;
-            let job = Job {
-                geometry: g,
-                encoding: crate::rsmi::Encoding::Ising,
-                stride: stride.unwrap_or_else(|| Job::default_stride(&g)),
-                holdout: 0.2,
-                open: false,
-                settings: settings.train_settings(),
-            };
             let per_config = job.corners().len() as u64;
-            let held_out = ((samples as f64 * 0.2).round() as u64).max(1) * per_config;
+            let held_out = job.split(samples as usize).2 as u64 * per_config;
             if held_out < batch as u64 {
                 return Err(self.err(
                     raw.samples.span(),

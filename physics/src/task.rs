@@ -8,7 +8,7 @@
 use crate::analysis::{PointData, Series};
 use crate::model::{Model, ModelKind};
 use crate::rng::Stream;
-use crate::rsmi::{self, Encoding, Geometry, Job};
+use crate::rsmi;
 use crate::sampler::multispin::Multispin;
 use crate::sampler::{Algorithm, Chain, SweepStats};
 use crate::sweep::{MonteCarlo, RsmiSweep};
@@ -215,42 +215,22 @@ impl Task {
         configs: &[Vec<u8>],
         clock: &dyn Fn() -> f64,
     ) -> Vec<RsmiPoint> {
-        let encoding = if self.model == ModelKind::Potts2d {
-            Encoding::OneHot(self.q)
-        } else {
-            Encoding::Ising
-        };
         let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
         settings
             .buffers
             .iter()
             .map(|&buffer| {
                 let started = clock();
-                let outcome = Geometry::new(
-                    self.model.dim(),
-                    self.size,
-                    settings.block,
-                    buffer,
-                    settings.env,
-                )
-                .map_err(rsmi::RsmiError::from)
-                .and_then(|geometry| {
-                    let job = Job {
-                        geometry,
-                        encoding,
-                        stride: settings
-                            .stride
-                            .unwrap_or_else(|| Job::default_stride(&geometry)),
-                        holdout: 0.2,
-                        open: false,
-                        settings: settings.train_settings(),
-                    };
-                    let mut stream = Stream::derive(
-                        seed,
-                        &format!("{}/rsmi/LB={buffer}", self.stream_key(replica)),
-                    );
-                    rsmi::run(&refs, &job, &mut stream, Some(clock))
-                });
+                let outcome = settings
+                    .job(self.model, self.q, self.size, buffer)
+                    .map_err(rsmi::RsmiError::from)
+                    .and_then(|job| {
+                        let mut stream = Stream::derive(
+                            seed,
+                            &format!("{}/rsmi/LB={buffer}", self.stream_key(replica)),
+                        );
+                        rsmi::run(&refs, &job, &mut stream, Some(clock))
+                    });
                 let seconds = clock() - started;
                 match outcome {
                     Ok(t) => RsmiPoint {

@@ -23,6 +23,25 @@ fn gaussians(n: usize, d: usize, rho: f64, s: &mut Stream) -> Pairs {
     Pairs { v, e }
 }
 
+/// Trains the plain estimator (no coarse-graining) on d-dimensional Gaussian pairs whose MI is
+/// `mi` nats; returns the held-out estimate.
+fn estimate_gaussian(settings: &TrainSettings, d: usize, mi: f64, key: &str) -> rsmi::Trained {
+    let rho = (1.0 - (-2.0 * mi / d as f64).exp()).sqrt();
+    let mut s = Stream::derive(10, key);
+    let train = gaussians(20_000, d, rho, &mut s);
+    let test = gaussians(10_000, d, rho, &mut s);
+    rsmi::train(
+        settings,
+        &train,
+        None,
+        &test,
+        Coarse::Identity,
+        &mut s,
+        None,
+    )
+    .expect("trains")
+}
+
 #[test]
 fn the_estimator_recovers_gaussian_mutual_information() {
     // Batch 100: InfoNCE is reliable for MI <= ln(100) − 1 ≈ 3.6 nats (the range).
@@ -34,20 +53,7 @@ fn the_estimator_recovers_gaussian_mutual_information() {
     // Pairs of vectors of 1 and 2 dimensions up to 3 nats. (At d = 4 this critic — 3 layers of
     // 32, embedding 8 — plateaus at 94–95% of the truth: 1.89 of 2 and 2.80 of 3 nats, measured.)
     for (d, mi) in [(1, 0.5), (1, 2.0), (2, 1.0), (2, 2.0), (2, 3.0)] {
-        let rho = (1.0 - (-2.0 * mi / d as f64).exp()).sqrt();
-        let mut s = Stream::derive(10, &format!("gauss-{d}-{mi}"));
-        let train = gaussians(20_000, d, rho, &mut s);
-        let test = gaussians(10_000, d, rho, &mut s);
-        let t = rsmi::train(
-            &settings,
-            &train,
-            None,
-            &test,
-            Coarse::Identity,
-            &mut s,
-            None,
-        )
-        .expect("trains");
+        let t = estimate_gaussian(&settings, d, mi, &format!("gauss-{d}-{mi}"));
         // 5% of the truth (the acceptance criterion); the estimate's own error is far smaller.
         assert!(
             (t.mi_nats - mi).abs() <= 0.05 * mi,
@@ -68,20 +74,7 @@ fn the_nwj_bound_estimates_gaussian_information_too() {
         ..TrainSettings::default()
     };
     let mi = 0.5;
-    let rho = (1.0 - (-2.0 * mi / 2.0_f64).exp()).sqrt();
-    let mut s = Stream::derive(12, "gauss-nwj");
-    let train = gaussians(20_000, 2, rho, &mut s);
-    let test = gaussians(10_000, 2, rho, &mut s);
-    let t = rsmi::train(
-        &settings,
-        &train,
-        None,
-        &test,
-        Coarse::Identity,
-        &mut s,
-        None,
-    )
-    .expect("trains");
+    let t = estimate_gaussian(&settings, 2, mi, "gauss-nwj");
     // A lower bound: below the truth (within 4 of its errors), and within 10% of it.
     assert!(
         t.mi_nats <= mi + 4.0 * t.mi_err,

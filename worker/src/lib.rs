@@ -183,8 +183,12 @@ pub async fn run(
                     backoff = Duration::ZERO;
                     retry_at = None;
                     got_work = !leases.is_empty();
-                    for lease in leases {
-                        start(&mut running, &live, lease, &mut failures)?;
+                    // Leave through the loop's exit, which also stops the heartbeat task.
+                    if let Err(e) = leases
+                        .into_iter()
+                        .try_for_each(|l| start(&mut running, &live, l, &mut failures))
+                    {
+                        break Err(e);
                     }
                 }
                 Err(status)

@@ -34,15 +34,6 @@ pub enum Operator {
 }
 
 impl Operator {
-    pub const ALL: [Operator; 6] = [
-        Operator::NearestNeighbour,
-        Operator::Diagonal,
-        Operator::Second,
-        Operator::Plaquette,
-        Operator::Field,
-        Operator::ThreeSpin,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Operator::NearestNeighbour => "nn",
@@ -54,20 +45,12 @@ impl Operator {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Operator> {
-        Operator::ALL.into_iter().find(|o| o.name() == s)
-    }
-
     /// Defined on a `dim`-dimensional lattice.
     pub fn exists(self, dim: usize) -> bool {
         match self {
             Operator::Diagonal | Operator::Plaquette | Operator::ThreeSpin => dim >= 2,
             _ => true,
         }
-    }
-
-    pub fn is_odd(self) -> bool {
-        matches!(self, Operator::Field | Operator::ThreeSpin)
     }
 
     /// Spins per term of S_α, so that S_α = Σ_i σ_i f_α,i / (spins per term).
@@ -81,64 +64,27 @@ impl Operator {
     }
 }
 
-/// Site arithmetic on a periodic lattice from coordinates.
-struct Geometry {
-    dim: usize,
-    size: usize,
-}
-
-impl Geometry {
-    fn coords(&self, i: usize) -> [isize; 3] {
-        let mut c = [0; 3];
-        let mut r = i;
-        for a in c.iter_mut().take(self.dim) {
-            *a = (r % self.size) as isize;
-            r /= self.size;
-        }
-        c
-    }
-
-    fn site(&self, c: [isize; 3]) -> usize {
-        let l = self.size as isize;
-        let mut i = 0;
-        let mut stride = 1;
-        for &x in c.iter().take(self.dim) {
-            i += x.rem_euclid(l) as usize * stride;
-            stride *= self.size;
-        }
-        i
-    }
-
-    fn shifted(&self, c: [isize; 3], by: &[(usize, isize)]) -> usize {
-        let mut d = c;
-        for &(axis, k) in by {
-            d[axis] += k;
-        }
-        self.site(d)
-    }
-}
-
 /// f_α,i for one site: the sum over the terms of S_α containing σ_i of the other spins'
 /// product.
-fn local(op: Operator, g: &Geometry, s: &[i8], i: usize) -> i32 {
-    let c = g.coords(i);
-    let spin = |by: &[(usize, isize)]| i32::from(s[g.shifted(c, by)]);
+fn local(op: Operator, lattice: &Lattice, s: &[i8], i: usize) -> i32 {
+    let dim = lattice.dim();
+    let spin = |by: &[(usize, isize)]| i32::from(s[lattice.offset(i, by)]);
     let mut f = 0;
     match op {
         Operator::Field => f = 1,
         Operator::NearestNeighbour => {
-            for a in 0..g.dim {
+            for a in 0..dim {
                 f += spin(&[(a, 1)]) + spin(&[(a, -1)]);
             }
         }
         Operator::Second => {
-            for a in 0..g.dim {
+            for a in 0..dim {
                 f += spin(&[(a, 2)]) + spin(&[(a, -2)]);
             }
         }
         Operator::Diagonal => {
-            for a in 0..g.dim {
-                for b in a + 1..g.dim {
+            for a in 0..dim {
+                for b in a + 1..dim {
                     for (x, y) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
                         f += spin(&[(a, x), (b, y)]);
                     }
@@ -146,8 +92,8 @@ fn local(op: Operator, g: &Geometry, s: &[i8], i: usize) -> i32 {
             }
         }
         Operator::Plaquette => {
-            for a in 0..g.dim {
-                for b in a + 1..g.dim {
+            for a in 0..dim {
+                for b in a + 1..dim {
                     // The four plaquettes of the (a, b) plane that contain site i.
                     for (x, y) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
                         f += spin(&[(a, x)]) * spin(&[(b, y)]) * spin(&[(a, x), (b, y)]);
@@ -156,8 +102,8 @@ fn local(op: Operator, g: &Geometry, s: &[i8], i: usize) -> i32 {
             }
         }
         Operator::ThreeSpin => {
-            for a in 0..g.dim {
-                for b in a + 1..g.dim {
+            for a in 0..dim {
+                for b in a + 1..dim {
                     // Each plaquette of the (a, b) plane containing i has four three-spin
                     // corners, three of which contain i: with its two edge neighbours, or with
                     // one edge neighbour and the diagonal one.
@@ -174,16 +120,12 @@ fn local(op: Operator, g: &Geometry, s: &[i8], i: usize) -> i32 {
 
 /// S_α = Σ over its terms of the spins' product, for each operator, on one configuration.
 pub fn lattice_sums(lattice: &Lattice, spins: &[u8], ops: &[Operator]) -> Vec<f64> {
-    let g = Geometry {
-        dim: lattice.dim(),
-        size: lattice.size(),
-    };
     let s: Vec<i8> = spins.iter().map(|&x| 1 - 2 * x as i8).collect();
     ops.iter()
         .map(|&op| {
             // Each term is counted once per spin it contains.
             let total: i64 = (0..s.len())
-                .map(|i| i64::from(s[i]) * i64::from(local(op, &g, &s, i)))
+                .map(|i| i64::from(s[i]) * i64::from(local(op, lattice, &s, i)))
                 .sum();
             total as f64 / op.order()
         })
@@ -208,16 +150,12 @@ impl Patterns {
 
     /// Adds every site of one configuration (states 0 → σ = +1, 1 → σ = −1).
     pub fn add(&mut self, lattice: &Lattice, spins: &[u8]) {
-        let g = Geometry {
-            dim: lattice.dim(),
-            size: lattice.size(),
-        };
         let s: Vec<i8> = spins.iter().map(|&x| 1 - 2 * x as i8).collect();
         let mut key = vec![0i8; 1 + self.ops.len()];
         for i in 0..s.len() {
             key[0] = s[i];
             for (k, &op) in self.ops.iter().enumerate() {
-                key[k + 1] = local(op, &g, &s, i) as i8;
+                key[k + 1] = local(op, lattice, &s, i) as i8;
             }
             match self.counts.get_mut(&key) {
                 Some(c) => *c += 1,

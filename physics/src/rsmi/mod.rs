@@ -58,6 +58,10 @@ pub fn pairs(
     }
 }
 
+/// The default fraction of configurations held out for the reported MI (and again for
+/// validation).
+pub const HOLDOUT: f64 = 0.2;
+
 /// One RSMI measurement: geometry, encoding, where blocks sit, training, hold-out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
@@ -88,6 +92,13 @@ impl Job {
     /// per configuration lets the critic overfit, REFERENCE.md §3), never below the block.
     pub fn default_stride(geometry: &Geometry) -> usize {
         (geometry.size / 4).max(geometry.block).max(1)
+    }
+
+    /// How `n` configurations divide into (training, validation, held-out), in that order.
+    pub fn split(&self, n: usize) -> (usize, usize, usize) {
+        let held_out = ((n as f64 * self.holdout).round() as usize).max(1).min(n);
+        let validation = held_out.min(n - held_out);
+        (n - held_out - validation, validation, held_out)
     }
 
     pub fn corners(&self) -> Vec<[usize; 3]> {
@@ -129,10 +140,9 @@ pub fn run(
     if corners.is_empty() {
         return Err(RsmiError::Input("no block fits the lattice".into()));
     }
-    let test_n = ((configs.len() as f64 * job.holdout).round() as usize).max(1);
-    let train_n = configs.len().saturating_sub(2 * test_n);
+    let (train_n, val_n, _) = job.split(configs.len());
     let (train_c, rest) = configs.split_at(train_n);
-    let (val_c, test_c) = rest.split_at(test_n.min(rest.len()));
+    let (val_c, test_c) = rest.split_at(val_n);
     let train_pairs = pairs(train_c, &job.geometry, job.encoding, &corners);
     let val_pairs = pairs(val_c, &job.geometry, job.encoding, &corners);
     let test_pairs = pairs(test_c, &job.geometry, job.encoding, &corners);

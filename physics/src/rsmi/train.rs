@@ -13,7 +13,7 @@
 use super::bound::{self, Bound};
 use super::nn::{Adam, Mlp, normal};
 use crate::rng::Stream;
-use ndarray::{Array1, Array2, Axis, Slice};
+use ndarray::{Array2, Axis, Slice};
 use serde::{Deserialize, Serialize};
 
 /// Training settings; defaults are RSMI-NE's for Ising.
@@ -446,13 +446,4 @@ fn evaluate(
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     (mean, (var / n).sqrt())
-}
-
-/// Mean of each filter's absolute weights per block site, for summaries.
-pub fn site_weights(filter: &[f64], width: usize) -> Array1<f64> {
-    Array1::from_iter(
-        filter
-            .chunks(width)
-            .map(|c| c.iter().map(|x| x.abs()).sum::<f64>()),
-    )
 }
