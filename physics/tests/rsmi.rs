@@ -5,7 +5,9 @@
 use ndarray::Array2;
 use rgsweep_physics::Stream;
 use rgsweep_physics::rsmi::nn::normal;
-use rgsweep_physics::rsmi::{self, Coarse, Encoding, Geometry, Pairs, TrainSettings, chain};
+use rgsweep_physics::rsmi::{
+    self, Coarse, Encoding, Environments, Geometry, Pairs, TrainSettings, chain,
+};
 
 /// n pairs of d-dimensional standard Gaussians with corr(x_k, y_k) = ρ, other pairs independent:
 /// I(X:Y) = −(d/2)·ln(1 − ρ²).
@@ -17,10 +19,15 @@ fn gaussians(n: usize, d: usize, rho: f64, s: &mut Stream) -> Pairs {
         for k in 0..d {
             let x = normal(s);
             v[[i, k]] = x;
-            e[[i, k]] = rho * x + c * normal(s);
+            // Environments are f32 (Pairs): the rounding is 1e-7 relative, far below the test's
+            // tolerance.
+            e[[i, k]] = (rho * x + c * normal(s)) as f32;
         }
     }
-    Pairs { v, e }
+    Pairs {
+        v,
+        e: Environments::Real(e),
+    }
 }
 
 /// Trains the plain estimator (no coarse-graining) on d-dimensional Gaussian pairs whose MI is

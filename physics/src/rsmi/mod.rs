@@ -22,7 +22,7 @@ pub mod train;
 
 pub use bound::Bound;
 pub use regions::{Encoding, Geometry, GeometryError};
-pub use train::{Coarse, Pairs, TrainError, TrainSettings, Trained, train};
+pub use train::{Coarse, Environments, Pairs, TrainError, TrainSettings, Trained, train};
 
 use crate::rng::Stream;
 use ndarray::Array2;
@@ -45,7 +45,7 @@ pub fn pairs(
     let ne = eo.len() * encoding.width();
     let rows = configs.len() * corners.len();
     let mut v = Vec::with_capacity(rows * nv);
-    let mut e = Vec::with_capacity(rows * ne);
+    let mut e = Vec::<i8>::with_capacity(rows * ne);
     for config in configs {
         for (vs, es) in &sites {
             encoding.encode(config, vs, &mut v);
@@ -54,7 +54,9 @@ pub fn pairs(
     }
     Pairs {
         v: Array2::from_shape_vec((rows, nv), v).unwrap_or_else(|_| Array2::zeros((0, nv))),
-        e: Array2::from_shape_vec((rows, ne), e).unwrap_or_else(|_| Array2::zeros((0, ne))),
+        e: train::Environments::Spins(
+            Array2::from_shape_vec((rows, ne), e).unwrap_or_else(|_| Array2::zeros((0, ne))),
+        ),
     }
 }
 

@@ -105,17 +105,8 @@ impl Mlp {
     /// it, and a copy of a batch of environments is hundreds of kilobytes per step
     /// ([`MlpCache::into_input`] hands the buffer back for reuse).
     pub fn forward(&self, x: Array2<f64>) -> (Array2<f64>, MlpCache) {
-        let mut inputs = Vec::with_capacity(self.layers.len());
-        let mut a = x;
-        for (k, l) in self.layers.iter().enumerate() {
-            let mut z = l.forward(a.view());
-            if k + 1 < self.layers.len() {
-                z.mapv_inplace(relu);
-            }
-            inputs.push(a);
-            a = z;
-        }
-        (a, MlpCache { inputs })
+        let (out, inputs) = self.forward_layers(0, x);
+        (out, MlpCache { inputs })
     }
 
     /// Writes the parameter gradients of a loss whose gradient with respect to the output is
@@ -124,16 +115,28 @@ impl Mlp {
     pub fn backward(
         &self,
         cache: &MlpCache,
+        grad_out: Array2<f64>,
+        grads: &mut MlpGrads,
+        want_input: bool,
+    ) -> Option<Array2<f64>> {
+        self.backward_layers(&cache.inputs, 0, grad_out, grads, want_input)
+    }
+
+    /// Backward through layers `first..`, whose inputs are `inputs` (in layer order).
+    fn backward_layers(
+        &self,
+        inputs: &[Array2<f64>],
+        first: usize,
         mut grad_out: Array2<f64>,
         grads: &mut MlpGrads,
         want_input: bool,
     ) -> Option<Array2<f64>> {
-        for k in (0..self.layers.len()).rev() {
-            let input = &cache.inputs[k];
+        for k in (first..self.layers.len()).rev() {
+            let input = &inputs[k - first];
             let g = &mut grads.layers[k];
             g.w = input.t().dot(&grad_out);
             g.b = grad_out.sum_axis(Axis(0));
-            if k == 0 && !want_input {
+            if k == first && !want_input {
                 return None;
             }
             let mut grad_in = grad_out.dot(&self.layers[k].w.t());
@@ -150,6 +153,21 @@ impl Mlp {
             grad_out = grad_in;
         }
         Some(grad_out)
+    }
+
+    /// Forward through layers `first..` from `a` (the input of layer `first`), keeping each
+    /// layer's input.
+    fn forward_layers(&self, first: usize, mut a: Array2<f64>) -> (Array2<f64>, Vec<Array2<f64>>) {
+        let mut inputs = Vec::with_capacity(self.layers.len() - first);
+        for k in first..self.layers.len() {
+            let mut z = self.layers[k].forward(a.view());
+            if k + 1 < self.layers.len() {
+                z.mapv_inplace(relu);
+            }
+            inputs.push(a);
+            a = z;
+        }
+        (a, inputs)
     }
 
     /// Parameters as flat slices, in a fixed order (for the optimiser).
@@ -171,6 +189,92 @@ impl MlpGrads {
             out.push(l.b.as_slice().expect("owned arrays are contiguous"));
         }
         out
+    }
+}
+
+/// An [`Mlp`] whose first layer reads single-precision inputs and multiplies in single
+/// precision; everything after it, the gradients' accumulation and the optimiser stay f64.
+///
+/// Why: the environment network's first layer is RSMI's whole cost (the PRE geometry feeds 720
+/// environment inputs per pair into it, forward and for the weight gradient), and f32 halves
+/// both the bytes gathered per batch and the cost of each product (twice the SIMD lanes).
+/// Environment inputs are ±1 or 0/1 spins, exact in f32; the weights are rounded to f32 from
+/// the f64 master copy after every step ([`Mlp32::sync`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp32 {
+    /// The master parameters (what the optimiser updates).
+    pub net: Mlp,
+    w32: Array2<f32>,
+}
+
+/// What [`Mlp32::backward`] needs: the f32 input and each later layer's input.
+pub struct Mlp32Cache {
+    input: Array2<f32>,
+    inputs: Vec<Array2<f64>>,
+}
+
+impl Mlp32Cache {
+    /// The network's input, back from the cache (for reuse as the next batch's buffer).
+    pub fn into_input(self) -> Array2<f32> {
+        self.input
+    }
+}
+
+impl Mlp32 {
+    pub fn new(net: Mlp) -> Mlp32 {
+        let w32 = net.layers[0].w.mapv(|w| w as f32);
+        Mlp32 { net, w32 }
+    }
+
+    /// Refreshes the f32 weights after the master parameters changed.
+    pub fn sync(&mut self) {
+        let master = &self.net.layers[0].w;
+        ndarray::Zip::from(&mut self.w32)
+            .and(master)
+            .for_each(|w32, &w| *w32 = w as f32);
+    }
+
+    /// The first layer's output, activated if more layers follow.
+    fn first(&self, x: ArrayView2<f32>) -> Array2<f64> {
+        let z = x.dot(&self.w32);
+        let b = &self.net.layers[0].b;
+        let more = self.net.layers.len() > 1;
+        let mut out = Array2::zeros(z.raw_dim());
+        ndarray::Zip::from(out.rows_mut())
+            .and(z.rows())
+            .for_each(|mut o, z| {
+                for ((o, &z), &b) in o.iter_mut().zip(z).zip(b) {
+                    let a = f64::from(z) + b;
+                    *o = if more { relu(a) } else { a };
+                }
+            });
+        out
+    }
+
+    pub fn infer(&self, x: ArrayView2<f32>) -> Array2<f64> {
+        let (out, _) = self.net.forward_layers(1, self.first(x));
+        out
+    }
+
+    pub fn forward(&self, x: Array2<f32>) -> (Array2<f64>, Mlp32Cache) {
+        let (out, inputs) = self.net.forward_layers(1, self.first(x.view()));
+        (out, Mlp32Cache { input: x, inputs })
+    }
+
+    /// Parameter gradients (into `grads`, shaped like [`Mlp32::net`]); the input gradient is
+    /// never needed (the environment is data).
+    pub fn backward(&self, cache: &Mlp32Cache, grad_out: Array2<f64>, grads: &mut MlpGrads) {
+        let delta = self
+            .net
+            .backward_layers(&cache.inputs, 1, grad_out, grads, true)
+            .unwrap_or_else(|| Array2::zeros((0, 0)));
+        let g = &mut grads.layers[0];
+        g.w = cache
+            .input
+            .t()
+            .dot(&delta.mapv(|d| d as f32))
+            .mapv(f64::from);
+        g.b = delta.sum_axis(Axis(0));
     }
 }
 
@@ -307,6 +411,42 @@ mod tests {
                 assert!(
                     (fd - gx[[i, j]]).abs() < 1e-6 * (1.0 + fd.abs()),
                     "x[{i},{j}]"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn single_precision_first_layer_agrees_with_the_checked_f64_network() {
+        // Mlp's gradients are checked against finite differences above; Mlp32 must give the
+        // same outputs and gradients to f32 rounding, with ±1 inputs (exact in f32), for every
+        // depth (one layer: no ReLU after the f32 product).
+        let mut s = Stream::derive(2, "nn32-test");
+        for sizes in [&[40, 3][..], &[40, 7, 3], &[40, 7, 6, 3]] {
+            let mut net = Mlp::new(sizes, &mut s);
+            for l in &mut net.layers {
+                l.b.mapv_inplace(|_| 0.3 * normal(&mut s));
+            }
+            let x = random(6, 40, &mut s).mapv(|v| if v < 0.0 { -1.0 } else { 1.0 });
+            let r = random(6, 3, &mut s);
+            let (out, cache) = net.forward(x.clone());
+            let mut grads = net.zero_grads();
+            net.backward(&cache, r.clone(), &mut grads, false);
+            let n32 = Mlp32::new(net.clone());
+            let (out32, cache32) = n32.forward(x.mapv(|v| v as f32));
+            let mut grads32 = net.zero_grads();
+            n32.backward(&cache32, r.clone(), &mut grads32);
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * (1.0 + a.abs());
+            assert!(out.iter().zip(&out32).all(|(a, b)| close(*a, *b)));
+            assert!(out32 == n32.infer(x.mapv(|v| v as f32).view()));
+            for (g, g32) in grads.layers.iter().zip(&grads32.layers) {
+                assert!(
+                    g.w.iter().zip(&g32.w).all(|(a, b)| close(*a, *b)),
+                    "{sizes:?}"
+                );
+                assert!(
+                    g.b.iter().zip(&g32.b).all(|(a, b)| close(*a, *b)),
+                    "{sizes:?}"
                 );
             }
         }

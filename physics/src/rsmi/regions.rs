@@ -160,13 +160,19 @@ impl Encoding {
     }
 
     /// Appends the encoding of the spins at `sites` (Ising states 0/1 are σ = +1/−1).
-    pub fn encode(self, spins: &[u8], sites: &[usize], out: &mut Vec<f64>) {
+    /// Appends the encoded sites to `out` (f64 for blocks, f32 for environments: see
+    /// [`super::Pairs`]). Spin values are 0..q, so the narrowing to i8 is exact.
+    pub fn encode<T: From<i8>>(self, spins: &[u8], sites: &[usize], out: &mut Vec<T>) {
         match self {
-            Encoding::Ising => out.extend(sites.iter().map(|&i| 1.0 - 2.0 * f64::from(spins[i]))),
+            Encoding::Ising => out.extend(
+                sites
+                    .iter()
+                    .map(|&i| T::from(1 - 2 * i8::from(spins[i] != 0))),
+            ),
             Encoding::OneHot(q) => {
                 for &i in sites {
                     for k in 0..q {
-                        out.push(f64::from(u8::from(spins[i] == k)));
+                        out.push(T::from(i8::from(spins[i] == k)));
                     }
                 }
             }
@@ -234,7 +240,7 @@ mod tests {
 
     #[test]
     fn encodings() {
-        let mut out = Vec::new();
+        let mut out: Vec<f64> = Vec::new();
         Encoding::Ising.encode(&[0, 1, 1], &[2, 0], &mut out);
         assert_eq!(out, vec![-1.0, 1.0]);
         out.clear();

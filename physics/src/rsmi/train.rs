@@ -11,7 +11,7 @@
 //! [`Stream`], consumed in a fixed order, so the same inputs give the same filters and MI bits.
 
 use super::bound::{self, Bound};
-use super::nn::{Adam, Mlp, normal};
+use super::nn::{Adam, Mlp, Mlp32, normal};
 use crate::rng::Stream;
 use ndarray::{Array2, Axis, Slice};
 use serde::{Deserialize, Serialize};
@@ -129,7 +129,65 @@ impl TrainSettings {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pairs {
     pub v: Array2<f64>,
-    pub e: Array2<f64>,
+    pub e: Environments,
+}
+
+/// The environments of [`Pairs`]: the bulk of the data (720 inputs per pair in the PRE
+/// geometry), read into f32 batches for [`Mlp32`].
+///
+/// Why two forms: spins are stored as i8 (a quarter of f32's bytes), because gathering a
+/// shuffled batch from a dataset of hundreds of megabytes is memory-bound (measured: 11% of a
+/// PRE-geometry run with f32 rows); real-valued inputs (the estimator's Gaussian tests) stay f32.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Environments {
+    Spins(Array2<i8>),
+    Real(Array2<f32>),
+}
+
+impl Environments {
+    pub fn nrows(&self) -> usize {
+        match self {
+            Environments::Spins(a) => a.nrows(),
+            Environments::Real(a) => a.nrows(),
+        }
+    }
+
+    pub fn ncols(&self) -> usize {
+        match self {
+            Environments::Spins(a) => a.ncols(),
+            Environments::Real(a) => a.ncols(),
+        }
+    }
+
+    /// Row `from` into row `to` of the f32 batch `dst`.
+    fn copy_row(&self, from: usize, dst: &mut Array2<f32>, to: usize) {
+        match self {
+            Environments::Real(a) => copy_row(dst, to, a, from),
+            Environments::Spins(a) => {
+                let n = a.ncols();
+                match (dst.as_slice_mut(), a.as_slice()) {
+                    (Some(d), Some(s)) => {
+                        for (d, &s) in d[to * n..(to + 1) * n]
+                            .iter_mut()
+                            .zip(&s[from * n..(from + 1) * n])
+                        {
+                            *d = f32::from(s);
+                        }
+                    }
+                    _ => dst.row_mut(to).assign(&a.row(from).mapv(f32::from)),
+                }
+            }
+        }
+    }
+
+    /// Rows `rows` as an f32 array.
+    fn rows(&self, rows: std::ops::Range<usize>) -> Array2<f32> {
+        let rows = Slice::from(rows);
+        match self {
+            Environments::Real(a) => a.slice_axis(Axis(0), rows).to_owned(),
+            Environments::Spins(a) => a.slice_axis(Axis(0), rows).mapv(f32::from),
+        }
+    }
 }
 
 impl Pairs {
@@ -200,7 +258,7 @@ struct Model {
     /// Λ: block inputs × n_H.
     filters: Array2<f64>,
     u: Mlp,
-    g: Mlp,
+    g: Mlp32,
     learn: bool,
     identity: bool,
 }
@@ -257,20 +315,21 @@ pub fn train(
     let mut model = Model {
         filters,
         u: Mlp::new(&settings.critic_sizes(nh), &mut init),
-        g: Mlp::new(&settings.critic_sizes(ne), &mut init),
+        g: Mlp32::new(Mlp::new(&settings.critic_sizes(ne), &mut init)),
         learn: matches!(coarse, Coarse::Learn),
         identity: matches!(coarse, Coarse::Identity),
     };
     // Start the critic near f = 0: He-initialised embeddings make scores of order ten, whose
     // exponentials wreck the first NWJ steps (and waste InfoNCE's).
-    for net in [&mut model.u, &mut model.g] {
+    for net in [&mut model.u, &mut model.g.net] {
         if let Some(last) = net.layers.last_mut() {
             last.w.mapv_inplace(|w| 0.1 * w);
         }
     }
+    model.g.sync();
     let mut adam = Adam::new(settings.learning_rate);
     let mut ug = model.u.zero_grads();
-    let mut gg = model.g.zero_grads();
+    let mut gg = model.g.net.zero_grads();
     let mut order: Vec<usize> = (0..train_pairs.len()).collect();
     let mut noise = stream.child("rsmi-noise");
     let mut shuffle = stream.child("rsmi-shuffle");
@@ -282,7 +341,7 @@ pub fn train(
     let mut steps = 0usize;
     let mut calm = 0;
     let mut vb = Array2::<f64>::zeros((b, nv));
-    let mut eb = Array2::<f64>::zeros((b, ne));
+    let mut eb = Array2::<f32>::zeros((b, ne));
     for epoch in 0..settings.max_epochs {
         for i in (1..order.len()).rev() {
             let j = shuffle.below(i as u64 + 1) as usize;
@@ -293,8 +352,8 @@ pub fn train(
         let epoch_started = now();
         for k in 0..batches {
             for (r, &idx) in order[k * b..(k + 1) * b].iter().enumerate() {
-                vb.row_mut(r).assign(&train_pairs.v.row(idx));
-                eb.row_mut(r).assign(&train_pairs.e.row(idx));
+                copy_row(&mut vb, r, &train_pairs.v, idx);
+                train_pairs.e.copy_row(idx, &mut eb, r);
             }
             let tau = (settings.tau_start * (-settings.tau_decay * steps as f64).exp())
                 .max(settings.tau_min);
@@ -358,6 +417,17 @@ pub fn train(
     })
 }
 
+/// Row `from` of `src` into row `to` of `dst` as one memcpy: both are owned, standard-layout
+/// arrays, and ndarray's element-wise `assign` cost as much as the environment network's
+/// first matrix product (measured: 14% of a PRE-geometry run).
+fn copy_row<T: Copy>(dst: &mut Array2<T>, to: usize, src: &Array2<T>, from: usize) {
+    let n = src.ncols();
+    match (dst.as_slice_mut(), src.as_slice()) {
+        (Some(d), Some(s)) => d[to * n..(to + 1) * n].copy_from_slice(&s[from * n..(from + 1) * n]),
+        _ => dst.row_mut(to).assign(&src.row(from)),
+    }
+}
+
 /// One Adam step on a batch; returns the batch's bound.
 #[allow(clippy::too_many_arguments)]
 fn step(
@@ -367,7 +437,7 @@ fn step(
     ug: &mut super::nn::MlpGrads,
     gg: &mut super::nn::MlpGrads,
     vb: &Array2<f64>,
-    eb: &mut Array2<f64>,
+    eb: &mut Array2<f32>,
     tau: f64,
     noise: &mut Stream,
 ) -> f64 {
@@ -384,7 +454,7 @@ fn step(
     let (value, du, dg) = bound::value_and_grad(settings.bound, &uo, &go);
     // Adam minimises: descend on −bound.
     let dh = model.u.backward(&uc, -du, ug, model.learn);
-    model.g.backward(&gc, -dg, gg, false);
+    model.g.backward(&gc, -dg, gg);
     *eb = gc.into_input();
     let dfilters = match dh {
         Some(dh) => {
@@ -397,11 +467,12 @@ fn step(
     let mut params: Vec<&mut [f64]> = Vec::new();
     params.push(model.filters.as_slice_mut().expect("contiguous"));
     params.extend(model.u.params_mut());
-    params.extend(model.g.params_mut());
+    params.extend(model.g.net.params_mut());
     let mut grads: Vec<&[f64]> = vec![dfilters.as_slice().expect("contiguous")];
     grads.extend(ug.slices());
     grads.extend(gg.slices());
     adam.step(&mut params, &grads);
+    model.g.sync();
     value
 }
 
@@ -431,7 +502,7 @@ fn evaluate(
         // (ndarray's `s!` macro expands to an `allow(unsafe_code)` this workspace forbids.)
         let rows = Slice::from(k * b..(k + 1) * b);
         let v = pairs.v.slice_axis(Axis(0), rows);
-        let e = pairs.e.slice_axis(Axis(0), rows);
+        let e = pairs.e.rows(k * b..(k + 1) * b);
         let h = if model.identity {
             v.to_owned()
         } else {
@@ -439,7 +510,7 @@ fn evaluate(
             p.mapv(|p| f64::from(u8::from(stream.uniform() < p)))
         };
         let uo = model.u.infer(h.view());
-        let go = model.g.infer(e);
+        let go = model.g.infer(e.view());
         values.push(bound::value(bound, &uo, &go));
     }
     let n = values.len() as f64;
