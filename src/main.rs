@@ -220,6 +220,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         monte_carlo: mc,
         fss: FssSettings::default(),
         rsmi: None,
+        rg: None,
     };
     let tasks = sweep.tasks();
     let started = std::time::Instant::now();

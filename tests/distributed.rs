@@ -403,7 +403,8 @@ fn bad_sweep_files_and_bad_tokens_change_nothing() {
     }
 }
 
-/// Every task also learns the RSMI coarse-graining on its own samples.
+/// Every task also learns the RSMI coarse-graining on its own samples, and measures the RG
+/// flow of majority rule, decimation and the learned RSMI rule.
 const RSMI_SWEEP: &str = r#"name = "rsmi-e2e"
 seed = 3
 model = "ising2d"
@@ -422,6 +423,12 @@ buffers = [0, 2]
 env = 2
 samples = 200
 max_epochs = 10
+
+[rg]
+maps = ["majority", "decimation", "rsmi"]
+levels = 2
+samples = 200
+max_epochs = 10
 "#;
 
 /// `rsmi.csv` without its last column (training seconds: wall time, the one value a rerun
@@ -435,12 +442,15 @@ fn rsmi_without_seconds(dir: &std::path::Path) -> String {
 }
 
 #[test]
-fn rsmi_outputs_do_not_depend_on_workers_or_kills() {
+fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     let dir = scratch("rsmi");
     let file = write(&dir, "sweep.toml", RSMI_SWEEP);
     let reference = dir.join("reference");
     common::reference(&file, &reference);
     assert_eq!(rsmi_without_seconds(&reference).lines().count(), 1 + 4 * 2);
+    // 4 temperatures × 3 maps × levels 0..=2 × 6 operators.
+    let flows = std::fs::read_to_string(reference.join("flows.csv")).expect("flows.csv");
+    assert_eq!(flows.lines().count(), 1 + 4 * 3 * 3 * 6);
     // Four worker processes.
     let four = dir.join("four");
     std::fs::create_dir_all(&four).expect("dir");
@@ -465,10 +475,12 @@ fn rsmi_outputs_do_not_depend_on_workers_or_kills() {
             rsmi_without_seconds(&reference),
             "{what}"
         );
-        assert_eq!(
-            std::fs::read(out.join("filters.json")).expect("filters.json"),
-            std::fs::read(reference.join("filters.json")).expect("filters.json"),
-            "{what}"
-        );
+        for file in ["filters.json", "flows.csv", "rg-filters.json"] {
+            assert_eq!(
+                std::fs::read(out.join(file)).expect(file),
+                std::fs::read(reference.join(file)).expect(file),
+                "{what}: {file}"
+            );
+        }
     }
 }

@@ -6,6 +6,8 @@
 //! from the sweep seed — so arrival order, thread count and worker count cannot change a byte.
 
 use rgsweep_physics::fss::{self, FssSummary};
+use rgsweep_physics::rg::analysis::{self, Combined, MapSummary};
+use rgsweep_physics::rg::{self, Level, MapKind};
 use rgsweep_physics::sweep::RsmiSweep;
 use rgsweep_physics::task::{TaskResult, point_data};
 use rgsweep_physics::{Observables, PointData, Sweep};
@@ -35,6 +37,9 @@ pub enum AggregateError {
 pub const RSMI_HEADER: &str =
     "model,size,temperature,block,buffer,env,hidden,mi_nats,mi_err,seconds";
 
+/// The column order of `flows.csv`; part of the output contract.
+pub const FLOWS_HEADER: &str = "model,size,temperature,map,level,operator,coupling,error";
+
 /// The files a finished sweep produces.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outputs {
@@ -45,6 +50,10 @@ pub struct Outputs {
     pub rsmi_csv: Option<String>,
     /// With `[rsmi]`: every task's filters, by task key.
     pub filters_json: Option<String>,
+    /// With `[rg]`: one row per (size, temperature, map, level, operator), replicas combined.
+    pub flows_csv: Option<String>,
+    /// With the RSMI map: the learned rule of every level, by size, temperature and replica.
+    pub rg_filters_json: Option<String>,
 }
 
 impl Outputs {
@@ -60,6 +69,12 @@ impl Outputs {
         if let Some(f) = &self.filters_json {
             out.push(("filters.json", f));
         }
+        if let Some(f) = &self.flows_csv {
+            out.push(("flows.csv", f));
+        }
+        if let Some(f) = &self.rg_filters_json {
+            out.push(("rg-filters.json", f));
+        }
         out
     }
 }
@@ -68,6 +83,9 @@ impl Outputs {
 pub struct Summary {
     pub sweep: Sweep,
     pub fss: FssSummary,
+    /// With `[rg]`: per map, T_c and ν from the flow and the linearised-RG exponents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rg: Option<BTreeMap<String, MapSummary>>,
 }
 
 /// One row of `observables.csv`.
@@ -153,9 +171,18 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
     let mut fss = fss::analyse(&points, &sweep.fss, sweep.seed);
     fss.notes
         .extend(points.iter().filter_map(PointData::quality_note));
+    let flows = sweep.rg.as_ref().map(|settings| {
+        let combined = combine_flows(results);
+        (
+            flows_csv(sweep, settings, &combined),
+            analysis::analyse(settings, &combined),
+            rg_filters_json(settings, results),
+        )
+    });
     let summary = Summary {
         sweep: sweep.clone(),
         fss,
+        rg: flows.as_ref().map(|f| f.1.clone()),
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
     let (rsmi_csv, filters_json) = match &sweep.rsmi {
@@ -171,7 +198,88 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
         summary,
         rsmi_csv,
         filters_json,
+        flows_csv: flows.as_ref().map(|f| f.0.clone()),
+        rg_filters_json: flows.and_then(|f| f.2),
     })
+}
+
+/// Every (size, temperature, map, level) with its replicas combined, sorted by size, then
+/// temperature, then map and level in task order.
+fn combine_flows(results: &[TaskResult]) -> Vec<Combined> {
+    // (size, temperature bits, map index, level) → the replicas' levels in replica order.
+    let mut groups: BTreeMap<(usize, u64, usize, usize), Vec<&Level>> = BTreeMap::new();
+    let mut sorted: Vec<&TaskResult> = results.iter().collect();
+    sorted.sort_by_key(|r| {
+        (
+            r.task.size,
+            r.task.temperature.to_bits(),
+            r.task.first_replica,
+        )
+    });
+    for r in sorted {
+        let Some(settings) = &r.task.rg else { continue };
+        for l in &r.rg {
+            let map = settings.maps.iter().position(|&m| m == l.map).unwrap_or(0);
+            groups
+                .entry((r.task.size, r.task.temperature.to_bits(), map, l.level))
+                .or_default()
+                .push(l);
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|((size, t, _, _), levels)| analysis::combine(size, f64::from_bits(t), &levels))
+        .collect()
+}
+
+fn flows_csv(sweep: &Sweep, settings: &rg::Settings, combined: &[Combined]) -> String {
+    let model = model_name(sweep);
+    let mut csv = String::from(FLOWS_HEADER);
+    csv.push('\n');
+    for c in combined {
+        for (k, op) in settings.operators.iter().enumerate() {
+            let _ = writeln!(
+                csv,
+                "{model},{},{},{},{},{},{},{}",
+                c.size,
+                c.temperature,
+                c.map.name(),
+                c.level,
+                op.name(),
+                c.couplings[k],
+                c.errors[k],
+            );
+        }
+    }
+    csv
+}
+
+/// The RSMI map's learned filters, if the sweep uses it.
+fn rg_filters_json(settings: &rg::Settings, results: &[TaskResult]) -> Option<String> {
+    if !settings.maps.contains(&MapKind::Rsmi) {
+        return None;
+    }
+    let mut rows = Vec::new();
+    let mut sorted: Vec<&TaskResult> = results.iter().collect();
+    sorted.sort_by_key(|r| {
+        (
+            r.task.size,
+            r.task.temperature.to_bits(),
+            r.task.first_replica,
+        )
+    });
+    for r in sorted {
+        for l in
+            r.rg.iter()
+                .filter(|l| l.map == MapKind::Rsmi && l.level > 0)
+        {
+            rows.push(serde_json::json!({
+                "size": r.task.size, "temperature": r.task.temperature, "replica": l.replica,
+                "level": l.level, "filter": l.filter, "mi_nats": l.mi_nats,
+            }));
+        }
+    }
+    Some(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n")
 }
 
 fn model_name(sweep: &Sweep) -> String {

@@ -65,6 +65,25 @@ struct RawSweep {
     fss: Option<Spanned<RawFss>>,
     #[serde(default)]
     rsmi: Option<Spanned<RawRsmi>>,
+    #[serde(default)]
+    rg: Option<Spanned<RawRg>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRg {
+    maps: Option<Spanned<Vec<Spanned<String>>>>,
+    levels: Spanned<i64>,
+    operators: Option<Spanned<Vec<Spanned<String>>>>,
+    samples: Spanned<i64>,
+    blocks: Option<Spanned<i64>>,
+    // The RSMI map's training (used when `maps` lists "rsmi").
+    retrain: Option<bool>,
+    rule: Option<Spanned<String>>,
+    buffer: Option<Spanned<i64>>,
+    env: Option<Spanned<i64>>,
+    batch: Option<Spanned<i64>>,
+    max_epochs: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +284,8 @@ pub struct Sweep {
     pub fss: FssSettings,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rsmi: Option<RsmiSweep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rg: Option<crate::rg::Settings>,
 }
 
 /// Converts a byte offset into 1-based line and column.
@@ -470,6 +491,218 @@ impl Ctx<'_> {
         Ok(settings)
     }
 
+    /// Validates `[rg]` against the model, every size and the Monte Carlo settings: a map,
+    /// operator or level count a lattice cannot take is refused at submit.
+    fn rg(
+        &self,
+        r: &Spanned<RawRg>,
+        model: ModelKind,
+        sizes: &[usize],
+        algorithm: Algorithm,
+        measurements: u64,
+    ) -> Result<crate::rg::Settings, SweepError> {
+        use crate::rg::Operator;
+        use crate::rg::flow::{MapKind, RsmiRule, Rule, Settings};
+        let raw = r.get_ref();
+        if model == ModelKind::Potts2d {
+            return Err(self.err(
+                r.span(),
+                "rg",
+                "RG flows are implemented for Ising models (ising2d, ising3d): the coarse-graining maps and the pseudo-likelihood operators are Ising ones".into(),
+            ));
+        }
+        if algorithm == Algorithm::Multispin {
+            return Err(self.err(
+                r.span(),
+                "rg",
+                "RG flows need whole configurations; multispin keeps 64 replicas in bit planes: use wolff, swendsen-wang, metropolis or heatbath".into(),
+            ));
+        }
+        let dim = model.dim();
+        let mut maps = Vec::new();
+        match &raw.maps {
+            None => maps.push(MapKind::Majority),
+            Some(list) => {
+                if list.get_ref().is_empty() {
+                    return Err(self.err(list.span(), "rg.maps", "needs at least one map".into()));
+                }
+                for m in list.get_ref() {
+                    let map = MapKind::parse(m.get_ref()).ok_or_else(|| {
+                        self.err(
+                            m.span(),
+                            "rg.maps",
+                            format!(
+                                "unknown map {:?}; one of majority, decimation, rsmi",
+                                m.get_ref()
+                            ),
+                        )
+                    })?;
+                    if maps.contains(&map) {
+                        return Err(self.err(
+                            m.span(),
+                            "rg.maps",
+                            format!("{} is listed twice", map.name()),
+                        ));
+                    }
+                    maps.push(map);
+                }
+            }
+        }
+        let levels = self.positive(&raw.levels, "rg.levels", 64)? as usize;
+        for &size in sizes {
+            let most = Settings::max_levels(size);
+            if levels > most {
+                return Err(self.err(
+                    raw.levels.span(),
+                    "rg.levels",
+                    format!(
+                        "L = {size} allows at most {most} levels (each halves the lattice, down to {} sites per side), got {levels}",
+                        crate::rg::flow::MIN_COARSE_SIZE
+                    ),
+                ));
+            }
+        }
+        let mut operators = Vec::new();
+        match &raw.operators {
+            None => operators.extend(Operator::ALL.into_iter().filter(|o| o.exists(dim))),
+            Some(list) => {
+                for o in list.get_ref() {
+                    let op = Operator::parse(o.get_ref()).ok_or_else(|| {
+                        self.err(
+                            o.span(),
+                            "rg.operators",
+                            format!(
+                                "unknown operator {:?}; one of {}",
+                                o.get_ref(),
+                                Operator::ALL.map(|o| o.name()).join(", ")
+                            ),
+                        )
+                    })?;
+                    if !op.exists(dim) {
+                        return Err(self.err(
+                            o.span(),
+                            "rg.operators",
+                            format!("{} does not exist for {model} ({dim}D)", op.name()),
+                        ));
+                    }
+                    if operators.contains(&op) {
+                        return Err(self.err(
+                            o.span(),
+                            "rg.operators",
+                            format!("{} is listed twice", op.name()),
+                        ));
+                    }
+                    operators.push(op);
+                }
+                if !operators.contains(&Operator::NearestNeighbour) {
+                    return Err(self.err(
+                        list.span(),
+                        "rg.operators",
+                        "must include \"nn\": the flow is followed (and T_c found) by the nearest-neighbour coupling".into(),
+                    ));
+                }
+            }
+        }
+        let blocks = match &raw.blocks {
+            Some(b) => self.positive(b, "rg.blocks", 1000)? as usize,
+            None => 10,
+        };
+        if blocks < 2 {
+            return Err(self.err(
+                raw.blocks.as_ref().map_or(r.span(), |b| b.span()),
+                "rg.blocks",
+                "needs at least 2 jackknife blocks".into(),
+            ));
+        }
+        let samples = self.positive(&raw.samples, "rg.samples", 10_000_000)?;
+        if samples < 2 * blocks as u64 || samples > measurements {
+            return Err(self.err(
+                raw.samples.span(),
+                "rg.samples",
+                format!(
+                    "must be from 2 × rg.blocks ({}) to monte_carlo.measurements ({measurements}): configurations are taken from the measured chain; got {samples}",
+                    2 * blocks
+                ),
+            ));
+        }
+        let rsmi = if maps.contains(&MapKind::Rsmi) {
+            let d = RsmiRule::default();
+            let mut rule = RsmiRule {
+                retrain: raw.retrain.unwrap_or(d.retrain),
+                ..d
+            };
+            if let Some(x) = &raw.rule {
+                rule.rule = match x.get_ref().as_str() {
+                    "sign" => Rule::Sign,
+                    "sample" => Rule::Sample,
+                    other => {
+                        return Err(self.err(
+                            x.span(),
+                            "rg.rule",
+                            format!("unknown rule {other:?}; sign or sample"),
+                        ));
+                    }
+                };
+            }
+            if let Some(b) = &raw.buffer {
+                rule.buffer = self.non_negative(b, "rg.buffer")? as usize;
+            }
+            if let Some(e) = &raw.env {
+                rule.env = self.positive(e, "rg.env", 1024)? as usize;
+            }
+            if let Some(b) = &raw.batch {
+                rule.batch = self.positive(b, "rg.batch", 100_000)? as usize;
+                if rule.batch < 2 {
+                    return Err(self.err(b.span(), "rg.batch", "must be at least 2".into()));
+                }
+            }
+            if let Some(e) = &raw.max_epochs {
+                rule.max_epochs = self.positive(e, "rg.max_epochs", 100_000)? as usize;
+            }
+            let field = raw
+                .buffer
+                .as_ref()
+                .or(raw.env.as_ref())
+                .map_or(r.span(), |x| x.span());
+            for &size in sizes {
+                for l in rule.training_sizes(size, levels) {
+                    let job = rule.job(dim, l).map_err(|e| {
+                        self.err(
+                            field.clone(),
+                            "rg",
+                            format!(
+                                "the RSMI map is trained on lattices of L = {l} (from L = {size}): {e}; reduce rg.buffer or rg.env"
+                            ),
+                        )
+                    })?;
+                    let held_out =
+                        job.split(samples as usize).2 as u64 * job.corners().len() as u64;
+                    if held_out < rule.batch as u64 {
+                        return Err(self.err(
+                            raw.samples.span(),
+                            "rg.samples",
+                            format!(
+                                "the RSMI map on L = {l}: {held_out} held-out pairs, fewer than one batch of {}; take more samples",
+                                rule.batch
+                            ),
+                        ));
+                    }
+                }
+            }
+            Some(rule)
+        } else {
+            None
+        };
+        Ok(Settings {
+            maps,
+            levels,
+            operators,
+            samples,
+            blocks,
+            rsmi,
+        })
+    }
+
     fn non_negative(&self, v: &Spanned<i64>, field: &str) -> Result<u64, SweepError> {
         let x = *v.get_ref();
         if x < 0 {
@@ -667,6 +900,10 @@ impl Sweep {
             Some(r) => Some(cx.rsmi(r, model, &sizes, mc.algorithm, measurements)?),
             None => None,
         };
+        let rg = match &raw.rg {
+            Some(r) => Some(cx.rg(r, model, &sizes, mc.algorithm, measurements)?),
+            None => None,
+        };
 
         Ok(Sweep {
             name,
@@ -684,6 +921,7 @@ impl Sweep {
             },
             fss,
             rsmi,
+            rg,
         })
     }
 
@@ -710,6 +948,7 @@ impl Sweep {
                         first_replica: first,
                         replicas: count,
                         rsmi: self.rsmi.clone().map(Box::new),
+                        rg: self.rg.clone().map(Box::new),
                     });
                     first += count;
                 }
@@ -916,6 +1155,97 @@ measurements = 100
         .expect("valid");
         let per_point: Vec<u32> = s.tasks().iter().take(2).map(|t| t.replicas).collect();
         assert_eq!(per_point, vec![64, 36]);
+    }
+
+    #[test]
+    fn rg_sections_are_checked_against_the_model_and_every_size() {
+        use crate::rg::{MapKind, Operator};
+        let with = |section: &str| format!("{GOOD}\n[rg]\n{section}");
+        let ok = Sweep::parse(&with("levels = 1\nsamples = 50"), "s.toml").expect("valid");
+        let r = ok.rg.as_ref().expect("rg");
+        // Defaults: majority rule, every operator of the model, ten jackknife blocks.
+        assert_eq!(r.maps, vec![MapKind::Majority]);
+        assert_eq!(r.operators.len(), Operator::ALL.len());
+        assert_eq!((r.levels, r.blocks, r.rsmi.is_none()), (1, 10, true));
+        assert!(ok.tasks().iter().all(|t| t.rg.as_deref() == Some(r)));
+        let with_rsmi = Sweep::parse(
+            &with("maps = [\"rsmi\", \"majority\"]\nlevels = 1\nsamples = 50"),
+            "s.toml",
+        )
+        .expect("valid");
+        let r = with_rsmi.rg.expect("rg");
+        assert_eq!(r.maps, vec![MapKind::Rsmi, MapKind::Majority]);
+        assert!(r.rsmi.is_some());
+        // Each rejection names its field; the line is the offending value's.
+        for (section, field, says) in [
+            (
+                "levels = 2\nsamples = 50",
+                "rg.levels",
+                "L = 8 allows at most 1",
+            ),
+            (
+                "maps = [\"blocking\"]\nlevels = 1\nsamples = 50",
+                "rg.maps",
+                "unknown map",
+            ),
+            (
+                "maps = []\nlevels = 1\nsamples = 50",
+                "rg.maps",
+                "at least one",
+            ),
+            (
+                "operators = [\"nn\", \"sixth\"]\nlevels = 1\nsamples = 50",
+                "rg.operators",
+                "unknown operator",
+            ),
+            (
+                "operators = [\"diagonal\"]\nlevels = 1\nsamples = 50",
+                "rg.operators",
+                "must include",
+            ),
+            (
+                "operators = [\"nn\", \"nn\"]\nlevels = 1\nsamples = 50",
+                "rg.operators",
+                "twice",
+            ),
+            (
+                "levels = 1\nsamples = 500",
+                "rg.samples",
+                "monte_carlo.measurements",
+            ),
+            (
+                "levels = 1\nsamples = 50\nblocks = 1",
+                "rg.blocks",
+                "at least 2",
+            ),
+            (
+                "maps = [\"rsmi\"]\nlevels = 1\nsamples = 50\nenv = 3",
+                "rg",
+                "L = 8",
+            ),
+            (
+                "maps = [\"rsmi\"]\nlevels = 1\nsamples = 50\nrule = \"vote\"",
+                "rg.rule",
+                "sign or sample",
+            ),
+            ("levels = 1\nsamples = 50\ncolour = 1", "colour", ""),
+        ] {
+            let e = err(&with(section));
+            let text = e.to_string();
+            assert!(
+                text.contains(field) && text.contains(says),
+                "{section}: {text}"
+            );
+        }
+        let e = err(&with("levels = 2\nsamples = 50"));
+        assert_eq!(e.line, 15, "{e}");
+        // Potts and multispin runs cannot take [rg] at all.
+        let potts = GOOD.replace("\"ising2d\"", "\"potts2d\"\nq = 3");
+        let e = err(&format!("{potts}\n[rg]\nlevels = 1\nsamples = 50"));
+        assert!(e.to_string().contains("Ising"), "{e}");
+        let multispin = GOOD.replace("\"wolff\"", "\"multispin\"");
+        let e = err(&format!("{multispin}\n[rg]\nlevels = 1\nsamples = 50"));
+        assert!(e.to_string().contains("multispin"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use crate::analysis::{PointData, Series};
 use crate::model::{Model, ModelKind};
+use crate::rg;
 use crate::rng::Stream;
 use crate::rsmi;
 use crate::sampler::multispin::Multispin;
@@ -30,6 +31,10 @@ pub struct Task {
     /// coordinator holds a million tasks in memory, most without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rsmi: Option<Box<RsmiSweep>>,
+    /// Also measure the RG flow of each replica's configurations (absent when off, like
+    /// `rsmi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rg: Option<Box<rg::Settings>>,
 }
 
 /// One RSMI measurement of a task: one replica, one buffer width.
@@ -58,6 +63,10 @@ pub struct TaskResult {
     pub stats: SweepStatsRecord,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rsmi: Vec<RsmiPoint>,
+    /// With `rg`: replicas × maps × levels 0..=levels, replica-major, maps in the settings'
+    /// order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rg: Vec<rg::Level>,
 }
 
 /// Serializable copy of [`SweepStats`].
@@ -83,7 +92,7 @@ impl From<SweepStats> for SweepStatsRecord {
 /// Version of what a task computes and how its result is encoded. Bump it whenever a change
 /// alters any task's output bytes (a sampler, the stream scheme, the result format), so stored
 /// results of the old code are never reused for the new.
-pub const RESULT_FORMAT: u32 = 1;
+pub const RESULT_FORMAT: u32 = 2;
 
 impl Task {
     /// Content hash of the task: SHA-256 over a versioned domain tag, [`RESULT_FORMAT`], the
@@ -174,11 +183,17 @@ impl Task {
                     ..Default::default()
                 },
                 rsmi: Vec::new(),
+                rg: Vec::new(),
             };
         }
         let mut stats = SweepStats::default();
         let mut points = Vec::new();
-        let keep = self.rsmi.as_ref().map_or(0, |r| r.samples);
+        let keep = self
+            .rsmi
+            .as_ref()
+            .map_or(0, |r| r.samples)
+            .max(self.rg.as_ref().map_or(0, |r| r.samples));
+        let mut levels = Vec::new();
         let replicas = (self.first_replica..self.first_replica + self.replicas)
             .map(|r| {
                 let stream = Stream::derive(seed, &self.stream_key(r));
@@ -189,7 +204,20 @@ impl Task {
                     stats.clusters += s.clusters;
                     stats.cluster_spins += s.cluster_spins;
                     if let Some(settings) = &self.rsmi {
+                        let configs = evenly(&configs, settings.samples as usize);
                         points.extend(self.learn(settings, seed, r, &configs, clock));
+                    }
+                    if let Some(settings) = &self.rg {
+                        let configs = evenly(&configs, settings.samples as usize);
+                        let stream = Stream::derive(seed, &format!("{}/rg", self.stream_key(r)));
+                        levels.extend(rg::flow::flows(
+                            settings,
+                            self.model.dim(),
+                            self.size,
+                            &configs,
+                            r,
+                            &stream,
+                        ));
                     }
                     series
                 })
@@ -202,6 +230,7 @@ impl Task {
             replicas,
             stats: stats.into(),
             rsmi: points,
+            rg: levels,
         }
     }
 
@@ -257,6 +286,16 @@ impl Task {
             })
             .collect()
     }
+}
+
+/// `n` of `configs`, evenly spaced (all of them if there are no more than `n`).
+fn evenly(configs: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
+    if configs.len() <= n {
+        return configs.to_vec();
+    }
+    (0..n)
+        .map(|i| configs[i * configs.len() / n].clone())
+        .collect()
 }
 
 /// Runs one replica; also returns `keep` configurations evenly spaced over the measurements.
@@ -331,6 +370,7 @@ mod tests {
             first_replica: 0,
             replicas: 1,
             rsmi: None,
+            rg: None,
         }
     }
 

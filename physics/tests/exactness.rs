@@ -38,6 +38,7 @@ fn simulate(
         first_replica: 0,
         replicas,
         rsmi: None,
+        rg: None,
     };
     let result = task.run(seed);
     point_data(&[&result]).expect("one result").observables()

@@ -26,6 +26,7 @@ fn points() -> Vec<PointData> {
                 first_replica: 0,
                 replicas: 1,
                 rsmi: None,
+                rg: None,
             };
             let r = task.run(100 + size as u64 * 10 + k as u64);
             out.push(point_data(&[&r]).expect("result"));

@@ -30,6 +30,7 @@ fn point(
         first_replica: 0,
         replicas: 1,
         rsmi: None,
+        rg: None,
     };
     let r = task.run(seed);
     point_data(&[&r]).expect("result")

@@ -3,7 +3,9 @@
 //! ask for, and the coordinator must not store a result whose shape does not match its task.
 
 use crate::v1;
+use rgsweep_physics::rg::{self, Level, MapKind, Operator, RsmiRule, Rule};
 use rgsweep_physics::rsmi::{Bound, Geometry};
+use rgsweep_physics::stats::Estimate;
 use rgsweep_physics::sweep::{MonteCarlo, RsmiSweep};
 use rgsweep_physics::task::{RsmiPoint, SweepStatsRecord};
 use rgsweep_physics::{Algorithm, ModelKind, Series, Task, TaskResult};
@@ -54,7 +56,82 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
             max_epochs: r.max_epochs as u32,
             learning_rate: r.learning_rate,
         }),
+        rg: task.rg.as_ref().map(|r| v1::TaskRg {
+            maps: r.maps.iter().map(|m| m.name().to_string()).collect(),
+            levels: r.levels as u32,
+            operators: r.operators.iter().map(|o| o.name().to_string()).collect(),
+            samples: r.samples,
+            blocks: r.blocks as u32,
+            rsmi: r.rsmi.as_ref().map(|x| v1::RgRsmi {
+                buffer: x.buffer as u32,
+                env: x.env as u32,
+                rule: match x.rule {
+                    Rule::Sign => "sign",
+                    Rule::Sample => "sample",
+                }
+                .to_string(),
+                retrain: x.retrain,
+                batch: x.batch as u32,
+                max_epochs: x.max_epochs as u32,
+            }),
+        }),
     }
+}
+
+/// The RG settings of a task, checked as the sweep file's were.
+fn rg_from_wire(
+    r: &v1::TaskRg,
+    model: ModelKind,
+    size: usize,
+    measurements: u64,
+) -> Result<rg::Settings, WireError> {
+    if model == ModelKind::Potts2d {
+        return Err(invalid("rg", "RG flows are for Ising models"));
+    }
+    let maps = r
+        .maps
+        .iter()
+        .map(|m| MapKind::parse(m).ok_or_else(|| invalid("rg.maps", format!("{m:?}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let operators = r
+        .operators
+        .iter()
+        .map(|o| Operator::parse(o).ok_or_else(|| invalid("rg.operators", format!("{o:?}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rsmi = match &r.rsmi {
+        Some(x) => Some(RsmiRule {
+            buffer: x.buffer as usize,
+            env: x.env as usize,
+            rule: match x.rule.as_str() {
+                "sign" => Rule::Sign,
+                "sample" => Rule::Sample,
+                other => return Err(invalid("rg.rsmi.rule", format!("{other:?}"))),
+            },
+            retrain: x.retrain,
+            batch: x.batch as usize,
+            max_epochs: x.max_epochs as usize,
+        }),
+        None => None,
+    };
+    let settings = rg::Settings {
+        maps,
+        levels: r.levels as usize,
+        operators,
+        samples: r.samples,
+        blocks: r.blocks as usize,
+        rsmi,
+    };
+    settings
+        .check(model.dim(), size, measurements)
+        .map_err(|m| invalid("rg", m))?;
+    Ok(settings)
+}
+
+fn estimate_to_wire(e: &Option<Estimate>) -> Option<v1::Estimate> {
+    e.map(|e| v1::Estimate {
+        value: e.value,
+        error: e.error,
+    })
 }
 
 /// The RSMI settings of a task, checked as the sweep file's were (a worker must not be made to
@@ -144,8 +221,19 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         Some(_) => return Err(invalid("rsmi", "not with multispin")),
         None => None,
     };
+    let rg = match &t.rg {
+        Some(r) if algorithm != Algorithm::Multispin => Some(Box::new(rg_from_wire(
+            r,
+            model,
+            t.size as usize,
+            t.measurements,
+        )?)),
+        Some(_) => return Err(invalid("rg", "not with multispin")),
+        None => None,
+    };
     let task = Task {
         rsmi,
+        rg,
         model,
         q,
         size: t.size as usize,
@@ -199,7 +287,85 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
                 seconds: p.seconds,
             })
             .collect(),
+        rg: r
+            .rg
+            .iter()
+            .map(|l| v1::FlowLevel {
+                replica: l.replica,
+                map: l.map.name().to_string(),
+                level: l.level as u32,
+                size: l.size as u32,
+                couplings: l.couplings.clone(),
+                errors: l.errors.clone(),
+                leave_out: l.leave_out.iter().flatten().copied().collect(),
+                y_t: estimate_to_wire(&l.y_t),
+                y_h: estimate_to_wire(&l.y_h),
+                filter: l.filter.clone(),
+                mi_nats: l.mi_nats,
+            })
+            .collect(),
     }
+}
+
+/// A result's flow levels, checked against its task: every (replica, map, level) in order,
+/// one coupling per operator, whole jackknife rows, 2^d filter weights.
+fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>, WireError> {
+    let Some(settings) = &task.rg else {
+        if levels.is_empty() {
+            return Ok(Vec::new());
+        }
+        return Err(invalid("rg", "flow levels for a task without [rg]"));
+    };
+    let per_replica = settings.maps.len() * (settings.levels + 1);
+    if levels.len() != per_replica * task.replicas as usize {
+        return Err(invalid(
+            "rg",
+            format!(
+                "{} levels, expected {}",
+                levels.len(),
+                per_replica * task.replicas as usize
+            ),
+        ));
+    }
+    let ops = settings.operators.len();
+    let dim = task.model.dim();
+    let mut out = Vec::with_capacity(levels.len());
+    for (i, l) in levels.into_iter().enumerate() {
+        let replica = task.first_replica + (i / per_replica) as u32;
+        let map = settings.maps[(i % per_replica) / (settings.levels + 1)];
+        let level = i % (settings.levels + 1);
+        let rows = l.leave_out.len() / ops.max(1);
+        if l.replica != replica
+            || l.map != map.name()
+            || l.level as usize != level
+            || l.size as usize != task.size >> level
+            || l.couplings.len() != ops
+            || l.errors.len() != ops
+            || l.leave_out.len() % ops.max(1) != 0
+            || rows > settings.blocks
+            || !(l.filter.is_empty() || l.filter.len() == 1 << dim)
+        {
+            return Err(invalid("rg", format!("level {i} does not match the task")));
+        }
+        out.push(Level {
+            replica,
+            map,
+            level,
+            size: l.size as usize,
+            couplings: l.couplings,
+            errors: l.errors,
+            leave_out: l
+                .leave_out
+                .chunks(ops.max(1))
+                .map(<[f64]>::to_vec)
+                .collect(),
+            y_t: l.y_t.map(|e| Estimate::new(e.value, e.error)),
+            y_h: l.y_h.map(|e| Estimate::new(e.value, e.error)),
+            filter: l.filter,
+            mi_nats: l.mi_nats,
+        });
+    }
+    Ok(out)
 }
 
 /// The result and its sweep seed, after checking its shape against its own task: one series
@@ -273,6 +439,7 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
             });
         }
     }
+    let flows = flows_from_wire(&task, r.rg)?;
     let stats = r.stats.unwrap_or_default();
     Ok((
         TaskResult {
@@ -294,6 +461,7 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
                 cluster_spins: stats.cluster_spins,
             },
             rsmi: points,
+            rg: flows,
         },
         seed,
     ))
@@ -302,6 +470,64 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_result_with_flows_round_trips_and_is_checked() {
+        use prost::Message;
+        let mut t = task();
+        t.model = ModelKind::Ising2d;
+        t.q = 2;
+        t.size = 16;
+        t.monte_carlo.measurements = 100;
+        t.rg = Some(Box::new(rg::Settings {
+            maps: vec![MapKind::Majority, MapKind::Rsmi],
+            levels: 2,
+            operators: vec![Operator::NearestNeighbour, Operator::Field],
+            samples: 40,
+            blocks: 4,
+            rsmi: Some(RsmiRule {
+                max_epochs: 2,
+                ..RsmiRule::default()
+            }),
+        }));
+        let r = t.run(7);
+        // 2 replicas × 2 maps × levels 0..=2.
+        assert_eq!(r.rg.len(), 12);
+        let wire = result_to_wire(&r, 7);
+        let (back, _) = result_from_wire(wire.clone()).expect("valid");
+        // (Levels hold NaNs, which are not equal to themselves: compare the encodings.)
+        assert_eq!(
+            result_to_wire(&back, 7).encode_to_vec(),
+            wire.encode_to_vec()
+        );
+        let mut bad = wire.clone();
+        bad.rg[3].couplings.pop();
+        assert!(matches!(
+            result_from_wire(bad),
+            Err(WireError::Invalid { field: "rg", .. })
+        ));
+        let mut bad = wire.clone();
+        bad.rg.swap(0, 1);
+        assert!(result_from_wire(bad).is_err(), "levels out of order");
+        let mut bad = wire;
+        bad.rg.pop();
+        assert!(result_from_wire(bad).is_err(), "a level missing");
+        // Settings a sweep file could not have: more levels than L = 16 allows, an operator that
+        // does not exist.
+        let mut wire = task_to_wire(&t, 7);
+        if let Some(r) = wire.rg.as_mut() {
+            r.levels = 3;
+        }
+        assert!(matches!(
+            task_from_wire(&wire),
+            Err(WireError::Invalid { field: "rg", .. })
+        ));
+        let mut wire = task_to_wire(&t, 7);
+        if let Some(r) = wire.rg.as_mut() {
+            r.operators.push("sixth".into());
+        }
+        assert!(task_from_wire(&wire).is_err());
+    }
 
     fn task() -> Task {
         Task {
@@ -318,6 +544,7 @@ mod tests {
             first_replica: 2,
             replicas: 2,
             rsmi: None,
+            rg: None,
         }
     }
 

@@ -45,6 +45,24 @@ impl Operator {
         }
     }
 
+    /// Odd under a global spin flip (the magnetic sector).
+    pub fn odd(self) -> bool {
+        matches!(self, Operator::Field | Operator::ThreeSpin)
+    }
+
+    pub const ALL: [Operator; 6] = [
+        Operator::NearestNeighbour,
+        Operator::Diagonal,
+        Operator::Second,
+        Operator::Plaquette,
+        Operator::Field,
+        Operator::ThreeSpin,
+    ];
+
+    pub fn parse(name: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|o| o.name() == name)
+    }
+
     /// Defined on a `dim`-dimensional lattice.
     pub fn exists(self, dim: usize) -> bool {
         match self {
@@ -148,14 +166,18 @@ impl Patterns {
         }
     }
 
-    /// Adds every site of one configuration (states 0 → σ = +1, 1 → σ = −1).
-    pub fn add(&mut self, lattice: &Lattice, spins: &[u8]) {
+    /// Adds every site of one configuration (states 0 → σ = +1, 1 → σ = −1) and returns the
+    /// configuration's lattice sums S_α (the same local terms give both).
+    pub fn add(&mut self, lattice: &Lattice, spins: &[u8]) -> Vec<f64> {
         let s: Vec<i8> = spins.iter().map(|&x| 1 - 2 * x as i8).collect();
         let mut key = vec![0i8; 1 + self.ops.len()];
+        let mut sums = vec![0i64; self.ops.len()];
         for i in 0..s.len() {
             key[0] = s[i];
             for (k, &op) in self.ops.iter().enumerate() {
-                key[k + 1] = local(op, lattice, &s, i) as i8;
+                let f = local(op, lattice, &s, i);
+                key[k + 1] = f as i8;
+                sums[k] += i64::from(s[i]) * i64::from(f);
             }
             match self.counts.get_mut(&key) {
                 Some(c) => *c += 1,
@@ -164,6 +186,11 @@ impl Patterns {
                 }
             }
         }
+        // Each term is counted once per spin it contains.
+        sums.iter()
+            .zip(&self.ops)
+            .map(|(&t, op)| t as f64 / op.order())
+            .collect()
     }
 
     fn minus(&self, other: &Patterns) -> Patterns {
@@ -191,6 +218,10 @@ pub enum CouplingError {
         "the pseudo-likelihood has no maximum: the operators are degenerate on these samples (e.g. a fully ordered configuration)"
     )]
     Degenerate,
+    #[error(
+        "the pseudo-likelihood grows without bound along a direction of couplings (an ordered level: the couplings are infinite)"
+    )]
+    Diverged { direction: Vec<f64> },
     #[error("no configurations")]
     Empty,
 }
@@ -224,7 +255,14 @@ pub fn fit(p: &Patterns) -> Result<Vec<f64>, CouplingError> {
                 }
             }
         }
-        let inv = invert(&hess).ok_or(CouplingError::Degenerate)?;
+        let Some(inv) = invert(&hess) else {
+            if k.iter().all(|&x| x == 0.0) {
+                // Singular from the start: the operators are linearly dependent on these samples.
+                return Err(CouplingError::Degenerate);
+            }
+            // Singular later: every tanh h_i saturated, the couplings running off to infinity.
+            return Err(diverged(&k));
+        };
         let step: Vec<f64> = (0..n)
             .map(|a| (0..n).map(|b| inv[a][b] * grad[b]).sum())
             .collect();
@@ -240,8 +278,13 @@ pub fn fit(p: &Patterns) -> Result<Vec<f64>, CouplingError> {
             scale /= 2.0;
         }
         let size = step.iter().map(|x| x.abs()).fold(0.0, f64::max) * scale;
-        if !size.is_finite() || k.iter().any(|x| x.abs() > 1e3) {
+        if !size.is_finite() {
             return Err(CouplingError::Degenerate);
+        }
+        if k.iter().any(|x| x.abs() > 1e3) {
+            // Separable data (every spin predicted by its local fields): the maximum is at
+            // infinity, and where Newton went says which way.
+            return Err(diverged(&k));
         }
         if size < 1e-12 {
             break;
@@ -250,10 +293,104 @@ pub fn fit(p: &Patterns) -> Result<Vec<f64>, CouplingError> {
     Ok(k)
 }
 
+fn diverged(k: &[f64]) -> CouplingError {
+    let norm = k.iter().map(|x| x * x).sum::<f64>().sqrt();
+    CouplingError::Diverged {
+        direction: k.iter().map(|x| x / norm).collect(),
+    }
+}
+
 fn log_2cosh(h: f64) -> f64 {
     // ln(2 cosh h) = |h| + ln(1 + e^{−2|h|}), stable for large |h|.
     let a = h.abs();
     a + (-2.0 * a).exp().ln_1p()
+}
+
+/// Couplings with jackknife errors, and the leave-one-block-out fits behind the errors (so
+/// that quantities combining several fits, e.g. across temperatures, get jackknife errors too).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit {
+    pub values: Vec<Estimate>,
+    /// One row per block: the couplings fitted without it.
+    pub leave_out: Vec<Vec<f64>>,
+}
+
+/// Fits the union of `parts` (one pattern count per block of configurations) and each union
+/// without one part.
+pub fn fit_blocks(parts: &[Patterns]) -> Result<Fit, CouplingError> {
+    let Some(first) = parts.first() else {
+        return Err(CouplingError::Empty);
+    };
+    let mut total = Patterns::new(&first.ops);
+    for p in parts {
+        total.plus(p);
+    }
+    if total.counts.is_empty() {
+        return Err(CouplingError::Empty);
+    }
+    let k = fit(&total)?;
+    if parts.len() < 2 {
+        return Ok(Fit {
+            values: k.into_iter().map(|v| Estimate::new(v, f64::NAN)).collect(),
+            leave_out: Vec::new(),
+        });
+    }
+    let Ok(leave_out) = parts
+        .iter()
+        .map(|p| fit(&total.minus(p)))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        // Some block carries all the evidence against separability (a nearly ordered level):
+        // the couplings are finite but their jackknife error is not.
+        return Ok(Fit {
+            values: k.into_iter().map(|v| Estimate::new(v, f64::NAN)).collect(),
+            leave_out: Vec::new(),
+        });
+    };
+    let values = (0..k.len())
+        .map(|a| {
+            let column: Vec<f64> = leave_out.iter().map(|v| v[a]).collect();
+            Estimate::new(k[a], jackknife_error(&column))
+        })
+        .collect();
+    Ok(Fit { values, leave_out })
+}
+
+/// The jackknife standard error from leave-one-block-out values.
+pub fn jackknife_error(leave_out: &[f64]) -> f64 {
+    let nb = leave_out.len() as f64;
+    if leave_out.len() < 2 {
+        return f64::NAN;
+    }
+    let mean = leave_out.iter().sum::<f64>() / nb;
+    (leave_out.iter().map(|v| (v - mean).powi(2)).sum::<f64>() * (nb - 1.0) / nb).sqrt()
+}
+
+/// Pattern counts of `configs` in `blocks` blocks of consecutive configurations (the last block
+/// takes the remainder), and every configuration's lattice sums.
+pub fn count_blocks(
+    lattice: &Lattice,
+    configs: &[&[u8]],
+    ops: &[Operator],
+    blocks: usize,
+) -> (Vec<Patterns>, Vec<Vec<f64>>) {
+    let blocks = blocks.clamp(1, configs.len().max(1));
+    let per = configs.len() / blocks;
+    let mut parts = Vec::with_capacity(blocks);
+    let mut sums = Vec::with_capacity(configs.len());
+    for b in 0..blocks {
+        let end = if b + 1 == blocks {
+            configs.len()
+        } else {
+            (b + 1) * per
+        };
+        let mut p = Patterns::new(ops);
+        for c in &configs[b * per..end] {
+            sums.push(p.add(lattice, c));
+        }
+        parts.push(p);
+    }
+    (parts, sums)
 }
 
 /// Couplings of `configs` on `lattice` for `ops`, with jackknife errors over `blocks` blocks of
@@ -270,38 +407,6 @@ pub fn couplings(
     if let Some(op) = ops.iter().find(|o| !o.exists(lattice.dim())) {
         return Err(CouplingError::NoSuchOperator(op.name(), lattice.dim()));
     }
-    let blocks = blocks.clamp(1, configs.len());
-    let per = configs.len() / blocks;
-    let mut parts = Vec::with_capacity(blocks);
-    let mut total = Patterns::new(ops);
-    for b in 0..blocks {
-        let end = if b + 1 == blocks {
-            configs.len()
-        } else {
-            (b + 1) * per
-        };
-        let mut p = Patterns::new(ops);
-        for c in &configs[b * per..end] {
-            p.add(lattice, c);
-        }
-        total.plus(&p);
-        parts.push(p);
-    }
-    let k = fit(&total)?;
-    if blocks < 2 {
-        return Ok(k.into_iter().map(|v| Estimate::new(v, f64::NAN)).collect());
-    }
-    let leave_out: Vec<Vec<f64>> = parts
-        .iter()
-        .map(|p| fit(&total.minus(p)))
-        .collect::<Result<_, _>>()?;
-    let nb = blocks as f64;
-    Ok((0..ops.len())
-        .map(|a| {
-            let mean = leave_out.iter().map(|v| v[a]).sum::<f64>() / nb;
-            let var =
-                leave_out.iter().map(|v| (v[a] - mean).powi(2)).sum::<f64>() * (nb - 1.0) / nb;
-            Estimate::new(k[a], var.sqrt())
-        })
-        .collect())
+    let (parts, _) = count_blocks(lattice, configs, ops, blocks);
+    Ok(fit_blocks(&parts)?.values)
 }

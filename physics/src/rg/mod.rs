@@ -5,10 +5,16 @@
 //! - [`couplings`]: pseudo-likelihood (Swendsen 1984) over a set of lattice operators, with
 //!   jackknife errors.
 //! - [`linear`]: linearised RG (Swendsen 1979): y_t and y_h from correlations between levels.
+//! - [`flow`]: one replica's flow: every map (majority, decimation, the learned RSMI rule),
+//!   level by level, couplings and exponents.
+//! - [`analysis`]: the flow across a sweep: T_c and ν from where levels' couplings cross.
 
+pub mod analysis;
 pub mod couplings;
+pub mod flow;
 pub mod linear;
 pub mod maps;
 
 pub use couplings::{CouplingError, Operator, couplings};
+pub use flow::{Level, MapKind, RsmiRule, Rule, Settings};
 pub use maps::{Map, coarse_grain};

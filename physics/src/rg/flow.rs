@@ -1,0 +1,487 @@
+//! The RG flow of one replica: its configurations coarse-grained level by level with each map,
+//! every level's effective couplings (pseudo-likelihood, [`super::couplings`]) and the
+//! linearised-RG exponents between successive levels ([`super::linear`]).
+//!
+//! Maps: majority rule and decimation ([`super::maps`]), and the learned RSMI rule: a 2^d block
+//! filter Λ trained to maximise I(H:E) ([`crate::rsmi`]) on the level's own configurations
+//! (re-trained at every level by default, as Koch-Janusz & Ringel did), applied to every block
+//! as H = sign(Λ·V) or sampled from P_Λ(H = 1|V) = σ(Λ·V).
+//!
+//! Invariant: a pure function of (settings, configurations, stream); everything random (tie
+//! breaks, RSMI training, sampled rules) comes from children of the caller's stream, one per
+//! map and level.
+
+use super::couplings::{self, CouplingError, Operator, Patterns};
+use super::linear;
+use super::maps::{self, Map};
+use crate::lattice::Lattice;
+use crate::rng::Stream;
+use crate::rsmi;
+use crate::stats::Estimate;
+use serde::{Deserialize, Serialize};
+
+/// A coarse-graining map with scale factor b = 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MapKind {
+    Majority,
+    Decimation,
+    /// The learned RSMI rule.
+    Rsmi,
+}
+
+impl MapKind {
+    pub const ALL: [MapKind; 3] = [MapKind::Majority, MapKind::Decimation, MapKind::Rsmi];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MapKind::Majority => "majority",
+            MapKind::Decimation => "decimation",
+            MapKind::Rsmi => "rsmi",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<MapKind> {
+        MapKind::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// How the RSMI rule turns a block into a coarse spin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    /// H = sign(Λ·V) (a zero is a fair coin).
+    Sign,
+    /// H = 1 with probability σ(Λ·V), the distribution Λ was trained as.
+    Sample,
+}
+
+/// How the RSMI map is learned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RsmiRule {
+    /// Buffer and environment widths of the training geometry (the block is the map's 2^d).
+    pub buffer: usize,
+    pub env: usize,
+    pub rule: Rule,
+    /// Re-train Λ on every level's configurations (true) or learn it once on level 0.
+    pub retrain: bool,
+    pub batch: usize,
+    pub max_epochs: usize,
+}
+
+impl Default for RsmiRule {
+    fn default() -> Self {
+        RsmiRule {
+            buffer: 1,
+            env: 2,
+            rule: Rule::Sign,
+            retrain: true,
+            batch: 100,
+            max_epochs: 30,
+        }
+    }
+}
+
+impl RsmiRule {
+    /// The training job on a lattice of `size`.
+    pub fn job(&self, dim: usize, size: usize) -> Result<rsmi::Job, rsmi::GeometryError> {
+        let geometry = rsmi::Geometry::new(dim, size, 2, self.buffer, self.env)?;
+        let d = rsmi::TrainSettings::default();
+        Ok(rsmi::Job {
+            geometry,
+            encoding: rsmi::Encoding::Ising,
+            stride: rsmi::Job::default_stride(&geometry),
+            holdout: rsmi::HOLDOUT,
+            open: false,
+            settings: rsmi::TrainSettings {
+                hidden: 1,
+                batch: self.batch,
+                max_epochs: self.max_epochs,
+                min_epochs: d.min_epochs.min(self.max_epochs),
+                ..d
+            },
+        })
+    }
+
+    /// The lattice sizes Λ is trained on, from a lattice of `size` with `levels` levels.
+    pub fn training_sizes(&self, size: usize, levels: usize) -> Vec<usize> {
+        let trained = if self.retrain { levels } else { 1 };
+        (0..trained).map(|n| size >> n).collect()
+    }
+}
+
+/// What to measure: maps, levels, operators.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub maps: Vec<MapKind>,
+    /// Coarse-graining steps (levels 1..=levels; level 0 is the configuration itself).
+    pub levels: usize,
+    /// Operators of the couplings, in output order; the even ones give y_t, the odd ones y_h.
+    pub operators: Vec<Operator>,
+    /// Configurations per replica, evenly spaced over its measurements.
+    pub samples: u64,
+    /// Jackknife blocks of consecutive configurations.
+    pub blocks: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsmi: Option<RsmiRule>,
+}
+
+/// The smallest coarse-grained lattice that is measured: every operator's reach (2) then
+/// stays within half the lattice.
+pub const MIN_COARSE_SIZE: usize = 4;
+
+impl Settings {
+    /// The most levels a lattice of `size` allows (each level halves it, down to
+    /// [`MIN_COARSE_SIZE`]).
+    pub fn max_levels(size: usize) -> usize {
+        let mut n = 0;
+        let mut l = size;
+        while l.is_multiple_of(2) && l / 2 >= MIN_COARSE_SIZE {
+            l /= 2;
+            n += 1;
+        }
+        n
+    }
+}
+
+impl Settings {
+    /// Checks settings that did not come from a sweep file (the wire) the way the sweep file's
+    /// were checked, for an Ising model of dimension `dim` and lattice `size`.
+    pub fn check(&self, dim: usize, size: usize, measurements: u64) -> Result<(), String> {
+        let unique = |n: usize, names: Vec<&str>| {
+            let mut sorted = names.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            n > 0 && sorted.len() == n
+        };
+        if !unique(
+            self.maps.len(),
+            self.maps.iter().map(|m| m.name()).collect(),
+        ) {
+            return Err("maps must be a non-empty list without repeats".into());
+        }
+        if !unique(
+            self.operators.len(),
+            self.operators.iter().map(|o| o.name()).collect(),
+        ) || !self.operators.contains(&Operator::NearestNeighbour)
+            || self.operators.iter().any(|o| !o.exists(dim))
+        {
+            return Err(format!(
+                "operators must be distinct, exist in {dim}D and include nn"
+            ));
+        }
+        if self.levels == 0 || self.levels > Settings::max_levels(size) {
+            return Err(format!("{} levels on L = {size}", self.levels));
+        }
+        if self.blocks < 2 || self.samples < 2 * self.blocks as u64 || self.samples > measurements {
+            return Err(format!(
+                "{} samples in {} blocks with {measurements} measurements",
+                self.samples, self.blocks
+            ));
+        }
+        match (&self.rsmi, self.maps.contains(&MapKind::Rsmi)) {
+            (Some(rule), true) => {
+                if rule.batch < 2 || rule.max_epochs == 0 {
+                    return Err("rsmi batch must be ≥ 2 and max_epochs ≥ 1".into());
+                }
+                for l in rule.training_sizes(size, self.levels) {
+                    rule.job(dim, l)
+                        .map_err(|e| format!("rsmi map on L = {l}: {e}"))?;
+                }
+                Ok(())
+            }
+            (None, false) => Ok(()),
+            _ => Err("rsmi settings must be given exactly when maps has rsmi".into()),
+        }
+    }
+}
+
+/// One level of one map on one replica.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Level {
+    pub replica: u32,
+    pub map: MapKind,
+    pub level: usize,
+    /// Linear size of this level's lattice.
+    pub size: usize,
+    /// Couplings in the order of [`Settings::operators`]. On an ordered level (every
+    /// configuration fully ordered, or the pseudo-likelihood growing without bound towards
+    /// ferromagnetic couplings) the nearest-neighbour coupling is +∞ and the others NaN: no
+    /// finite maximum exists. NaN where the fit failed otherwise.
+    pub couplings: Vec<f64>,
+    pub errors: Vec<f64>,
+    /// Leave-one-block-out couplings (blocks × operators; empty when not finite).
+    pub leave_out: Vec<Vec<f64>>,
+    /// Linearised RG from the previous level to this one: y_t from the even operators, y_h from
+    /// the odd ones (absent at level 0, for an empty sector or a degenerate level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_t: Option<Estimate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_h: Option<Estimate>,
+    /// RSMI map: the filter that produced this level (2^d weights, row-major) and its held-out
+    /// I(H:E) in nats; empty and NaN otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter: Vec<f64>,
+    pub mi_nats: f64,
+}
+
+/// One level's measurements before they are labelled.
+struct Measured {
+    couplings: Vec<f64>,
+    errors: Vec<f64>,
+    leave_out: Vec<Vec<f64>>,
+    sums: Vec<Vec<f64>>,
+}
+
+fn measure(lattice: &Lattice, configs: &[Vec<u8>], settings: &Settings) -> Measured {
+    let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
+    let ops = &settings.operators;
+    let (parts, sums) = couplings::count_blocks(lattice, &refs, ops, settings.blocks);
+    match couplings::fit_blocks(&parts) {
+        Ok(fit) => Measured {
+            couplings: fit.values.iter().map(|e| e.value).collect(),
+            errors: fit.values.iter().map(|e| e.error).collect(),
+            leave_out: fit.leave_out,
+            sums,
+        },
+        Err(e) => {
+            let nn = ops.iter().position(|&o| o == Operator::NearestNeighbour);
+            let ordered = match (&e, nn) {
+                (CouplingError::Degenerate, _) => all_ordered(&parts),
+                // Diverging towards ferromagnetic order (the zero-temperature sink); the
+                // other couplings' limits are not determined.
+                (CouplingError::Diverged { direction }, Some(nn)) => direction[nn] > 0.0,
+                _ => false,
+            };
+            Measured {
+                couplings: ops
+                    .iter()
+                    .map(|&op| {
+                        if ordered && op == Operator::NearestNeighbour {
+                            f64::INFINITY
+                        } else {
+                            f64::NAN
+                        }
+                    })
+                    .collect(),
+                errors: vec![f64::NAN; ops.len()],
+                leave_out: Vec::new(),
+                sums,
+            }
+        }
+    }
+}
+
+/// Every site of every configuration agrees with all its neighbours: the nearest-neighbour local
+/// field is ±(its largest value) with the spin's sign at every counted site.
+fn all_ordered(parts: &[Patterns]) -> bool {
+    let Some(nn) = parts
+        .first()
+        .and_then(|p| p.ops.iter().position(|&o| o == Operator::NearestNeighbour))
+    else {
+        return false;
+    };
+    let widest = parts
+        .iter()
+        .flat_map(|p| p.counts.keys())
+        .map(|k| k[nn + 1].unsigned_abs())
+        .max()
+        .unwrap_or(0);
+    widest > 0
+        && parts
+            .iter()
+            .all(|p| p.counts.keys().all(|k| k[nn + 1] == k[0] * widest as i8))
+}
+
+/// The exponent of one sector between two levels' lattice sums.
+fn sector(
+    coarse: &[Vec<f64>],
+    fine: &[Vec<f64>],
+    columns: &[usize],
+    blocks: usize,
+) -> Option<Estimate> {
+    if columns.is_empty() {
+        return None;
+    }
+    let pick = |rows: &[Vec<f64>]| -> Vec<Vec<f64>> {
+        rows.iter()
+            .map(|r| columns.iter().map(|&c| r[c]).collect())
+            .collect()
+    };
+    linear::exponent(&pick(coarse), &pick(fine), blocks)
+}
+
+/// The RSMI map learned on one level and applied to every block of every configuration.
+fn rsmi_step(
+    rule: &RsmiRule,
+    dim: usize,
+    size: usize,
+    configs: &[Vec<u8>],
+    filter: &mut Option<(Vec<f64>, f64)>,
+    stream: &mut Stream,
+) -> Vec<Vec<u8>> {
+    if filter.is_none() {
+        let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
+        let learned = rule
+            .job(dim, size)
+            .map_err(rsmi::RsmiError::from)
+            .and_then(|job| rsmi::run(&refs, &job, &mut stream.child("train"), None));
+        *filter = Some(match learned {
+            Ok(t) => {
+                let mut w = t.filters.into_iter().next().unwrap_or_default();
+                // Λ and −Λ keep the same information; orient it so that an all-up block maps to
+                // an up spin, which keeps the odd couplings' signs meaningful across levels.
+                if w.iter().sum::<f64>() < 0.0 {
+                    w.iter_mut().for_each(|x| *x = -*x);
+                }
+                (w, t.mi_nats)
+            }
+            // Only a geometry the sweep file validated reaches here; a failure is a NaN MI and
+            // the uniform (majority-like) filter, visible in the outputs, not a panic.
+            Err(_) => (vec![1.0; 1 << dim], f64::NAN),
+        });
+    }
+    let (w, _) = filter.as_ref().expect("just set");
+    let Ok(geometry) = rsmi::Geometry::new(dim, size, 2, 0, 1) else {
+        return configs.to_vec();
+    };
+    let offsets = geometry.visible_offsets();
+    let half = size / 2;
+    let coarse_sites = half.pow(dim as u32);
+    let mut apply = stream.child("apply");
+    configs
+        .iter()
+        .map(|c| {
+            (0..coarse_sites)
+                .map(|j| {
+                    let mut corner = [0usize; 3];
+                    let mut r = j;
+                    for axis in corner.iter_mut().take(dim) {
+                        *axis = 2 * (r % half);
+                        r /= half;
+                    }
+                    let field: f64 = geometry
+                        .sites(corner, &offsets)
+                        .iter()
+                        .zip(w)
+                        .map(|(&i, &wk)| wk * (1.0 - 2.0 * f64::from(c[i])))
+                        .sum();
+                    let up = match rule.rule {
+                        Rule::Sign if field != 0.0 => field > 0.0,
+                        Rule::Sign => apply.uniform() < 0.5,
+                        Rule::Sample => apply.uniform() < 1.0 / (1.0 + (-field).exp()),
+                    };
+                    u8::from(!up)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every map's flow from `configs` (Ising states on a `dim`-dimensional lattice of `size`):
+/// levels 0..=levels per map, maps in the settings' order.
+pub fn flows(
+    settings: &Settings,
+    dim: usize,
+    size: usize,
+    configs: &[Vec<u8>],
+    replica: u32,
+    stream: &Stream,
+) -> Vec<Level> {
+    let even: Vec<usize> = (0..settings.operators.len())
+        .filter(|&k| !settings.operators[k].odd())
+        .collect();
+    let odd: Vec<usize> = (0..settings.operators.len())
+        .filter(|&k| settings.operators[k].odd())
+        .collect();
+    let label = |map, level, size, m: &Measured| Level {
+        replica,
+        map,
+        level,
+        size,
+        couplings: m.couplings.clone(),
+        errors: m.errors.clone(),
+        leave_out: m.leave_out.clone(),
+        y_t: None,
+        y_h: None,
+        filter: Vec::new(),
+        mi_nats: f64::NAN,
+    };
+    let level0 = measure(&Lattice::new(dim, size), configs, settings);
+    let mut out = Vec::new();
+    for &map in &settings.maps {
+        let mut maps_stream = stream.clone().child(map.name());
+        out.push(label(map, 0, size, &level0));
+        let mut current = configs.to_vec();
+        let mut previous_sums = level0.sums.clone();
+        let mut filter = None;
+        for n in 1..=settings.levels {
+            let fine = size >> (n - 1);
+            let mut step = maps_stream.child(&format!("level={n}"));
+            let next: Vec<Vec<u8>> = match map {
+                MapKind::Majority | MapKind::Decimation => {
+                    let m = if map == MapKind::Majority {
+                        Map::Majority
+                    } else {
+                        Map::Decimation
+                    };
+                    current
+                        .iter()
+                        .map(|c| maps::coarse_grain(m, dim, fine, c, &mut step))
+                        .collect()
+                }
+                MapKind::Rsmi => {
+                    let rule = settings.rsmi.clone().unwrap_or_default();
+                    if rule.retrain {
+                        filter = None;
+                    }
+                    rsmi_step(&rule, dim, fine, &current, &mut filter, &mut step)
+                }
+            };
+            let measured = measure(&Lattice::new(dim, fine / 2), &next, settings);
+            let mut level = label(map, n, fine / 2, &measured);
+            level.y_t = sector(&measured.sums, &previous_sums, &even, settings.blocks);
+            level.y_h = sector(&measured.sums, &previous_sums, &odd, settings.blocks);
+            if let Some((w, mi)) = &filter {
+                level.filter = w.clone();
+                level.mi_nats = *mi;
+            }
+            out.push(level);
+            previous_sums = measured.sums;
+            current = next;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lattices_allow_levels_down_to_the_smallest_measured_size() {
+        assert_eq!(Settings::max_levels(64), 4); // 64 → 32 → 16 → 8 → 4
+        assert_eq!(Settings::max_levels(8), 1);
+        assert_eq!(Settings::max_levels(6), 0); // 6 → 3 is below 4
+        assert_eq!(Settings::max_levels(24), 2); // 24 → 12 → 6, not 3
+    }
+
+    #[test]
+    fn fully_ordered_levels_report_an_infinite_coupling() {
+        let settings = Settings {
+            maps: vec![MapKind::Majority],
+            levels: 1,
+            operators: vec![Operator::NearestNeighbour, Operator::Field],
+            samples: 4,
+            blocks: 2,
+            rsmi: None,
+        };
+        let configs = vec![vec![0u8; 64], vec![1u8; 64], vec![0u8; 64], vec![0u8; 64]];
+        let out = flows(&settings, 2, 8, &configs, 0, &Stream::derive(1, "ordered"));
+        assert_eq!(out.len(), 2);
+        for level in &out {
+            assert_eq!(level.couplings[0], f64::INFINITY, "{level:?}");
+            assert!(level.couplings[1].is_nan());
+        }
+    }
+}
