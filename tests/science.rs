@@ -38,3 +38,65 @@ fn ising2d_fss_reproduces_exact_critical_behaviour() {
         );
     }
 }
+
+/// The RG-flow acceptance (REFERENCE.md §4; Koch-Janusz & Ringel, Nature Physics 14, 578,
+/// 2018): `configs/ising2d-flows.toml` (about 7 minutes on 2 cores) must give, from the learned
+/// RSMI rule, T_c within 1% of Onsager's and ν within 0.15 of 1 from the flow; from the
+/// majority rule at the temperature nearest T_c, y_t within 5% of 1 and y_h within 2% of 15/8;
+/// and every estimate within 3 of its error bars of the exact value. Run with
+/// `cargo test --release --test science -- --ignored --nocapture`.
+#[test]
+#[ignore = "long: about 7 minutes on 2 cores"]
+fn ising2d_flows_find_the_critical_point_and_exponents() {
+    let out = std::env::temp_dir().join(format!("rgsweep-flows-{}", std::process::id()));
+    let o = Command::new(env!("CARGO_BIN_EXE_rgsweep"))
+        .args(["run", "configs/ising2d-flows.toml", "--json", "--out"])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("binary runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).expect("summary JSON");
+    let rg = &s["rg"];
+    for map in ["majority", "rsmi"] {
+        for key in ["tc", "nu", "y_t", "y_h", "nu_linearised"] {
+            eprintln!("{map} {key}: {}", rg[map][key]);
+        }
+    }
+    for (map, key, exact, tolerance) in [
+        ("rsmi", "tc", 2.269_185_314, 0.01 * 2.269_185_314),
+        ("rsmi", "nu", 1.0, 0.15),
+        ("majority", "y_t", 1.0, 0.05),
+        ("majority", "y_h", 1.875, 0.02 * 1.875),
+    ] {
+        let v = rg[map][key]["value"].as_f64().expect("value");
+        let e = rg[map][key]["error"].as_f64().expect("error");
+        assert!(
+            (v - exact).abs() <= tolerance,
+            "{map} {key} = {v}: not within {tolerance} of {exact}"
+        );
+        assert!(
+            (v - exact).abs() <= 3.0 * e,
+            "{map} {key} = {v} ± {e}: exact {exact} beyond 3 error bars"
+        );
+    }
+    // Above T_c every map's K₁ shrinks level by level (flows.csv, one replica per point).
+    let flows = std::fs::read_to_string(out.join("flows.csv")).expect("flows.csv");
+    for map in ["majority", "decimation", "rsmi"] {
+        for t in ["2.6", "3"] {
+            let k: Vec<f64> = flows
+                .lines()
+                .filter(|l| l.starts_with(&format!("ising2d,128,{t},{map},")))
+                .filter(|l| l.contains(",nn,"))
+                .map(|l| {
+                    l.split(',')
+                        .nth(6)
+                        .and_then(|x| x.parse().ok())
+                        .expect("K1")
+                })
+                .collect();
+            assert_eq!(k.len(), 4, "{map} T={t}");
+            assert!(k.windows(2).all(|w| w[1] < w[0]), "{map} T={t}: {k:?}");
+        }
+    }
+}

@@ -204,7 +204,14 @@ impl Core {
         now: Millis,
         grace_ms: u64,
     ) -> Result<Core, CoreError> {
-        let store = Store::open(path)?;
+        let mut store = Store::open(path)?;
+        let again = store.reaggregate_if_older(crate::aggregate::AGGREGATE_FORMAT)?;
+        if again > 0 {
+            tracing::info!(
+                sweeps = again,
+                "outputs were written by an older aggregation: aggregating again"
+            );
+        }
         let mut queue = Queue::new(policy);
         let next_token = store.next_token()?;
         let mut specs = HashMap::new();
@@ -1020,6 +1027,39 @@ measurements = 200
         assert_eq!((again.sweep_id, again.reused), (reply.sweep_id.clone(), 8));
         assert!(core.lease(Millis(90_000), &w, 10).is_empty());
         assert_eq!(core.results(&reply.sweep_id).expect("done"), files);
+        drop(core);
+        // A database whose outputs an older aggregation wrote: the finished sweep aggregates
+        // again on open, from its stored results, without recomputing a task.
+        let mut store = Store::open(&db).expect("store");
+        store
+            .conn
+            .execute("UPDATE meta SET value = 1 WHERE key = 'aggregate'", [])
+            .expect("older format");
+        store
+            .conn
+            .execute("DELETE FROM outputs", [])
+            .expect("outputs gone");
+        drop(store);
+        let mut core = open(&db, 95_000);
+        assert_eq!(
+            core.status(Millis(95_000), &reply.sweep_id)
+                .expect("s")
+                .sweeps[0]
+                .state,
+            "aggregating"
+        );
+        assert!(core.lease(Millis(95_000), &w, 10).is_empty());
+        run_jobs(&mut core, &db);
+        assert_eq!(core.results(&reply.sweep_id).expect("done"), files);
+        drop(core);
+        // With the current format recorded, opening again changes nothing.
+        let mut store = Store::open(&db).expect("store");
+        assert_eq!(
+            store
+                .reaggregate_if_older(crate::aggregate::AGGREGATE_FORMAT)
+                .expect("meta"),
+            0
+        );
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl Batch {
 }
 
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 fn state_code(s: &TaskState) -> i64 {
@@ -172,6 +172,34 @@ impl Store {
             }
         }
         Ok(Store { conn })
+    }
+
+    /// Makes finished sweeps aggregate again if their outputs were written by an older
+    /// aggregation (`format` is [`crate::aggregate::AGGREGATE_FORMAT`]): outputs are a function
+    /// of the results *and* of the aggregation code, and the results are kept. One
+    /// transaction, so a crash leaves either the old state or the sweeps marked for
+    /// re-aggregation with the new format recorded.
+    pub fn reaggregate_if_older(&mut self, format: i64) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let stored: Option<i64> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'aggregate'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let mut changed = 0;
+        if stored != Some(format) {
+            changed = tx.execute(
+                "UPDATE sweeps SET state = 'aggregating' WHERE state = 'done'",
+                [],
+            )?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('aggregate', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [format],
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     pub fn next_token(&self) -> Result<u64, StoreError> {

@@ -5,8 +5,8 @@
 //! T_c: with lattices L and L/2 in the sweep, level n+1 of L is compared with level n of L/2
 //! (Swendsen's two-lattice matching: both are lattices of L/2^(n+1) sites per side, so the
 //! finite-size effects of the two sides cancel); otherwise levels n+1 and n of the same L.
-//! Near the fixed point K⁽ⁿ⁺¹⁾ − K* ≈ λ_t (K⁽ⁿ⁾ − K*), so the ratio of the two curves' slopes
-//! in T at the crossing is λ_t, and ν = ln 2 / ln λ_t.
+//! Near the fixed point K⁽ⁿ⁺¹⁾ − K* ≈ λ_t (K⁽ⁿ⁾ − K*), so the ratio of the slopes in T of
+//! levels n+1 and n of the same lattice at that T_c is λ_t, and ν = ln 2 / ln λ_t.
 //!
 //! Errors are jackknife errors over blocks of configurations, the same block index left out of
 //! every replica at every temperature at once (independent samples, so the one jackknife covers
@@ -120,6 +120,9 @@ pub struct MapSummary {
     pub nu: Estimate,
     pub y_t: Estimate,
     pub y_h: Estimate,
+    /// ν = 1/y_t from the linearised RG (the flow's own ν, `nu`, comes from the slopes of one
+    /// coupling and is the noisier of the two).
+    pub nu_linearised: Estimate,
     /// Which crossing `tc` and `nu` are (the largest lattice's deepest two-lattice crossing, if
     /// any; null if no curves cross in the sweep's temperature range).
     pub from: Option<Crossing>,
@@ -136,14 +139,19 @@ fn nan() -> Estimate {
 /// pseudo-likelihood's noise over, few enough that the curves stay straight.
 const WINDOW: usize = 8;
 
-/// The temperature where curves `a` and `b` (values at `t`, ascending; errors `sa`, `sb`) cross,
-/// and the ratio of their slopes there. Straight lines weighted by the errors are fitted to
-/// a − b, a and b over the (at most [`WINDOW`]) temperatures nearest the sign change (the middle
-/// one if noise makes several): a single coarse level's coupling is noisy (neighbouring
-/// temperatures differ by several errors on an 8×8 level), and the line averages that noise
-/// over the window.
-fn crossing(t: &[f64], a: &[f64], b: &[f64], sa: &[f64], sb: &[f64]) -> Option<(f64, f64)> {
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+/// Curves over ascending temperatures: values and their errors.
+struct Curve {
+    values: Vec<f64>,
+    errors: Vec<f64>,
+}
+
+/// The temperature where curves `a` and `b` cross, and the ratio of the slopes of `a` and `c`
+/// there. Straight lines weighted by the errors are fitted to a − b, a and c over the (at most
+/// [`WINDOW`]) temperatures nearest the sign change (the middle one if noise makes several): a
+/// single coarse level's coupling is noisy (neighbouring temperatures differ by several errors
+/// on a 16×16 level), and the line averages that noise over the window.
+fn crossing(t: &[f64], a: &Curve, b: &Curve, c: &Curve) -> Option<(f64, f64)> {
+    let d: Vec<f64> = a.values.iter().zip(&b.values).map(|(x, y)| x - y).collect();
     let changes: Vec<usize> = (0..d.len().saturating_sub(1))
         .filter(|&i| d[i] * d[i + 1] <= 0.0)
         .collect();
@@ -157,15 +165,20 @@ fn crossing(t: &[f64], a: &[f64], b: &[f64], sa: &[f64], sb: &[f64]) -> Option<(
             hi += 1;
         }
     }
-    let sd: Vec<f64> = sa.iter().zip(sb).map(|(x, y)| x.hypot(*y)).collect();
+    let sd: Vec<f64> = a
+        .errors
+        .iter()
+        .zip(&b.errors)
+        .map(|(x, y)| x.hypot(*y))
+        .collect();
     let line = |y: &[f64], s: &[f64]| fit_line(&t[lo..hi], &y[lo..hi], &s[lo..hi]);
     let fd = line(&d, &sd)?;
     if fd.slope == 0.0 {
         return None;
     }
     let tc = -fd.intercept / fd.slope;
-    let (fa, fb) = (line(a, sa)?, line(b, sb)?);
-    Some((tc, fa.slope / fb.slope))
+    let (fa, fc) = (line(&a.values, &a.errors)?, line(&c.values, &c.errors)?);
+    Some((tc, fa.slope / fc.slope))
 }
 
 /// ν = ln 2 / ln λ_t.
@@ -173,8 +186,9 @@ fn nu(lambda: f64) -> f64 {
     2f64.ln() / lambda.ln()
 }
 
-/// The crossing of (size, level) against (against, against_level) for one map, with jackknife
-/// errors.
+/// The crossing of (size, level) against (against, against_level) for one map, and ν from the
+/// slopes of (size, level) and (size, level − 1) there — the flow of one lattice from one level
+/// to the next, K⁽ⁿ⁺¹⁾ − K* ≈ λ_t (K⁽ⁿ⁾ − K*) — with jackknife errors.
 fn cross(
     points: &BTreeMap<(usize, u64, usize), &Combined>,
     temperatures: &[f64],
@@ -183,25 +197,24 @@ fn cross(
     (against, against_level): (usize, usize),
 ) -> Option<Crossing> {
     let mut t = Vec::new();
-    let mut a = Vec::new();
-    let mut b = Vec::new();
+    let mut rows: Vec<[&Combined; 3]> = Vec::new();
     for &temp in temperatures {
-        let (Some(x), Some(y)) = (
-            points.get(&(size, temp.to_bits(), level)),
-            points.get(&(against, temp.to_bits(), against_level)),
+        let at = |s: usize, n: usize| points.get(&(s, temp.to_bits(), n)).copied();
+        let (Some(x), Some(y), Some(z)) = (
+            at(size, level),
+            at(against, against_level),
+            at(size, level.checked_sub(1)?),
         ) else {
             continue;
         };
-        if x.couplings[nn].is_finite() && y.couplings[nn].is_finite() {
+        if [x, y, z].iter().all(|p| p.couplings[nn].is_finite()) {
             t.push(temp);
-            a.push(*x);
-            b.push(*y);
+            rows.push([x, y, z]);
         }
     }
-    let values = |c: &[&Combined]| c.iter().map(|p| p.couplings[nn]).collect::<Vec<_>>();
     // Weights: the jackknife errors (a level without them counts as its neighbours' mean).
-    let errors = |c: &[&Combined]| {
-        let e: Vec<f64> = c.iter().map(|p| p.errors[nn]).collect();
+    let errors = |k: usize| {
+        let e: Vec<f64> = rows.iter().map(|r| r[k].errors[nn]).collect();
         let known: Vec<f64> = e
             .iter()
             .copied()
@@ -216,11 +229,15 @@ fn cross(
             .map(|x| if x.is_finite() && x > 0.0 { x } else { fill })
             .collect::<Vec<_>>()
     };
-    let (sa, sb) = (errors(&a), errors(&b));
-    let (tc, lambda) = crossing(&t, &values(&a), &values(&b), &sa, &sb)?;
-    let blocks = a
+    let curve = |k: usize, value: &dyn Fn(&Combined) -> f64| Curve {
+        values: rows.iter().map(|r| value(r[k])).collect(),
+        errors: errors(k),
+    };
+    let full = |p: &Combined| p.couplings[nn];
+    let (tc, lambda) = crossing(&t, &curve(0, &full), &curve(1, &full), &curve(2, &full))?;
+    let blocks = rows
         .iter()
-        .chain(&b)
+        .flatten()
         .map(|p| p.leave_out.len())
         .min()
         .unwrap_or(0);
@@ -228,8 +245,10 @@ fn cross(
     let mut nus = Vec::new();
     if blocks >= 2 {
         for k in 0..blocks {
-            let column = |c: &[&Combined]| c.iter().map(|p| p.leave_out[k][nn]).collect::<Vec<_>>();
-            if let Some((t_k, l_k)) = crossing(&t, &column(&a), &column(&b), &sa, &sb) {
+            let leave = |p: &Combined| p.leave_out[k][nn];
+            if let Some((t_k, l_k)) =
+                crossing(&t, &curve(0, &leave), &curve(1, &leave), &curve(2, &leave))
+            {
                 tcs.push(t_k);
                 nus.push(nu(l_k));
             }
@@ -321,6 +340,7 @@ pub fn analyse(settings: &Settings, combined: &[Combined]) -> BTreeMap<String, M
                 nu: from.as_ref().map_or_else(nan, |c| c.nu),
                 y_t,
                 y_h,
+                nu_linearised: Estimate::new(1.0 / y_t.value, y_t.error / (y_t.value * y_t.value)),
                 from,
                 linearised,
                 crossings,
@@ -344,14 +364,17 @@ mod tests {
                 .map(|x| k_star + lambda.powi(n) * 0.3 * (tc - x))
                 .collect()
         };
-        let ones = vec![1.0; t.len()];
+        let plain = |values: Vec<f64>| Curve {
+            errors: vec![1.0; values.len()],
+            values,
+        };
         let (found, slope_ratio) =
-            crossing(&t, &curve(2), &curve(1), &ones, &ones).expect("they cross");
+            crossing(&t, &plain(curve(2)), &plain(curve(1)), &plain(curve(1))).expect("they cross");
         assert!((found - tc).abs() < 1e-12, "{found}");
         assert!((slope_ratio - lambda).abs() < 1e-12);
         assert!((nu(lambda) - 2f64.ln() / 1.8f64.ln()).abs() < 1e-15);
         // Parallel curves never cross.
         let shifted: Vec<f64> = curve(1).iter().map(|k| k + 1.0).collect();
-        assert_eq!(crossing(&t, &shifted, &curve(1), &ones, &ones), None);
+        assert!(crossing(&t, &plain(shifted), &plain(curve(1)), &plain(curve(1))).is_none());
     }
 }
