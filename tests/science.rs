@@ -80,6 +80,15 @@ fn ising2d_flows_find_the_critical_point_and_exponents() {
             "{map} {key} = {v} ± {e}: exact {exact} beyond 3 error bars"
         );
     }
+    // Majority rule at the temperature nearest T_c: every size (64, 128) and level (1–3).
+    let exponents = rg["majority"]["exponents"].as_array().expect("exponents");
+    assert_eq!(exponents.len(), 6);
+    for e in exponents {
+        let yt = e["y_t"]["value"].as_f64().expect("y_t");
+        let yh = e["y_h"]["value"].as_f64().expect("y_h");
+        assert!((yt - 1.0).abs() < 0.05, "{e}");
+        assert!((yh - 1.875).abs() < 0.02 * 1.875, "{e}");
+    }
     // Above T_c every map's K₁ shrinks level by level (flows.csv, one replica per point).
     let flows = std::fs::read_to_string(out.join("flows.csv")).expect("flows.csv");
     for map in ["majority", "decimation", "rsmi"] {

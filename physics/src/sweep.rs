@@ -496,7 +496,7 @@ impl Ctx<'_> {
     fn rg(
         &self,
         r: &Spanned<RawRg>,
-        model: ModelKind,
+        (model, q): (ModelKind, u8),
         sizes: &[usize],
         algorithm: Algorithm,
         measurements: u64,
@@ -504,13 +504,6 @@ impl Ctx<'_> {
         use crate::rg::Operator;
         use crate::rg::flow::{MapKind, RsmiRule, Rule, Settings};
         let raw = r.get_ref();
-        if model == ModelKind::Potts2d {
-            return Err(self.err(
-                r.span(),
-                "rg",
-                "RG flows are implemented for Ising models (ising2d, ising3d): the coarse-graining maps and the pseudo-likelihood operators are Ising ones".into(),
-            ));
-        }
         if algorithm == Algorithm::Multispin {
             return Err(self.err(
                 r.span(),
@@ -544,6 +537,13 @@ impl Ctx<'_> {
                             format!("{} is listed twice", map.name()),
                         ));
                     }
+                    if map == MapKind::Rsmi && q > 2 {
+                        return Err(self.err(
+                            m.span(),
+                            "rg.maps",
+                            "the RSMI map learns one binary unit per block, a coarse Ising spin: it is for Ising models, not Potts".into(),
+                        ));
+                    }
                     maps.push(map);
                 }
             }
@@ -564,7 +564,7 @@ impl Ctx<'_> {
         }
         let mut operators = Vec::new();
         match &raw.operators {
-            None => operators.extend(Operator::ALL.into_iter().filter(|o| o.exists(dim))),
+            None => operators.extend(Operator::ALL.into_iter().filter(|o| o.exists_for(dim, q))),
             Some(list) => {
                 for o in list.get_ref() {
                     let op = Operator::parse(o.get_ref()).ok_or_else(|| {
@@ -578,7 +578,7 @@ impl Ctx<'_> {
                             ),
                         )
                     })?;
-                    if !op.exists(dim) {
+                    if !op.exists_for(dim, q) {
                         return Err(self.err(
                             o.span(),
                             "rg.operators",
@@ -901,7 +901,13 @@ impl Sweep {
             None => None,
         };
         let rg = match &raw.rg {
-            Some(r) => Some(cx.rg(r, model, &sizes, mc.algorithm, measurements)?),
+            Some(r) => Some(cx.rg(
+                r,
+                (model, q.unwrap_or(2)),
+                &sizes,
+                mc.algorithm,
+                measurements,
+            )?),
             None => None,
         };
 
@@ -1239,10 +1245,26 @@ measurements = 100
         }
         let e = err(&with("levels = 2\nsamples = 50"));
         assert_eq!(e.line, 15, "{e}");
-        // Potts and multispin runs cannot take [rg] at all.
+        // Potts takes the Potts operators and maps; multispin cannot take [rg] at all.
         let potts = GOOD.replace("\"ising2d\"", "\"potts2d\"\nq = 3");
-        let e = err(&format!("{potts}\n[rg]\nlevels = 1\nsamples = 50"));
-        assert!(e.to_string().contains("Ising"), "{e}");
+        let ok = Sweep::parse(
+            &format!("{potts}\n[rg]\nlevels = 1\nsamples = 50"),
+            "s.toml",
+        )
+        .expect("Potts flows");
+        let ops = ok.rg.expect("rg").operators;
+        assert!(!ops.contains(&Operator::ThreeSpin) && ops.len() == Operator::ALL.len() - 1);
+        let e = err(&format!(
+            "{potts}\n[rg]\nmaps = [\"rsmi\"]\nlevels = 1\nsamples = 50"
+        ));
+        assert!(
+            e.to_string().contains("rg.maps") && e.to_string().contains("Ising"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{potts}\n[rg]\noperators = [\"nn\", \"three-spin\"]\nlevels = 1\nsamples = 50"
+        ));
+        assert!(e.to_string().contains("rg.operators"), "{e}");
         let multispin = GOOD.replace("\"wolff\"", "\"multispin\"");
         let e = err(&format!("{multispin}\n[rg]\nlevels = 1\nsamples = 50"));
         assert!(e.to_string().contains("multispin"), "{e}");

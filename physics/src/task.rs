@@ -213,6 +213,7 @@ impl Task {
                         levels.extend(rg::flow::flows(
                             settings,
                             self.model.dim(),
+                            self.q,
                             self.size,
                             &configs,
                             r,

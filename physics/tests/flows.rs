@@ -55,7 +55,7 @@ fn couplings_grow_below_tc_and_shrink_above() {
     let s = settings(3, 500);
     let flow = |t: f64| {
         let configs = ising2d(64, t, 500, 5);
-        flows(&s, 2, 64, &configs, 0, &Stream::derive(5, "flows-test"))
+        flows(&s, 2, 2, 64, &configs, 0, &Stream::derive(5, "flows-test"))
     };
     // Above T_c every map shrinks K₁ at every step, towards the infinite-temperature sink.
     for t in [2.6, 3.2] {
@@ -94,5 +94,51 @@ fn couplings_grow_below_tc_and_shrink_above() {
     for level in out.iter().filter(|l| l.map == MapKind::Rsmi && l.level > 0) {
         assert_eq!(level.filter.len(), 4);
         assert!(level.filter.iter().all(|&w| w > 0.0), "{level:?}");
+    }
+}
+
+#[test]
+fn potts_flows_shrink_above_tc() {
+    // 3-state Potts at T = 1.4 > T_c = 0.995: K_nn = 1/T at level 0, then smaller at every
+    // level, for the majority (most frequent state) rule and decimation.
+    let s = Settings {
+        maps: vec![MapKind::Majority, MapKind::Decimation],
+        levels: 2,
+        operators: vec![
+            Operator::NearestNeighbour,
+            Operator::Diagonal,
+            Operator::Field,
+        ],
+        samples: 400,
+        blocks: 10,
+        rsmi: None,
+    };
+    let t = 1.4;
+    let configs = generate(
+        System::Lattice {
+            model: ModelKind::Potts2d,
+            q: 3,
+        },
+        32,
+        t,
+        400,
+        Algorithm::SwendsenWang,
+        200,
+        Stream::derive(6, "potts-flows"),
+    )
+    .configs;
+    let out = flows(
+        &s,
+        2,
+        3,
+        32,
+        &configs,
+        0,
+        &Stream::derive(6, "potts-flows-maps"),
+    );
+    for map in [MapKind::Majority, MapKind::Decimation] {
+        let k = nn(&out, map);
+        assert!((k[0] - 1.0 / t).abs() < 0.03, "{map:?}: {k:?}");
+        assert!(k.windows(2).all(|w| w[1] < w[0]), "{map:?}: {k:?}");
     }
 }

@@ -82,12 +82,10 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
 fn rg_from_wire(
     r: &v1::TaskRg,
     model: ModelKind,
+    q: u8,
     size: usize,
     measurements: u64,
 ) -> Result<rg::Settings, WireError> {
-    if model == ModelKind::Potts2d {
-        return Err(invalid("rg", "RG flows are for Ising models"));
-    }
     let maps = r
         .maps
         .iter()
@@ -122,7 +120,7 @@ fn rg_from_wire(
         rsmi,
     };
     settings
-        .check(model.dim(), size, measurements)
+        .check(model.dim(), q, size, measurements)
         .map_err(|m| invalid("rg", m))?;
     Ok(settings)
 }
@@ -225,6 +223,7 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         Some(r) if algorithm != Algorithm::Multispin => Some(Box::new(rg_from_wire(
             r,
             model,
+            q,
             t.size as usize,
             t.measurements,
         )?)),

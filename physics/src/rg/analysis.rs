@@ -113,6 +113,16 @@ pub struct LinearPoint {
     pub level: usize,
 }
 
+/// Linearised-RG exponents of one lattice and level at the sweep temperature nearest T_c.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LevelExponents {
+    pub size: usize,
+    pub temperature: f64,
+    pub level: usize,
+    pub y_t: Estimate,
+    pub y_h: Estimate,
+}
+
 /// A map's results across the sweep.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MapSummary {
@@ -129,6 +139,9 @@ pub struct MapSummary {
     pub linearised: Option<LinearPoint>,
     /// Every crossing, by size then level.
     pub crossings: Vec<Crossing>,
+    /// y_t and y_h of every size and level at the temperature nearest T_c (convergence in n
+    /// and L at a glance).
+    pub exponents: Vec<LevelExponents>,
 }
 
 fn nan() -> Estimate {
@@ -329,6 +342,28 @@ pub fn analyse(settings: &Settings, combined: &[Combined]) -> BTreeMap<String, M
                 p.y_h.unwrap_or_else(nan),
             ))
         });
+        let nearest = from.as_ref().and_then(|f| {
+            temperatures
+                .iter()
+                .copied()
+                .min_by(|x, y| (x - f.tc.value).abs().total_cmp(&(y - f.tc.value).abs()))
+        });
+        let exponents = nearest.map_or_else(Vec::new, |t| {
+            sizes
+                .iter()
+                .flat_map(|&size| (1..=settings.levels).map(move |n| (size, n)))
+                .filter_map(|(size, level)| {
+                    let p = points.get(&(size, t.to_bits(), level))?;
+                    Some(LevelExponents {
+                        size,
+                        temperature: t,
+                        level,
+                        y_t: p.y_t.unwrap_or_else(nan),
+                        y_h: p.y_h.unwrap_or_else(nan),
+                    })
+                })
+                .collect()
+        });
         let (linearised, y_t, y_h) = match linear {
             Some((p, t, h)) => (Some(p), t, h),
             None => (None, nan(), nan()),
@@ -344,6 +379,7 @@ pub fn analyse(settings: &Settings, combined: &[Combined]) -> BTreeMap<String, M
                 from,
                 linearised,
                 crossings,
+                exponents,
             },
         );
     }

@@ -71,6 +71,13 @@ impl Operator {
         }
     }
 
+    /// Defined for a `q`-state model (q = 2: Ising) on a `dim`-dimensional lattice. Potts
+    /// operators are Kronecker deltas: δ(s_i, s_j) for pairs, all four states equal for a
+    /// plaquette, δ(s_i, 0) for the field; a three-spin product has no Potts analogue here.
+    pub fn exists_for(self, dim: usize, q: u8) -> bool {
+        self.exists(dim) && (q == 2 || self != Operator::ThreeSpin)
+    }
+
     /// Spins per term of S_α, so that S_α = Σ_i σ_i f_α,i / (spins per term).
     fn order(self) -> f64 {
         match self {
@@ -150,25 +157,87 @@ pub fn lattice_sums(lattice: &Lattice, spins: &[u8], ops: &[Operator]) -> Vec<f6
         .collect()
 }
 
-/// Counts of distinct (σ_i, f_1,i … f_n,i) tuples.
+/// Potts local terms of site i for one operator: `g[b]` = how much of S_α site i would carry if
+/// it were in state b (so P(s_i = b | rest) ∝ exp Σ_α K_α g_α,i(b)).
+fn potts_local(op: Operator, lattice: &Lattice, s: &[u8], i: usize, g: &mut [i32]) {
+    g.iter_mut().for_each(|x| *x = 0);
+    let dim = lattice.dim();
+    let state = |by: &[(usize, isize)]| usize::from(s[lattice.offset(i, by)]);
+    match op {
+        Operator::Field => g[0] = 1,
+        Operator::NearestNeighbour | Operator::Second => {
+            let d = if op == Operator::Second { 2 } else { 1 };
+            for a in 0..dim {
+                g[state(&[(a, d)])] += 1;
+                g[state(&[(a, -d)])] += 1;
+            }
+        }
+        Operator::Diagonal => {
+            for a in 0..dim {
+                for b in a + 1..dim {
+                    for (x, y) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
+                        g[state(&[(a, x), (b, y)])] += 1;
+                    }
+                }
+            }
+        }
+        Operator::Plaquette => {
+            for a in 0..dim {
+                for b in a + 1..dim {
+                    for (x, y) in [(1, 1), (1, -1), (-1, 1), (-1, -1)] {
+                        let (p, q, d) =
+                            (state(&[(a, x)]), state(&[(b, y)]), state(&[(a, x), (b, y)]));
+                        if p == q && q == d {
+                            g[p] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Refused by `exists_for`; contributes nothing if it ever got here.
+        Operator::ThreeSpin => {}
+    }
+}
+
+/// The spin variables of the configurations being fitted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spins {
+    /// States 0 → σ = +1, 1 → σ = −1.
+    #[default]
+    Ising,
+    /// States 0..q.
+    Potts(u8),
+}
+
+/// Counts of distinct (σ_i, f_1,i … f_n,i) tuples (Ising) or (s_i, g_1,i(0..q) … g_n,i(0..q))
+/// tuples (Potts).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Patterns {
     pub ops: Vec<Operator>,
+    pub spins: Spins,
     /// Key: σ then each f, as small integers.
     pub counts: BTreeMap<Vec<i8>, u64>,
 }
 
 impl Patterns {
     pub fn new(ops: &[Operator]) -> Patterns {
+        Patterns::with_spins(ops, Spins::Ising)
+    }
+
+    pub fn with_spins(ops: &[Operator], spins: Spins) -> Patterns {
         Patterns {
             ops: ops.to_vec(),
+            spins,
             counts: BTreeMap::new(),
         }
     }
 
-    /// Adds every site of one configuration (states 0 → σ = +1, 1 → σ = −1) and returns the
-    /// configuration's lattice sums S_α (the same local terms give both).
+    /// Adds every site of one configuration and returns the configuration's lattice sums S_α
+    /// (the same local terms give both).
     pub fn add(&mut self, lattice: &Lattice, spins: &[u8]) -> Vec<f64> {
+        if let Spins::Potts(q) = self.spins {
+            return self.add_potts(lattice, spins, usize::from(q));
+        }
         let s: Vec<i8> = spins.iter().map(|&x| 1 - 2 * x as i8).collect();
         let mut key = vec![0i8; 1 + self.ops.len()];
         let mut sums = vec![0i64; self.ops.len()];
@@ -187,6 +256,34 @@ impl Patterns {
             }
         }
         // Each term is counted once per spin it contains.
+        sums.iter()
+            .zip(&self.ops)
+            .map(|(&t, op)| t as f64 / op.order())
+            .collect()
+    }
+
+    fn add_potts(&mut self, lattice: &Lattice, spins: &[u8], q: usize) -> Vec<f64> {
+        let n = self.ops.len();
+        let mut key = vec![0i8; 1 + n * q];
+        let mut g = vec![0i32; q];
+        let mut sums = vec![0i64; n];
+        for i in 0..spins.len() {
+            let own = usize::from(spins[i]);
+            key[0] = spins[i] as i8;
+            for (k, &op) in self.ops.iter().enumerate() {
+                potts_local(op, lattice, spins, i, &mut g);
+                for b in 0..q {
+                    key[1 + k * q + b] = g[b] as i8;
+                }
+                sums[k] += i64::from(g[own]);
+            }
+            match self.counts.get_mut(&key) {
+                Some(c) => *c += 1,
+                None => {
+                    self.counts.insert(key.clone(), 1);
+                }
+            }
+        }
         sums.iter()
             .zip(&self.ops)
             .map(|(&t, op)| t as f64 / op.order())
@@ -226,6 +323,60 @@ pub enum CouplingError {
     Empty,
 }
 
+/// One pattern's log conditional likelihood at couplings `k`, its gradient (added to `grad`,
+/// times `c`) and its negated Hessian (added to `hess`, times `c`).
+fn pattern_terms(
+    spins: Spins,
+    key: &[i8],
+    k: &[f64],
+    c: f64,
+    derivatives: Option<(&mut [f64], &mut [Vec<f64>])>,
+) -> f64 {
+    let n = k.len();
+    match spins {
+        Spins::Ising => {
+            // P(σ_i | rest) = e^{σ h} / 2cosh h, h = Σ_α K_α f_α.
+            let h: f64 = (0..n).map(|a| k[a] * f64::from(key[a + 1])).sum();
+            if let Some((grad, hess)) = derivatives {
+                let t = h.tanh();
+                for a in 0..n {
+                    let fa = f64::from(key[a + 1]);
+                    grad[a] += c * fa * (f64::from(key[0]) - t);
+                    for b in 0..n {
+                        hess[a][b] += c * fa * f64::from(key[b + 1]) * (1.0 - t * t);
+                    }
+                }
+            }
+            c * (f64::from(key[0]) * h - log_2cosh(h))
+        }
+        Spins::Potts(q) => {
+            // P(s_i = b | rest) = e^{E_b} / Σ e^{E_b'}, E_b = Σ_α K_α g_α(b).
+            let q = usize::from(q);
+            let g = |a: usize, b: usize| f64::from(key[1 + a * q + b]);
+            let energy: Vec<f64> = (0..q)
+                .map(|b| (0..n).map(|a| k[a] * g(a, b)).sum())
+                .collect();
+            let top = energy.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = energy.iter().map(|e| (e - top).exp()).sum();
+            let own = key[0] as usize;
+            if let Some((grad, hess)) = derivatives {
+                let p: Vec<f64> = energy.iter().map(|e| (e - top).exp() / z).collect();
+                let mean: Vec<f64> = (0..n)
+                    .map(|a| (0..q).map(|b| p[b] * g(a, b)).sum())
+                    .collect();
+                for a in 0..n {
+                    grad[a] += c * (g(a, own) - mean[a]);
+                    for a2 in 0..n {
+                        let second: f64 = (0..q).map(|b| p[b] * g(a, b) * g(a2, b)).sum();
+                        hess[a][a2] += c * (second - mean[a] * mean[a2]);
+                    }
+                }
+            }
+            c * (energy[own] - top - z.ln())
+        }
+    }
+}
+
 /// Maximises the pseudo-likelihood over the counted patterns (Newton with step halving).
 pub fn fit(p: &Patterns) -> Result<Vec<f64>, CouplingError> {
     let n = p.ops.len();
@@ -233,10 +384,7 @@ pub fn fit(p: &Patterns) -> Result<Vec<f64>, CouplingError> {
     let objective = |k: &[f64]| -> f64 {
         p.counts
             .iter()
-            .map(|(key, &c)| {
-                let h: f64 = (0..n).map(|a| k[a] * f64::from(key[a + 1])).sum();
-                c as f64 * (f64::from(key[0]) * h - log_2cosh(h))
-            })
+            .map(|(key, &c)| pattern_terms(p.spins, key, k, c as f64, None))
             .sum()
     };
     let mut current = objective(&k);
@@ -244,23 +392,15 @@ pub fn fit(p: &Patterns) -> Result<Vec<f64>, CouplingError> {
         let mut grad = vec![0.0; n];
         let mut hess = vec![vec![0.0; n]; n];
         for (key, &c) in &p.counts {
-            let h: f64 = (0..n).map(|a| k[a] * f64::from(key[a + 1])).sum();
-            let t = h.tanh();
-            let c = c as f64;
-            for a in 0..n {
-                let fa = f64::from(key[a + 1]);
-                grad[a] += c * fa * (f64::from(key[0]) - t);
-                for b in 0..n {
-                    hess[a][b] += c * fa * f64::from(key[b + 1]) * (1.0 - t * t);
-                }
-            }
+            pattern_terms(p.spins, key, &k, c as f64, Some((&mut grad, &mut hess)));
         }
         let Some(inv) = invert(&hess) else {
             if k.iter().all(|&x| x == 0.0) {
                 // Singular from the start: the operators are linearly dependent on these samples.
                 return Err(CouplingError::Degenerate);
             }
-            // Singular later: every tanh h_i saturated, the couplings running off to infinity.
+            // Singular later: every conditional saturated, the couplings running off to
+            // infinity.
             return Err(diverged(&k));
         };
         let step: Vec<f64> = (0..n)
@@ -321,7 +461,7 @@ pub fn fit_blocks(parts: &[Patterns]) -> Result<Fit, CouplingError> {
     let Some(first) = parts.first() else {
         return Err(CouplingError::Empty);
     };
-    let mut total = Patterns::new(&first.ops);
+    let mut total = Patterns::with_spins(&first.ops, first.spins);
     for p in parts {
         total.plus(p);
     }
@@ -372,6 +512,7 @@ pub fn count_blocks(
     lattice: &Lattice,
     configs: &[&[u8]],
     ops: &[Operator],
+    spins: Spins,
     blocks: usize,
 ) -> (Vec<Patterns>, Vec<Vec<f64>>) {
     let blocks = blocks.clamp(1, configs.len().max(1));
@@ -384,7 +525,7 @@ pub fn count_blocks(
         } else {
             (b + 1) * per
         };
-        let mut p = Patterns::new(ops);
+        let mut p = Patterns::with_spins(ops, spins);
         for c in &configs[b * per..end] {
             sums.push(p.add(lattice, c));
         }
@@ -407,6 +548,6 @@ pub fn couplings(
     if let Some(op) = ops.iter().find(|o| !o.exists(lattice.dim())) {
         return Err(CouplingError::NoSuchOperator(op.name(), lattice.dim()));
     }
-    let (parts, _) = count_blocks(lattice, configs, ops, blocks);
+    let (parts, _) = count_blocks(lattice, configs, ops, Spins::Ising, blocks);
     Ok(fit_blocks(&parts)?.values)
 }

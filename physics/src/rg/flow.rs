@@ -11,7 +11,7 @@
 //! breaks, RSMI training, sampled rules) comes from children of the caller's stream, one per
 //! map and level.
 
-use super::couplings::{self, CouplingError, Operator, Patterns};
+use super::couplings::{self, CouplingError, Operator, Spins};
 use super::linear;
 use super::maps::{self, Map};
 use crate::lattice::Lattice;
@@ -147,7 +147,7 @@ impl Settings {
 impl Settings {
     /// Checks settings that did not come from a sweep file (the wire) the way the sweep file's
     /// were checked, for an Ising model of dimension `dim` and lattice `size`.
-    pub fn check(&self, dim: usize, size: usize, measurements: u64) -> Result<(), String> {
+    pub fn check(&self, dim: usize, q: u8, size: usize, measurements: u64) -> Result<(), String> {
         let unique = |n: usize, names: Vec<&str>| {
             let mut sorted = names.clone();
             sorted.sort_unstable();
@@ -164,7 +164,7 @@ impl Settings {
             self.operators.len(),
             self.operators.iter().map(|o| o.name()).collect(),
         ) || !self.operators.contains(&Operator::NearestNeighbour)
-            || self.operators.iter().any(|o| !o.exists(dim))
+            || self.operators.iter().any(|o| !o.exists_for(dim, q))
         {
             return Err(format!(
                 "operators must be distinct, exist in {dim}D and include nn"
@@ -178,6 +178,9 @@ impl Settings {
                 "{} samples in {} blocks with {measurements} measurements",
                 self.samples, self.blocks
             ));
+        }
+        if q > 2 && self.maps.contains(&MapKind::Rsmi) {
+            return Err("the RSMI map (one binary unit per block) is for Ising models".into());
         }
         match (&self.rsmi, self.maps.contains(&MapKind::Rsmi)) {
             (Some(rule), true) => {
@@ -233,10 +236,10 @@ struct Measured {
     sums: Vec<Vec<f64>>,
 }
 
-fn measure(lattice: &Lattice, configs: &[Vec<u8>], settings: &Settings) -> Measured {
+fn measure(lattice: &Lattice, configs: &[Vec<u8>], settings: &Settings, spins: Spins) -> Measured {
     let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
     let ops = &settings.operators;
-    let (parts, sums) = couplings::count_blocks(lattice, &refs, ops, settings.blocks);
+    let (parts, sums) = couplings::count_blocks(lattice, &refs, ops, spins, settings.blocks);
     match couplings::fit_blocks(&parts) {
         Ok(fit) => Measured {
             couplings: fit.values.iter().map(|e| e.value).collect(),
@@ -247,7 +250,7 @@ fn measure(lattice: &Lattice, configs: &[Vec<u8>], settings: &Settings) -> Measu
         Err(e) => {
             let nn = ops.iter().position(|&o| o == Operator::NearestNeighbour);
             let ordered = match (&e, nn) {
-                (CouplingError::Degenerate, _) => all_ordered(&parts),
+                (CouplingError::Degenerate, _) => all_ordered(configs),
                 // Diverging towards ferromagnetic order (the zero-temperature sink); the
                 // other couplings' limits are not determined.
                 (CouplingError::Diverged { direction }, Some(nn)) => direction[nn] > 0.0,
@@ -272,25 +275,12 @@ fn measure(lattice: &Lattice, configs: &[Vec<u8>], settings: &Settings) -> Measu
     }
 }
 
-/// Every site of every configuration agrees with all its neighbours: the nearest-neighbour local
-/// field is ±(its largest value) with the spin's sign at every counted site.
-fn all_ordered(parts: &[Patterns]) -> bool {
-    let Some(nn) = parts
-        .first()
-        .and_then(|p| p.ops.iter().position(|&o| o == Operator::NearestNeighbour))
-    else {
-        return false;
-    };
-    let widest = parts
-        .iter()
-        .flat_map(|p| p.counts.keys())
-        .map(|k| k[nn + 1].unsigned_abs())
-        .max()
-        .unwrap_or(0);
-    widest > 0
-        && parts
+/// Every configuration is uniform (each one all in one state).
+fn all_ordered(configs: &[Vec<u8>]) -> bool {
+    !configs.is_empty()
+        && configs
             .iter()
-            .all(|p| p.counts.keys().all(|k| k[nn + 1] == k[0] * widest as i8))
+            .all(|c| c.iter().all(|&x| Some(&x) == c.first()))
 }
 
 /// The exponent of one sector between two levels' lattice sums.
@@ -378,11 +368,13 @@ fn rsmi_step(
         .collect()
 }
 
-/// Every map's flow from `configs` (Ising states on a `dim`-dimensional lattice of `size`):
-/// levels 0..=levels per map, maps in the settings' order.
+/// Every map's flow from `configs` (states of a `q`-state model — q = 2: Ising — on a
+/// `dim`-dimensional lattice of `size`): levels 0..=levels per map, maps in the settings'
+/// order.
 pub fn flows(
     settings: &Settings,
     dim: usize,
+    q: u8,
     size: usize,
     configs: &[Vec<u8>],
     replica: u32,
@@ -407,7 +399,12 @@ pub fn flows(
         filter: Vec::new(),
         mi_nats: f64::NAN,
     };
-    let level0 = measure(&Lattice::new(dim, size), configs, settings);
+    let spins = if q == 2 {
+        Spins::Ising
+    } else {
+        Spins::Potts(q)
+    };
+    let level0 = measure(&Lattice::new(dim, size), configs, settings, spins);
     let mut out = Vec::new();
     for &map in &settings.maps {
         let mut maps_stream = stream.clone().child(map.name());
@@ -427,7 +424,7 @@ pub fn flows(
                     };
                     current
                         .iter()
-                        .map(|c| maps::coarse_grain(m, dim, fine, c, &mut step))
+                        .map(|c| maps::coarse_grain_q(m, dim, fine, q, c, &mut step))
                         .collect()
                 }
                 MapKind::Rsmi => {
@@ -438,7 +435,7 @@ pub fn flows(
                     rsmi_step(&rule, dim, fine, &current, &mut filter, &mut step)
                 }
             };
-            let measured = measure(&Lattice::new(dim, fine / 2), &next, settings);
+            let measured = measure(&Lattice::new(dim, fine / 2), &next, settings, spins);
             let mut level = label(map, n, fine / 2, &measured);
             level.y_t = sector(&measured.sums, &previous_sums, &even, settings.blocks);
             level.y_h = sector(&measured.sums, &previous_sums, &odd, settings.blocks);
@@ -477,7 +474,15 @@ mod tests {
             rsmi: None,
         };
         let configs = vec![vec![0u8; 64], vec![1u8; 64], vec![0u8; 64], vec![0u8; 64]];
-        let out = flows(&settings, 2, 8, &configs, 0, &Stream::derive(1, "ordered"));
+        let out = flows(
+            &settings,
+            2,
+            2,
+            8,
+            &configs,
+            0,
+            &Stream::derive(1, "ordered"),
+        );
         assert_eq!(out.len(), 2);
         for level in &out {
             assert_eq!(level.couplings[0], f64::INFINITY, "{level:?}");

@@ -1,5 +1,6 @@
 //! Coarse-graining maps with scale factor b = 2 for Ising configurations (states 0 ↔ σ = +1,
-//! 1 ↔ σ = −1): majority rule over 2^d blocks (ties broken by the stream) and decimation.
+//! 1 ↔ σ = −1) and q-state Potts configurations: majority rule over 2^d blocks (for Potts the
+//! most frequent state; ties broken by the stream) and decimation.
 
 use crate::rng::Stream;
 
@@ -12,7 +13,7 @@ pub enum Map {
 }
 
 /// The configuration of the lattice of size `size / 2` obtained by applying `map` to each
-/// 2^dim block of `spins` (lattice of `size`, even).
+/// 2^dim block of Ising `spins` (lattice of `size`, even).
 pub fn coarse_grain(
     map: Map,
     dim: usize,
@@ -20,6 +21,19 @@ pub fn coarse_grain(
     spins: &[u8],
     stream: &mut Stream,
 ) -> Vec<u8> {
+    coarse_grain_q(map, dim, size, 2, spins, stream)
+}
+
+/// [`coarse_grain`] for `q`-state spins (q = 2: Ising).
+pub fn coarse_grain_q(
+    map: Map,
+    dim: usize,
+    size: usize,
+    q: u8,
+    spins: &[u8],
+    stream: &mut Stream,
+) -> Vec<u8> {
+    let mut votes = vec![0u8; usize::from(q)];
     let half = size / 2;
     let sites = half.pow(dim as u32);
     let mut out = Vec::with_capacity(sites);
@@ -34,6 +48,25 @@ pub fn coarse_grain(
         }
         let state = match map {
             Map::Decimation => spins[corner],
+            Map::Majority if q > 2 => {
+                votes.iter_mut().for_each(|v| *v = 0);
+                for k in 0..(1usize << dim) {
+                    let mut i = corner;
+                    for axis in 0..dim {
+                        if k >> axis & 1 == 1 {
+                            i += stride(axis);
+                        }
+                    }
+                    votes[usize::from(spins[i])] += 1;
+                }
+                let most = votes.iter().copied().max().unwrap_or(0);
+                let tied: Vec<u8> = (0..q).filter(|&s| votes[usize::from(s)] == most).collect();
+                if tied.len() == 1 {
+                    tied[0]
+                } else {
+                    tied[stream.below(tied.len() as u64) as usize]
+                }
+            }
             Map::Majority => {
                 let mut sum = 0i32;
                 for k in 0..(1usize << dim) {
@@ -85,5 +118,21 @@ mod tests {
             .map(|_| usize::from(coarse_grain(Map::Majority, 1, 4, &tie, &mut s)[0]))
             .sum();
         assert!((ones as f64 - 5_000.0).abs() < 4.0 * 50.0, "{ones}");
+        // Potts: the most frequent state; a two-way tie is a fair coin between the two.
+        #[rustfmt::skip]
+        let potts = [
+            2, 2, 0, 1,
+            1, 2, 1, 1,
+            0, 1, 2, 0,
+            2, 0, 0, 2,
+        ];
+        let m = coarse_grain_q(Map::Majority, 2, 4, 3, &potts, &mut s);
+        assert_eq!((m[0], m[1]), (2, 1));
+        assert_eq!(m[2], 0, "0, 1, 2, 0: state 0 twice");
+        let tie = [0u8, 2, 2, 0];
+        let twos: usize = (0..10_000)
+            .map(|_| usize::from(coarse_grain_q(Map::Majority, 1, 4, 3, &tie, &mut s)[0] == 2))
+            .sum();
+        assert!((twos as f64 - 5_000.0).abs() < 4.0 * 50.0, "{twos}");
     }
 }
