@@ -110,6 +110,13 @@ pub(crate) struct CoordinatorArgs {
     tls_cert: Option<PathBuf>,
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (no token: keep it cluster-internal).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
+    /// Serve KEDA's external-scaler gRPC interface on ADDR (queue depth → desired workers; no
+    /// token, as KEDA sends none: keep it cluster-internal).
+    #[arg(long, value_name = "ADDR")]
+    keda: Option<std::net::SocketAddr>,
 }
 
 fn secs(v: f64, what: &str) -> Result<u64> {
@@ -174,6 +181,8 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
                 client_token: token.clone(),
                 worker_token: worker_token.clone(),
                 tls,
+                metrics: a.metrics,
+                keda: a.keda,
             },
             listener,
         )
@@ -190,6 +199,12 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
             a.db.display(),
             access_path.display()
         );
+        if let Some(m) = coordinator.metrics_addr {
+            eprintln!("metrics on http://{m}/metrics");
+        }
+        if let Some(k) = coordinator.keda_addr {
+            eprintln!("KEDA external scaler on {k}");
+        }
         let stop = coordinator.stopper();
         tokio::select! {
             r = coordinator.wait() => r.context("coordinator stopped")?,

@@ -255,3 +255,152 @@ fn workers_and_clients_can_hold_separate_tokens() {
         assert!(r.get_ref().leases.is_empty(), "nothing submitted");
     });
 }
+
+/// The address a coordinator's log announces after `marker`.
+fn announced(log: &str, marker: &str) -> Option<String> {
+    let line = log.lines().find(|l| l.contains(marker))?;
+    let rest = &line[line.find(marker)? + marker.len()..];
+    Some(rest.trim().trim_end_matches("/metrics").to_string())
+}
+
+/// `GET /metrics` over a plain TCP connection: status line and body.
+fn scrape(addr: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).expect("metrics port");
+    write!(
+        conn,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut text = String::new();
+    conn.read_to_string(&mut text).expect("response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("HTTP response");
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of one sample line (`name{labels} value`) in a Prometheus text body.
+fn sample(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+const SCALING_SWEEP: &str = r#"name = "scaling"
+seed = 5
+model = "ising2d"
+sizes = [8, 16]
+temperatures = [2.2, 2.3, 2.4]
+replicas = 2
+
+[monte_carlo]
+algorithm = "wolff"
+thermalize = 100
+measurements = 2000
+"#;
+
+#[test]
+fn keda_scaler_and_metrics_follow_the_queue() {
+    use rgsweep_proto::externalscaler::external_scaler_client::ExternalScalerClient;
+    use rgsweep_proto::externalscaler::{GetMetricsRequest, ScaledObjectRef};
+    let dir = scratch("scaling");
+    let c = Coord::start_with(
+        &dir,
+        None,
+        "5",
+        "5",
+        &["--metrics", "127.0.0.1:0", "--keda", "127.0.0.1:0"],
+    );
+    let (metrics, keda) = wait_for("the side servers' addresses", 30, || {
+        let log = c.proc.log_text();
+        Some((
+            announced(&log, "metrics on http://")?,
+            format!("http://{}", announced(&log, "KEDA external scaler on ")?),
+        ))
+    });
+    let object = |per_worker: Option<&str>| ScaledObjectRef {
+        name: "rgsweep-workers".into(),
+        namespace: "physics".into(),
+        scaler_metadata: per_worker
+            .map(|v| [("tasksPerWorker".to_string(), v.to_string())].into())
+            .unwrap_or_default(),
+    };
+    let rt = runtime();
+    let mut k = rt
+        .block_on(ExternalScalerClient::connect(keda))
+        .expect("KEDA port");
+    let ask = |k: &mut ExternalScalerClient<tonic::transport::Channel>, per: Option<&str>| {
+        rt.block_on(async {
+            let active = k.is_active(object(per)).await?.into_inner().result;
+            let spec = k.get_metric_spec(object(per)).await?.into_inner();
+            let value = k
+                .get_metrics(GetMetricsRequest {
+                    scaled_object_ref: Some(object(per)),
+                    metric_name: spec.metric_specs[0].metric_name.clone(),
+                })
+                .await?
+                .into_inner();
+            Ok::<_, tonic::Status>((
+                active,
+                spec.metric_specs[0].target_size,
+                value.metric_values[0].metric_value,
+            ))
+        })
+        .expect("scaler answers")
+    };
+    // Empty: inactive, nothing to do, one task per worker unless told otherwise.
+    assert_eq!(ask(&mut k, None), (false, 1, 0));
+    let mut stream = rt
+        .block_on(k.stream_is_active(object(None)))
+        .expect("stream")
+        .into_inner();
+    let first = rt
+        .block_on(stream.message())
+        .expect("message")
+        .expect("one");
+    assert!(!first.result);
+    let (status, body) = scrape(&metrics);
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(sample(&body, "rgsweep_tasks{state=\"queued\"}"), Some(0.0));
+    // A sweep of 12 tasks, no worker: active, 12 open tasks, 3 per worker → KEDA wants 4.
+    let file = write(&dir, "sweep.toml", SCALING_SWEEP);
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    assert_eq!(ask(&mut k, Some("3")), (true, 3, 12));
+    let pushed = rt
+        .block_on(stream.message())
+        .expect("message")
+        .expect("one");
+    assert!(pushed.result, "the stream pushes the change");
+    let (_, body) = scrape(&metrics);
+    assert_eq!(sample(&body, "rgsweep_tasks{state=\"queued\"}"), Some(12.0));
+    assert_eq!(
+        sample(&body, "rgsweep_sweeps{state=\"running\"}"),
+        Some(1.0)
+    );
+    // A bad trigger is refused, naming the field.
+    let e = rt
+        .block_on(k.is_active(object(Some("lots"))))
+        .expect_err("bad metadata");
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("tasksPerWorker"), "{e:?}");
+    // A worker drains the queue: inactive again, and the counters match the sweep.
+    let _w = c.worker("2", "w1");
+    let st = c.wait_state(&id, "done", 120);
+    assert_eq!(st["done"].as_u64(), Some(12));
+    assert_eq!(ask(&mut k, Some("3")), (false, 3, 0));
+    let (_, body) = scrape(&metrics);
+    for (series, want) in [
+        ("rgsweep_tasks{state=\"done\"}", 12.0),
+        ("rgsweep_tasks{state=\"queued\"}", 0.0),
+        ("rgsweep_tasks{state=\"leased\"}", 0.0),
+        ("rgsweep_completions_total", 12.0),
+        ("rgsweep_leases_total", 12.0),
+        ("rgsweep_lease_expiries_total", 0.0),
+        ("rgsweep_retries_total", 0.0),
+        ("rgsweep_sweeps{state=\"done\"}", 1.0),
+        ("rgsweep_workers_connected", 1.0),
+    ] {
+        assert_eq!(sample(&body, series), Some(want), "{series}:\n{body}");
+    }
+}

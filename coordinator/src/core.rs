@@ -11,6 +11,7 @@
 //! - Results are stored as the canonical encoding of the wire message; aggregation reads them
 //!   back sorted by key, so output bytes never depend on arrival order.
 
+use crate::monitor::{Counters, Snapshot};
 use crate::queue::{
     Added, Completion, Counts, FailOutcome, LeaseToken, Millis, Policy, Queue, TaskKey, TaskState,
     WorkerId,
@@ -21,7 +22,7 @@ use rgsweep_physics::task::RESULT_FORMAT;
 use rgsweep_physics::{Sweep, Task};
 use rgsweep_proto::v1;
 use rgsweep_proto::{result_from_wire, result_to_wire, task_from_wire, task_to_wire};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 
 /// Largest result a task may produce (its encoded time series); a sweep whose tasks would
@@ -172,6 +173,8 @@ pub struct Core {
     dirty: BTreeSet<TaskKey>,
     jobs: Vec<Job>,
     token_written: u64,
+    counters: Counters,
+    started_ms: u64,
 }
 
 /// The id of a sweep: a hash of its canonical form, so resubmitting the same file finds it.
@@ -254,6 +257,8 @@ impl Core {
             dirty: BTreeSet::new(),
             jobs: Vec::new(),
             token_written: next_token,
+            counters: Counters::default(),
+            started_ms: now.0,
         };
         for row in core.store.sweeps()? {
             let sweep = Sweep::parse(&row.toml, &row.file).map_err(|e| StoreError::Corrupt {
@@ -465,6 +470,7 @@ impl Core {
     pub fn lease(&mut self, now: Millis, worker: &WorkerId, slots: usize) -> Vec<v1::Lease> {
         self.note_worker(now, worker);
         let leases = self.queue.lease(now, worker, slots.min(1024));
+        self.counters.leases += leases.len() as u64;
         let mut out = Vec::with_capacity(leases.len());
         for l in leases {
             self.dirty.insert(l.key);
@@ -550,6 +556,7 @@ impl Core {
         for r in results {
             let outcome = match self.queue.complete(r.key, r.token, r.digest) {
                 Completion::Accepted { late } => {
+                    self.counters.completions += 1;
                     self.dirty.insert(r.key);
                     self.batch.results.push(ResultRow {
                         key: r.key,
@@ -568,10 +575,12 @@ impl Core {
                     }
                 }
                 Completion::Duplicate => {
+                    self.counters.duplicates += 1;
                     tracing::info!(task = ?r.key, worker = %worker.0, "duplicate result fenced (identical bytes)");
                     v1::Outcome::Duplicate
                 }
                 Completion::Conflict { .. } => {
+                    self.counters.conflicts += 1;
                     tracing::error!(task = ?r.key, worker = %worker.0, "result differs from the stored one for the same task: determinism bug; dropped");
                     v1::Outcome::Conflict
                 }
@@ -603,10 +612,12 @@ impl Core {
         tracing::warn!(task = ?key, worker = %worker.0, %reason, "task failed");
         match self.queue.fail(key, token, reason) {
             FailOutcome::Requeued => {
+                self.counters.retries += 1;
                 self.dirty.insert(key);
                 "requeued"
             }
             FailOutcome::Failed => {
+                self.counters.failures += 1;
                 self.dirty.insert(key);
                 self.closed(now, key, false);
                 "failed"
@@ -619,9 +630,15 @@ impl Core {
     pub fn tick(&mut self, now: Millis) {
         for (key, token, outcome) in self.queue.expire(now) {
             tracing::warn!(task = ?key, token = token.0, ?outcome, "lease expired");
+            self.counters.expiries += 1;
             self.dirty.insert(key);
-            if outcome == FailOutcome::Failed {
-                self.closed(now, key, false);
+            match outcome {
+                FailOutcome::Failed => {
+                    self.counters.failures += 1;
+                    self.closed(now, key, false);
+                }
+                FailOutcome::Requeued => self.counters.retries += 1,
+                FailOutcome::Stale => {}
             }
         }
         let stale = now.0.saturating_sub(10 * self.queue.policy().lease_ms);
@@ -718,6 +735,22 @@ impl Core {
         }
         tracing::info!(sweep = %sweep_id, cancelled, "sweep cancelled");
         Ok(cancelled)
+    }
+
+    /// Tasks, workers and event counters for monitoring and autoscaling (walks every task:
+    /// about 10 ms per million, fine at scrape and poll intervals).
+    pub fn snapshot(&self, now: Millis) -> Snapshot {
+        let mut sweeps: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for s in &self.sweeps {
+            *sweeps.entry(s.state.name()).or_default() += 1;
+        }
+        Snapshot {
+            tasks: self.queue.counts(),
+            counters: self.counters,
+            workers: self.connected_workers(now),
+            sweeps: sweeps.into_iter().collect(),
+            uptime_seconds: now.0.saturating_sub(self.started_ms) as f64 / 1e3,
+        }
     }
 
     fn connected_workers(&self, now: Millis) -> usize {

@@ -10,6 +10,7 @@ pub mod aggregate;
 pub mod core;
 pub mod jobs;
 pub mod local;
+pub mod monitor;
 pub mod queue;
 pub mod service;
 pub mod store;

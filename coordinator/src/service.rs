@@ -8,9 +8,12 @@
 
 use crate::core::{Core, CoreError, Verified};
 use crate::jobs::{self, JobOutput};
+use crate::monitor;
 use crate::queue::{LeaseToken, Millis, Policy, TaskKey, WorkerId};
 use prost::Message;
 use rgsweep_proto::client::MAX_MESSAGE_BYTES;
+use rgsweep_proto::externalscaler;
+use rgsweep_proto::externalscaler::external_scaler_server::{ExternalScaler, ExternalScalerServer};
 use rgsweep_proto::v1;
 use rgsweep_proto::v1::client_server::{Client, ClientServer};
 use rgsweep_proto::v1::worker_server::{Worker, WorkerServer};
@@ -34,6 +37,12 @@ pub struct Config {
     pub worker_token: String,
     /// PEM certificate chain and key: serve TLS.
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
+    /// Serve Prometheus metrics over plain HTTP at `/metrics` on this address (no token:
+    /// counts only; keep it inside the cluster).
+    pub metrics: Option<SocketAddr>,
+    /// Serve KEDA's external-scaler gRPC interface on this address (no token: KEDA cannot send
+    /// one; it learns queue depth only).
+    pub keda: Option<SocketAddr>,
 }
 
 impl Config {
@@ -48,6 +57,8 @@ impl Config {
             client_token: token.clone(),
             worker_token: token,
             tls: None,
+            metrics: None,
+            keda: None,
         }
     }
 }
@@ -62,6 +73,8 @@ pub enum ServeError {
     Reflection(String),
     #[error("the core thread stopped: {0}")]
     CoreStopped(String),
+    #[error("cannot listen: {0}")]
+    Bind(String),
 }
 
 fn now_ms() -> Millis {
@@ -472,9 +485,140 @@ impl tonic::service::Interceptor for Auth {
     }
 }
 
+/// KEDA's external scaler over the core's snapshot (see `monitor::scaling`).
+struct KedaService {
+    core: Handle,
+}
+
+impl KedaService {
+    async fn scaling(
+        &self,
+        r: &externalscaler::ScaledObjectRef,
+    ) -> Result<monitor::Scaling, Status> {
+        let snapshot = self.core.call(|core, now| core.snapshot(now)).await?;
+        monitor::scaling(
+            &snapshot,
+            r.scaler_metadata.get("tasksPerWorker").map(String::as_str),
+        )
+        .map_err(malformed)
+    }
+}
+
+#[tonic::async_trait]
+impl ExternalScaler for KedaService {
+    async fn is_active(
+        &self,
+        req: Request<externalscaler::ScaledObjectRef>,
+    ) -> Result<Response<externalscaler::IsActiveResponse>, Status> {
+        let s = self.scaling(req.get_ref()).await?;
+        Ok(Response::new(externalscaler::IsActiveResponse {
+            result: s.active,
+        }))
+    }
+
+    type StreamIsActiveStream = ReceiverStream<Result<externalscaler::IsActiveResponse, Status>>;
+
+    async fn stream_is_active(
+        &self,
+        req: Request<externalscaler::ScaledObjectRef>,
+    ) -> Result<Response<Self::StreamIsActiveStream>, Status> {
+        let r = req.into_inner();
+        // Checked once up front, so a bad trigger is refused rather than streamed errors.
+        let first = self.scaling(&r).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let me = KedaService {
+            core: self.core.clone(),
+        };
+        tokio::spawn(async move {
+            let mut last = None;
+            let mut next = Ok(first);
+            loop {
+                match next {
+                    Ok(s) if last != Some(s.active) => {
+                        let reply = externalscaler::IsActiveResponse { result: s.active };
+                        if tx.send(Ok(reply)).await.is_err() {
+                            return;
+                        }
+                        last = Some(s.active);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        // The coordinator is stopping: end the stream; KEDA reconnects.
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                if tx.is_closed() {
+                    return;
+                }
+                next = me.scaling(&r).await;
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn get_metric_spec(
+        &self,
+        req: Request<externalscaler::ScaledObjectRef>,
+    ) -> Result<Response<externalscaler::GetMetricSpecResponse>, Status> {
+        let s = self.scaling(req.get_ref()).await?;
+        Ok(Response::new(externalscaler::GetMetricSpecResponse {
+            metric_specs: vec![externalscaler::MetricSpec {
+                metric_name: monitor::KEDA_METRIC.into(),
+                target_size: s.target_per_worker as i64,
+                target_size_float: s.target_per_worker as f64,
+            }],
+        }))
+    }
+
+    async fn get_metrics(
+        &self,
+        req: Request<externalscaler::GetMetricsRequest>,
+    ) -> Result<Response<externalscaler::GetMetricsResponse>, Status> {
+        let r = req.into_inner();
+        let object = r.scaled_object_ref.unwrap_or_default();
+        let s = self.scaling(&object).await?;
+        Ok(Response::new(externalscaler::GetMetricsResponse {
+            metric_values: vec![externalscaler::MetricValue {
+                metric_name: monitor::KEDA_METRIC.into(),
+                metric_value: s.open_tasks as i64,
+                metric_value_float: s.open_tasks as f64,
+            }],
+        }))
+    }
+}
+
+/// `GET /metrics`: the Prometheus text of a fresh snapshot.
+async fn metrics(
+    axum::extract::State(core): axum::extract::State<Handle>,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], String), axum::http::StatusCode> {
+    let snapshot = core
+        .call(|core, now| core.snapshot(now))
+        .await
+        .map_err(|_| axum::http::StatusCode::SERVICE_UNAVAILABLE)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        monitor::prometheus(&snapshot),
+    ))
+}
+
+/// Binds `addr` for one of the side servers.
+async fn bind(addr: SocketAddr, what: &str) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServeError::Bind(format!("{what} on {addr}: {e}")))
+}
+
 /// A running coordinator.
 pub struct Coordinator {
     pub addr: SocketAddr,
+    /// Where `/metrics` and KEDA's scaler are served, if asked for.
+    pub metrics_addr: Option<SocketAddr>,
+    pub keda_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<Result<(), ServeError>>,
 }
@@ -555,6 +699,40 @@ impl Coordinator {
                 client_auth.clone(),
             ))
             .add_service(InterceptedService::new(reflection, worker_auth));
+        // Side servers: they end when the main server does.
+        let mut side = Vec::new();
+        let mut metrics_addr = None;
+        if let Some(addr) = config.metrics {
+            let l = bind(addr, "metrics").await?;
+            metrics_addr = l.local_addr().ok();
+            let app = axum::Router::new()
+                .route("/metrics", axum::routing::get(metrics))
+                .with_state(handle.clone());
+            side.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(l, app).await {
+                    tracing::error!(error = %e, "metrics server stopped");
+                }
+            }));
+            tracing::info!(addr = ?metrics_addr, "metrics at /metrics");
+        }
+        let mut keda_addr = None;
+        if let Some(addr) = config.keda {
+            let l = bind(addr, "KEDA scaler").await?;
+            keda_addr = l.local_addr().ok();
+            let service = ExternalScalerServer::new(KedaService {
+                core: handle.clone(),
+            });
+            side.push(tokio::spawn(async move {
+                let served = Server::builder()
+                    .add_service(service)
+                    .serve_with_incoming(TcpListenerStream::new(l))
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "KEDA scaler stopped");
+                }
+            }));
+            tracing::info!(addr = ?keda_addr, "KEDA external scaler");
+        }
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let incoming = TcpListenerStream::new(listener);
         let server = tokio::spawn(async move {
@@ -568,6 +746,9 @@ impl Coordinator {
             let served = router
                 .serve_with_incoming_shutdown(incoming, shutdown)
                 .await;
+            for h in side {
+                h.abort();
+            }
             let _ = tx.send(Msg::Stop);
             served?;
             match died {
@@ -578,6 +759,8 @@ impl Coordinator {
         tracing::info!(%addr, "coordinator listening");
         Ok(Coordinator {
             addr,
+            metrics_addr,
+            keda_addr,
             stop: Some(stop_tx),
             server,
         })

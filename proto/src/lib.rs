@@ -10,6 +10,13 @@ pub mod v1 {
     tonic::include_proto!("rgsweep.v1");
 }
 
+/// KEDA's external-scaler interface (`keda/externalscaler.proto`), which the coordinator serves
+/// so that KEDA can scale worker pods by queue depth.
+#[allow(clippy::all, clippy::unwrap_used)]
+pub mod externalscaler {
+    tonic::include_proto!("externalscaler");
+}
+
 /// The compiled descriptor set, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/rgsweep_descriptor.bin"));
