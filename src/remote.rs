@@ -2,7 +2,9 @@
 //! and `run` on the embedded coordinator with in-process workers over loopback gRPC.
 
 use anyhow::{Context, Result, bail};
+use rgsweep_coordinator::alloc::AllocPolicy;
 use rgsweep_coordinator::queue::Policy;
+use rgsweep_coordinator::slurm::SlurmConfig;
 use rgsweep_coordinator::{Config, Coordinator, generate_token};
 use rgsweep_proto::client::{self, Access, ClientClient};
 use rgsweep_proto::v1;
@@ -117,6 +119,27 @@ pub(crate) struct CoordinatorArgs {
     /// token, as KEDA sends none: keep it cluster-internal).
     #[arg(long, value_name = "ADDR")]
     keda: Option<std::net::SocketAddr>,
+    /// Allocate workers from Slurm when open tasks need them: the sbatch arguments of each
+    /// worker job, e.g. "--partition=debug --time=60 --cpus-per-task=4" (split on spaces). The
+    /// jobs run `rgsweep worker --access <this access file>`, which must be readable on the
+    /// compute nodes, and exit when idle.
+    #[arg(long, value_name = "SBATCH_ARGS", allow_hyphen_values = true)]
+    slurm: Option<String>,
+    /// Most worker jobs alive at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    alloc_max_workers: u64,
+    /// Most worker jobs waiting in Slurm's queue.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    alloc_backlog: u64,
+    /// Tasks each allocated worker runs at once (match --cpus-per-task).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    alloc_slots: u64,
+    /// Allocated workers exit after this many idle seconds.
+    #[arg(long, default_value_t = 60.0)]
+    alloc_idle_exit: f64,
+    /// Consecutive failed submissions that pause allocation (reason shown by `status`).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    alloc_max_failures: u32,
 }
 
 fn secs(v: f64, what: &str) -> Result<u64> {
@@ -153,6 +176,10 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
         (None, None) => generate_token().context("cannot generate a token")?,
     };
     let worker_token = a.worker_token.clone().unwrap_or_else(|| token.clone());
+    let slurm = match &a.slurm {
+        Some(args) => Some(slurm_config(&a, args, &access_path)?),
+        None => None,
+    };
     let rt = runtime()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -183,6 +210,7 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
                 tls,
                 metrics: a.metrics,
                 keda: a.keda,
+                slurm,
             },
             listener,
         )
@@ -216,6 +244,59 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// The Slurm allocation of `rgsweep coordinator --slurm ARGS`.
+fn slurm_config(
+    a: &CoordinatorArgs,
+    sbatch_args: &str,
+    access: &std::path::Path,
+) -> Result<(SlurmConfig, AllocPolicy)> {
+    let absolute = |p: &std::path::Path| -> Result<PathBuf> {
+        Ok(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir()?.join(p)
+        })
+    };
+    let access = absolute(access)?;
+    let db = absolute(&a.db)?;
+    let exe = std::env::current_exe().context("cannot find the rgsweep binary")?;
+    let idle = secs(a.alloc_idle_exit, "--alloc-idle-exit")? as f64 / 1e3;
+    // One name per database, so `squeue --name` lists this coordinator's jobs only.
+    let name = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        db.hash(&mut h);
+        format!("rgsweep-{:08x}", h.finish() as u32)
+    };
+    let config = SlurmConfig {
+        sbatch_args: sbatch_args.split_whitespace().map(String::from).collect(),
+        worker: vec![
+            exe.display().to_string(),
+            "worker".into(),
+            "--access".into(),
+            access.display().to_string(),
+            "--slots".into(),
+            a.alloc_slots.to_string(),
+            "--idle-exit".into(),
+            idle.to_string(),
+        ],
+        job_name: name,
+        log_dir: db
+            .parent()
+            .map_or_else(|| PathBuf::from("."), |d| d.to_path_buf())
+            .join("slurm-logs"),
+        poll_ms: 2_000,
+    };
+    let policy = AllocPolicy {
+        max_workers: a.alloc_max_workers as usize,
+        backlog: a.alloc_backlog as usize,
+        slots: a.alloc_slots as usize,
+        max_failures: a.alloc_max_failures,
+        ..AllocPolicy::default()
+    };
+    Ok((config, policy))
 }
 
 /// Resolves at the first SIGTERM or SIGINT.
@@ -446,10 +527,28 @@ pub(crate) fn status(a: StatusArgs) -> Result<()> {
             let v = serde_json::json!({
                 "workers": r.workers,
                 "sweeps": r.sweeps.iter().map(status_json).collect::<Vec<_>>(),
+                "allocation": r.allocation.as_ref().map(|x| serde_json::json!({
+                    "state": x.state, "reason": x.reason, "waiting": x.waiting,
+                    "running": x.running, "submitted": x.submitted, "failures": x.failures,
+                })),
             });
             println!("{v}");
         } else {
             println!("{} worker(s) connected", r.workers);
+            if let Some(x) = &r.allocation {
+                println!(
+                    "allocation {}: {} waiting, {} running, {} submitted{}",
+                    x.state,
+                    x.waiting,
+                    x.running,
+                    x.submitted,
+                    if x.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {}", x.reason)
+                    }
+                );
+            }
             for s in &r.sweeps {
                 println!("{}", status_line(s));
             }

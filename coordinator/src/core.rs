@@ -11,6 +11,7 @@
 //! - Results are stored as the canonical encoding of the wire message; aggregation reads them
 //!   back sorted by key, so output bytes never depend on arrival order.
 
+use crate::alloc::{AllocPolicy, Allocator, JobState};
 use crate::monitor::{Counters, Snapshot};
 use crate::queue::{
     Added, Completion, Counts, FailOutcome, LeaseToken, Millis, Policy, Queue, TaskKey, TaskState,
@@ -175,6 +176,7 @@ pub struct Core {
     token_written: u64,
     counters: Counters,
     started_ms: u64,
+    alloc: Option<Allocator>,
 }
 
 /// The id of a sweep: a hash of its canonical form, so resubmitting the same file finds it.
@@ -259,6 +261,7 @@ impl Core {
             token_written: next_token,
             counters: Counters::default(),
             started_ms: now.0,
+            alloc: None,
         };
         for row in core.store.sweeps()? {
             let sweep = Sweep::parse(&row.toml, &row.file).map_err(|e| StoreError::Corrupt {
@@ -737,6 +740,44 @@ impl Core {
         Ok(cancelled)
     }
 
+    /// Turns automatic worker allocation on.
+    pub fn enable_allocation(&mut self, policy: AllocPolicy) {
+        self.alloc = Some(Allocator::new(policy));
+    }
+
+    /// Allocations to submit now (0 without allocation).
+    pub fn alloc_plan(&self, now: Millis) -> usize {
+        let Some(a) = &self.alloc else { return 0 };
+        let c = self.queue.counts();
+        a.wanted(now.0, c.queued + c.leased, self.connected_workers(now))
+    }
+
+    pub fn alloc_submitted(&mut self, now: Millis, outcome: Result<String, String>) {
+        if let Some(a) = &mut self.alloc {
+            match &outcome {
+                Ok(id) => tracing::info!(job = %id, "worker allocation submitted"),
+                Err(e) => tracing::warn!(error = %e, "worker allocation failed"),
+            }
+            a.submitted(now.0, outcome);
+            if a.status().state == "paused" {
+                tracing::error!(reason = %a.status().reason, "worker allocation paused");
+            }
+        }
+    }
+
+    pub fn alloc_observe(&mut self, listed: &BTreeMap<String, JobState>) {
+        if let Some(a) = &mut self.alloc {
+            a.observe(listed);
+        }
+    }
+
+    /// Allocations still waiting in the scheduler's queue.
+    pub fn alloc_waiting(&self) -> Vec<String> {
+        self.alloc
+            .as_ref()
+            .map_or_else(Vec::new, Allocator::waiting)
+    }
+
     /// Tasks, workers and event counters for monitoring and autoscaling (walks every task:
     /// about 10 ms per million, fine at scrape and poll intervals).
     pub fn snapshot(&self, now: Millis) -> Snapshot {
@@ -750,6 +791,7 @@ impl Core {
             workers: self.connected_workers(now),
             sweeps: sweeps.into_iter().collect(),
             uptime_seconds: now.0.saturating_sub(self.started_ms) as f64 / 1e3,
+            allocation: self.alloc.as_ref().map(Allocator::status),
         }
     }
 
@@ -778,6 +820,17 @@ impl Core {
                 .map(|i| self.sweep_status(now, i))
                 .collect(),
             workers: self.connected_workers(now) as u32,
+            allocation: self.alloc.as_ref().map(|a| {
+                let s = a.status();
+                v1::Allocation {
+                    state: s.state.to_string(),
+                    reason: s.reason,
+                    waiting: s.waiting as u32,
+                    running: s.running as u32,
+                    submitted: s.submitted,
+                    failures: s.failures,
+                }
+            }),
         })
     }
 

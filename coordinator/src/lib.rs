@@ -7,12 +7,14 @@
 //! loop). [`local`] is the in-process thread pool `rgsweep run --thread-pool` and `simulate` use.
 
 pub mod aggregate;
+pub mod alloc;
 pub mod core;
 pub mod jobs;
 pub mod local;
 pub mod monitor;
 pub mod queue;
 pub mod service;
+pub mod slurm;
 pub mod store;
 
 pub use aggregate::{Outputs, aggregate};

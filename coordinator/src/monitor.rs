@@ -3,6 +3,7 @@
 //! scaler asks for (queue depth → desired workers). Plain functions over plain data; the
 //! servers in `service` only fetch a snapshot from the core thread and format it.
 
+use crate::alloc::AllocStatus;
 use crate::queue::Counts;
 
 /// Events since the coordinator started (Prometheus counters: monotonic, reset on restart).
@@ -35,6 +36,8 @@ pub struct Snapshot {
     pub sweeps: Vec<(&'static str, usize)>,
     /// Seconds since the coordinator started.
     pub uptime_seconds: f64,
+    /// Automatic worker allocation, if on.
+    pub allocation: Option<AllocStatus>,
 }
 
 impl Snapshot {
@@ -117,6 +120,35 @@ pub fn prometheus(s: &Snapshot) -> String {
     ] {
         metric(name, "counter", help, &[("", value as f64)]);
     }
+    if let Some(a) = &s.allocation {
+        metric(
+            "allocations",
+            "gauge",
+            "Worker allocations in the cluster scheduler, by state.",
+            &[
+                ("{state=\"waiting\"}", a.waiting as f64),
+                ("{state=\"running\"}", a.running as f64),
+            ],
+        );
+        metric(
+            "allocations_submitted_total",
+            "counter",
+            "Worker allocations submitted.",
+            &[("", a.submitted as f64)],
+        );
+        metric(
+            "allocation_failures",
+            "gauge",
+            "Consecutive failed allocation submissions.",
+            &[("", f64::from(a.failures))],
+        );
+        metric(
+            "allocation_paused",
+            "gauge",
+            "1 if allocation is paused after repeated failures.",
+            &[("", f64::from(u8::from(a.state == "paused")))],
+        );
+    }
     metric(
         "uptime_seconds",
         "gauge",
@@ -182,6 +214,7 @@ mod tests {
             workers: 4,
             sweeps: vec![("done", 1), ("running", 2)],
             uptime_seconds: 12.5,
+            allocation: None,
         }
     }
 

@@ -6,10 +6,12 @@
 //! decision sequential and the batch boundary obvious; the async side only validates, encodes
 //! and waits.
 
+use crate::alloc::AllocPolicy;
 use crate::core::{Core, CoreError, Verified};
 use crate::jobs::{self, JobOutput};
 use crate::monitor;
 use crate::queue::{LeaseToken, Millis, Policy, TaskKey, WorkerId};
+use crate::slurm::{self, SlurmConfig};
 use prost::Message;
 use rgsweep_proto::client::MAX_MESSAGE_BYTES;
 use rgsweep_proto::externalscaler;
@@ -43,6 +45,8 @@ pub struct Config {
     /// Serve KEDA's external-scaler gRPC interface on this address (no token: KEDA cannot send
     /// one; it learns queue depth only).
     pub keda: Option<SocketAddr>,
+    /// Allocate workers from Slurm as open tasks need them.
+    pub slurm: Option<(SlurmConfig, AllocPolicy)>,
 }
 
 impl Config {
@@ -59,6 +63,7 @@ impl Config {
             tls: None,
             metrics: None,
             keda: None,
+            slurm: None,
         }
     }
 }
@@ -606,6 +611,48 @@ async fn metrics(
     ))
 }
 
+/// The allocation loop: list this coordinator's jobs, ask the core how many more it wants,
+/// submit them; stops when the core does.
+async fn allocate(core: Handle, config: SlurmConfig) {
+    loop {
+        let c = config.clone();
+        match tokio::task::spawn_blocking(move || slurm::list(&c)).await {
+            Ok(Ok(listed)) => {
+                if core
+                    .call(move |core, _| core.alloc_observe(&listed))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot list worker allocations"),
+            Err(e) => tracing::warn!(error = %e, "allocation listing panicked"),
+        }
+        let Ok(wanted) = core.call(|core, now| core.alloc_plan(now)).await else {
+            return;
+        };
+        for _ in 0..wanted {
+            let c = config.clone();
+            let outcome = tokio::task::spawn_blocking(move || slurm::submit(&c))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let failed = outcome.is_err();
+            if core
+                .call(move |core, now| core.alloc_submitted(now, outcome))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            if failed {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(config.poll_ms)).await;
+    }
+}
+
 /// Binds `addr` for one of the side servers.
 async fn bind(addr: SocketAddr, what: &str) -> Result<tokio::net::TcpListener, ServeError> {
     tokio::net::TcpListener::bind(addr)
@@ -635,9 +682,13 @@ impl Coordinator {
         let db = config.db.clone();
         let policy = config.policy.clone();
         let grace = config.grace_ms;
-        let core = tokio::task::spawn_blocking(move || Core::open(&db, policy, now_ms(), grace))
-            .await
-            .map_err(|e| ServeError::CoreStopped(e.to_string()))??;
+        let mut core =
+            tokio::task::spawn_blocking(move || Core::open(&db, policy, now_ms(), grace))
+                .await
+                .map_err(|e| ServeError::CoreStopped(e.to_string()))??;
+        if let Some((_, policy)) = &config.slurm {
+            core.enable_allocation(policy.clone());
+        }
         let (tx, rx) = mpsc::channel();
         let (dead_tx, dead_rx) = oneshot::channel::<String>();
         {
@@ -733,8 +784,14 @@ impl Coordinator {
             }));
             tracing::info!(addr = ?keda_addr, "KEDA external scaler");
         }
+        let slurm = config.slurm.as_ref().map(|(c, _)| c.clone());
+        if let Some(c) = slurm.clone() {
+            tracing::info!(sbatch = ?c.sbatch_command(), "allocating workers from Slurm");
+            side.push(tokio::spawn(allocate(handle.clone(), c)));
+        }
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let incoming = TcpListenerStream::new(listener);
+        let last_handle = handle.clone();
         let server = tokio::spawn(async move {
             let mut died = None;
             let shutdown = async {
@@ -748,6 +805,12 @@ impl Coordinator {
                 .await;
             for h in side {
                 h.abort();
+            }
+            if slurm.is_some() {
+                // Allocations still waiting would start workers for a stopped coordinator.
+                if let Ok(waiting) = last_handle.call(|core, _| core.alloc_waiting()).await {
+                    let _ = tokio::task::spawn_blocking(move || slurm::cancel(&waiting)).await;
+                }
             }
             let _ = tx.send(Msg::Stop);
             served?;
