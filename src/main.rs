@@ -220,6 +220,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         monte_carlo: mc,
         fss: FssSettings::default(),
         rsmi: None,
+        save_samples: 0,
         rg: None,
     };
     let tasks = sweep.tasks();
@@ -334,12 +335,9 @@ fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: b
     );
     let outputs = rgsweep_coordinator::aggregate(sweep, &results)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let write = |name: &str, body: &str| {
-        let path = out.join(name);
-        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))
-    };
     for (name, body) in outputs.files() {
-        write(name, body)?;
+        let path = out.join(&name);
+        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let seconds = started.elapsed().as_secs_f64();
     if json {

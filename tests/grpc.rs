@@ -68,6 +68,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             seed: 1,
             rsmi: None,
             rg: None,
+            save_samples: 0,
         };
         // One replica whose energy series has `n` entries (the task asks for 3).
         let result = |n: usize| v1::TaskResult {
@@ -81,6 +82,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             stats: None,
             rsmi: Vec::new(),
             rg: Vec::new(),
+            samples: Vec::new(),
         };
         // Shape ≠ task; then a well-formed result under another task's key.
         for (r, why) in [(result(2), "bad shape"), (result(3), "wrong key")] {

@@ -59,27 +59,26 @@ pub struct Outputs {
     pub flows_csv: Option<String>,
     /// With the RSMI map: the learned rule of every level, by size, temperature and replica.
     pub rg_filters_json: Option<String>,
+    /// With `save_samples`: NumPy files (configurations; with `[rsmi]` also the filters).
+    pub npy: Vec<(String, Vec<u8>)>,
 }
 
 impl Outputs {
     /// (file name, contents) of every output file, in a fixed order.
-    pub fn files(&self) -> Vec<(&'static str, &str)> {
-        let mut out = vec![
-            ("observables.csv", self.observables_csv.as_str()),
-            ("summary.json", self.summary_json.as_str()),
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut text = vec![
+            ("observables.csv", Some(&self.observables_csv)),
+            ("summary.json", Some(&self.summary_json)),
+            ("rsmi.csv", self.rsmi_csv.as_ref()),
+            ("filters.json", self.filters_json.as_ref()),
+            ("flows.csv", self.flows_csv.as_ref()),
+            ("rg-filters.json", self.rg_filters_json.as_ref()),
         ];
-        if let Some(r) = &self.rsmi_csv {
-            out.push(("rsmi.csv", r));
-        }
-        if let Some(f) = &self.filters_json {
-            out.push(("filters.json", f));
-        }
-        if let Some(f) = &self.flows_csv {
-            out.push(("flows.csv", f));
-        }
-        if let Some(f) = &self.rg_filters_json {
-            out.push(("rg-filters.json", f));
-        }
+        let mut out: Vec<(String, Vec<u8>)> = text
+            .drain(..)
+            .filter_map(|(name, body)| Some((name.to_string(), body?.as_bytes().to_vec())))
+            .collect();
+        out.extend(self.npy.iter().cloned());
         out
     }
 }
@@ -205,7 +204,88 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
         filters_json,
         flows_csv: flows.as_ref().map(|f| f.0.clone()),
         rg_filters_json: flows.and_then(|f| f.2),
+        npy: if sweep.save_samples > 0 {
+            npy_files(sweep, results)
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// `samples-L{L}-T{T}.npy` per point (int8, [replicas × save_samples, L, L(, L)]: ±1 for
+/// Ising, 0..q−1 for Potts) and, with `[rsmi]`, `filters-L{L}-T{T}-LB{b}.npy` per point and
+/// buffer (float64, [replicas, hidden, weights]). Names are flat: clients refuse paths.
+fn npy_files(sweep: &Sweep, results: &[TaskResult]) -> Vec<(String, Vec<u8>)> {
+    use ndarray::{Array3, ArrayD, IxDyn};
+    use ndarray_npy::WriteNpyExt;
+    let mut sorted: Vec<&TaskResult> = results.iter().collect();
+    sorted.sort_by_key(|r| {
+        (
+            r.task.size,
+            r.task.temperature.to_bits(),
+            r.task.first_replica,
+        )
+    });
+    let mut points: BTreeMap<(usize, u64), Vec<&TaskResult>> = BTreeMap::new();
+    for r in sorted {
+        points
+            .entry((r.task.size, r.task.temperature.to_bits()))
+            .or_default()
+            .push(r);
+    }
+    let ising = sweep.q.is_none();
+    let mut out = Vec::new();
+    for ((size, t), rs) in points {
+        let temperature = f64::from_bits(t);
+        let dim = sweep.model.dim();
+        let configs: Vec<&Vec<u8>> = rs.iter().flat_map(|r| &r.samples).collect();
+        let mut shape = vec![configs.len()];
+        shape.extend(std::iter::repeat_n(size, dim));
+        let values: Vec<i8> = configs
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|&x| if ising { 1 - 2 * x as i8 } else { x as i8 })
+            .collect();
+        if let Ok(a) = ArrayD::from_shape_vec(IxDyn(&shape), values) {
+            let mut bytes = Vec::new();
+            if a.write_npy(&mut bytes).is_ok() {
+                out.push((format!("samples-L{size}-T{temperature}.npy"), bytes));
+            }
+        }
+        let Some(settings) = &sweep.rsmi else {
+            continue;
+        };
+        for &buffer in &settings.buffers {
+            let filters: Vec<&Vec<Vec<f64>>> = rs
+                .iter()
+                .flat_map(|r| &r.rsmi)
+                .filter(|p| p.buffer == buffer && !p.filters.is_empty())
+                .map(|p| &p.filters)
+                .collect();
+            let (Some(first), Some(width)) = (
+                filters.first(),
+                filters.first().and_then(|f| f.first()).map(Vec::len),
+            ) else {
+                continue;
+            };
+            let hidden = first.len();
+            let flat: Vec<f64> = filters
+                .iter()
+                .flat_map(|f| f.iter().flatten())
+                .copied()
+                .collect();
+            if let Ok(a) = Array3::from_shape_vec((filters.len(), hidden, width), flat) {
+                let mut bytes = Vec::new();
+                if a.write_npy(&mut bytes).is_ok() {
+                    out.push((
+                        format!("filters-L{size}-T{temperature}-LB{buffer}.npy"),
+                        bytes,
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Every (size, temperature, map, level) with its replicas combined, sorted by size, then

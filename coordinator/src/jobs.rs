@@ -35,12 +35,7 @@ pub fn run(db: &Path, job: &Job) -> Result<JobOutput, String> {
     let results = load_results(db, &job.sweep_id)?;
     if job.final_outputs {
         let out = aggregate(&job.sweep, &results).map_err(|e| e.to_string())?;
-        return Ok(JobOutput::Final(
-            out.files()
-                .into_iter()
-                .map(|(name, body)| (name.to_string(), body.as_bytes().to_vec()))
-                .collect(),
-        ));
+        return Ok(JobOutput::Final(out.files()));
     }
     // Only points with every replica are usable.
     let mut replicas: BTreeMap<(usize, u64), u32> = BTreeMap::new();

@@ -67,6 +67,9 @@ struct RawSweep {
     rsmi: Option<Spanned<RawRsmi>>,
     #[serde(default)]
     rg: Option<Spanned<RawRg>>,
+    /// Configurations per replica to write as .npy (evenly spaced over the measurements).
+    #[serde(default)]
+    save_samples: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +289,13 @@ pub struct Sweep {
     pub rsmi: Option<RsmiSweep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rg: Option<crate::rg::Settings>,
+    /// Configurations per replica written to `samples-L…-T….npy` (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub save_samples: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// Converts a byte offset into 1-based line and column.
@@ -900,6 +910,20 @@ impl Sweep {
             Some(r) => Some(cx.rsmi(r, model, &sizes, mc.algorithm, measurements)?),
             None => None,
         };
+        let save_samples = match &raw.save_samples {
+            Some(n) => {
+                let n = cx.positive(n, "save_samples", measurements)?;
+                if mc.algorithm == Algorithm::Multispin {
+                    return Err(cx.err(
+                        raw.save_samples.as_ref().map_or(0..0, |x| x.span()),
+                        "save_samples",
+                        "multispin keeps 64 replicas in bit planes, not whole configurations: use wolff, swendsen-wang, metropolis or heatbath".into(),
+                    ));
+                }
+                n
+            }
+            None => 0,
+        };
         let rg = match &raw.rg {
             Some(r) => Some(cx.rg(
                 r,
@@ -928,6 +952,7 @@ impl Sweep {
             fss,
             rsmi,
             rg,
+            save_samples,
         })
     }
 
@@ -955,6 +980,7 @@ impl Sweep {
                         replicas: count,
                         rsmi: self.rsmi.clone().map(Box::new),
                         rg: self.rg.clone().map(Box::new),
+                        save_samples: self.save_samples,
                     });
                     first += count;
                 }
@@ -1164,6 +1190,26 @@ measurements = 100
     }
 
     #[test]
+    fn save_samples_is_checked_and_reaches_every_task() {
+        let ok = Sweep::parse(&format!("save_samples = 5\n{GOOD}"), "s.toml").expect("valid");
+        assert_eq!(ok.save_samples, 5);
+        assert!(ok.tasks().iter().all(|t| t.save_samples == 5));
+        let e = err(&format!("save_samples = 500\n{GOOD}"));
+        assert!(e.to_string().contains("save_samples"), "{e}");
+        let multispin = GOOD.replace("\"wolff\"", "\"multispin\"");
+        let e = err(&format!("save_samples = 5\n{multispin}"));
+        assert!(e.to_string().contains("multispin"), "{e}");
+        // Off by default, and then absent from task keys.
+        let plain = Sweep::parse(GOOD, "s.toml").expect("valid");
+        assert_eq!(plain.save_samples, 0);
+        assert!(
+            !serde_json::to_string(&plain.tasks()[0])
+                .expect("json")
+                .contains("save_samples")
+        );
+    }
+
+    #[test]
     fn rg_sections_are_checked_against_the_model_and_every_size() {
         use crate::rg::{MapKind, Operator};
         let with = |section: &str| format!("{GOOD}\n[rg]\n{section}");
@@ -1309,5 +1355,30 @@ measurements = 100
             "{multispin}\n[rsmi]\nblock = 2\nbuffers = [0]\nenv = 1\nsamples = 50"
         ));
         assert!(e.to_string().contains("multispin"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// Every sweep file in `configs/` parses and plans: a user's first run of one must not be a
+    /// validation error.
+    #[test]
+    fn every_shipped_config_is_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("configs/") {
+            let path = entry.expect("entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let sweep =
+                Sweep::parse(&text, &path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!sweep.tasks().is_empty(), "{}", path.display());
+            seen += 1;
+        }
+        assert!(seen >= 6, "{seen} configs");
     }
 }

@@ -35,6 +35,14 @@ pub struct Task {
     /// `rsmi`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rg: Option<Box<rg::Settings>>,
+    /// Configurations per replica to return (evenly spaced over the measurements); absent
+    /// when 0, like `rsmi`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub save_samples: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 /// One RSMI measurement of a task: one replica, one buffer width.
@@ -67,6 +75,10 @@ pub struct TaskResult {
     /// order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rg: Vec<rg::Level>,
+    /// With `save_samples`: replicas × save_samples configurations, replica-major, one state
+    /// byte per site.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<Vec<u8>>,
 }
 
 /// Serializable copy of [`SweepStats`].
@@ -184,6 +196,7 @@ impl Task {
                 },
                 rsmi: Vec::new(),
                 rg: Vec::new(),
+                samples: Vec::new(),
             };
         }
         let mut stats = SweepStats::default();
@@ -192,8 +205,10 @@ impl Task {
             .rsmi
             .as_ref()
             .map_or(0, |r| r.samples)
-            .max(self.rg.as_ref().map_or(0, |r| r.samples));
+            .max(self.rg.as_ref().map_or(0, |r| r.samples))
+            .max(self.save_samples);
         let mut levels = Vec::new();
+        let mut saved = Vec::new();
         let replicas = (self.first_replica..self.first_replica + self.replicas)
             .map(|r| {
                 let stream = Stream::derive(seed, &self.stream_key(r));
@@ -206,6 +221,9 @@ impl Task {
                     if let Some(settings) = &self.rsmi {
                         let configs = evenly(&configs, settings.samples as usize);
                         points.extend(self.learn(settings, seed, r, &configs, clock));
+                    }
+                    if self.save_samples > 0 {
+                        saved.extend(evenly(&configs, self.save_samples as usize));
                     }
                     if let Some(settings) = &self.rg {
                         let configs = evenly(&configs, settings.samples as usize);
@@ -232,6 +250,7 @@ impl Task {
             stats: stats.into(),
             rsmi: points,
             rg: levels,
+            samples: saved,
         }
     }
 
@@ -372,6 +391,7 @@ mod tests {
             replicas: 1,
             rsmi: None,
             rg: None,
+            save_samples: 0,
         }
     }
 

@@ -39,6 +39,7 @@ fn simulate(
         replicas,
         rsmi: None,
         rg: None,
+        save_samples: 0,
     };
     let result = task.run(seed);
     point_data(&[&result]).expect("one result").observables()

@@ -27,6 +27,7 @@ fn points() -> Vec<PointData> {
                 replicas: 1,
                 rsmi: None,
                 rg: None,
+                save_samples: 0,
             };
             let r = task.run(100 + size as u64 * 10 + k as u64);
             out.push(point_data(&[&r]).expect("result"));

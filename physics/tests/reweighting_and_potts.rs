@@ -31,6 +31,7 @@ fn point(
         replicas: 1,
         rsmi: None,
         rg: None,
+        save_samples: 0,
     };
     let r = task.run(seed);
     point_data(&[&r]).expect("result")

@@ -56,6 +56,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
             max_epochs: r.max_epochs as u32,
             learning_rate: r.learning_rate,
         }),
+        save_samples: task.save_samples,
         rg: task.rg.as_ref().map(|r| v1::TaskRg {
             maps: r.maps.iter().map(|m| m.name().to_string()).collect(),
             levels: r.levels as u32,
@@ -230,9 +231,14 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         Some(_) => return Err(invalid("rg", "not with multispin")),
         None => None,
     };
+    if t.save_samples > t.measurements || (t.save_samples > 0 && algorithm == Algorithm::Multispin)
+    {
+        return Err(invalid("save_samples", format!("{}", t.save_samples)));
+    }
     let task = Task {
         rsmi,
         rg,
+        save_samples: t.save_samples,
         model,
         q,
         size: t.size as usize,
@@ -286,6 +292,7 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
                 seconds: p.seconds,
             })
             .collect(),
+        samples: r.samples.clone(),
         rg: r
             .rg
             .iter()
@@ -439,6 +446,23 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
         }
     }
     let flows = flows_from_wire(&task, r.rg)?;
+    let per_config = r.sites as usize;
+    if r.samples.len() as u64 != task.save_samples * u64::from(task.replicas)
+        || r.samples
+            .iter()
+            .any(|c| c.len() != per_config || c.iter().any(|&x| x >= task.q))
+    {
+        return Err(invalid(
+            "samples",
+            format!(
+                "{} configurations for {} replicas × {}, each {per_config} states below {}",
+                r.samples.len(),
+                task.replicas,
+                task.save_samples,
+                task.q
+            ),
+        ));
+    }
     let stats = r.stats.unwrap_or_default();
     Ok((
         TaskResult {
@@ -461,6 +485,7 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
             },
             rsmi: points,
             rg: flows,
+            samples: r.samples,
         },
         seed,
     ))
@@ -489,9 +514,12 @@ mod tests {
                 ..RsmiRule::default()
             }),
         }));
+        t.save_samples = 3;
         let r = t.run(7);
-        // 2 replicas × 2 maps × levels 0..=2.
+        // 2 replicas × 2 maps × levels 0..=2; 2 replicas × 3 saved configurations.
         assert_eq!(r.rg.len(), 12);
+        assert_eq!(r.samples.len(), 6);
+        assert!(r.samples.iter().all(|c| c.len() == 256));
         let wire = result_to_wire(&r, 7);
         let (back, _) = result_from_wire(wire.clone()).expect("valid");
         // (Levels hold NaNs, which are not equal to themselves: compare the encodings.)
@@ -508,9 +536,21 @@ mod tests {
         let mut bad = wire.clone();
         bad.rg.swap(0, 1);
         assert!(result_from_wire(bad).is_err(), "levels out of order");
-        let mut bad = wire;
+        let mut bad = wire.clone();
         bad.rg.pop();
         assert!(result_from_wire(bad).is_err(), "a level missing");
+        let mut bad = wire.clone();
+        bad.samples[5][0] = 2;
+        assert!(matches!(
+            result_from_wire(bad),
+            Err(WireError::Invalid {
+                field: "samples",
+                ..
+            })
+        ));
+        let mut bad = wire;
+        bad.samples.pop();
+        assert!(result_from_wire(bad).is_err(), "a configuration missing");
         // Settings a sweep file could not have: more levels than L = 16 allows, an operator that
         // does not exist.
         let mut wire = task_to_wire(&t, 7);
@@ -544,6 +584,7 @@ mod tests {
             replicas: 2,
             rsmi: None,
             rg: None,
+            save_samples: 0,
         }
     }
 
