@@ -206,6 +206,7 @@ async fn simulated_worker(mut rpc: client::WorkerClient, id: String) -> Result<(
         .lease(v1::LeaseRequest {
             worker_id: id.clone(),
             slots: 1,
+            time_left_ms: 0,
         })
         .await?
         .into_inner()
@@ -224,6 +225,7 @@ async fn simulated_worker(mut rpc: client::WorkerClient, id: String) -> Result<(
                     result: Some(result),
                 }],
                 lease_slots: 1,
+                time_left_ms: 0,
             })
             .await?
             .into_inner();

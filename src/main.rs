@@ -222,6 +222,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         rsmi: None,
         save_samples: 0,
         rg: None,
+        task_seconds: None,
     };
     let tasks = sweep.tasks();
     let started = std::time::Instant::now();

@@ -140,6 +140,11 @@ pub(crate) struct CoordinatorArgs {
     /// Consecutive failed submissions that pause allocation (reason shown by `status`).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     alloc_max_failures: u32,
+    /// Time limit of each worker job in seconds (passed to sbatch as --time, rounded up to
+    /// minutes): its worker takes only tasks expected to finish in time (the sweep's
+    /// task_seconds) and drains before the limit.
+    #[arg(long)]
+    alloc_walltime: Option<f64>,
 }
 
 fn secs(v: f64, what: &str) -> Result<u64> {
@@ -270,8 +275,15 @@ fn slurm_config(
         db.hash(&mut h);
         format!("rgsweep-{:08x}", h.finish() as u32)
     };
-    let config = SlurmConfig {
-        sbatch_args: sbatch_args.split_whitespace().map(String::from).collect(),
+    let mut sbatch: Vec<String> = sbatch_args.split_whitespace().map(String::from).collect();
+    let mut walltime = Vec::new();
+    if let Some(w) = a.alloc_walltime {
+        let ms = secs(w, "--alloc-walltime")?;
+        sbatch.push(format!("--time={}", ms.div_ceil(60_000)));
+        walltime = vec!["--walltime".to_string(), (ms as f64 / 1e3).to_string()];
+    }
+    let mut config = SlurmConfig {
+        sbatch_args: sbatch,
         worker: vec![
             exe.display().to_string(),
             "worker".into(),
@@ -289,6 +301,7 @@ fn slurm_config(
             .join("slurm-logs"),
         poll_ms: 2_000,
     };
+    config.worker.extend(walltime);
     let policy = AllocPolicy {
         max_workers: a.alloc_max_workers as usize,
         backlog: a.alloc_backlog as usize,
@@ -338,6 +351,10 @@ pub(crate) struct WorkerArgs {
     /// Name in the coordinator's logs (default: host-pid-random).
     #[arg(long)]
     id: Option<String>,
+    /// This worker's time limit in seconds (its scheduler job's): it takes only tasks expected
+    /// to finish before it (per the sweep's task_seconds) and drains at the end.
+    #[arg(long)]
+    walltime: Option<f64>,
 }
 
 pub(crate) fn worker(a: WorkerArgs) -> Result<()> {
@@ -377,6 +394,11 @@ pub(crate) fn worker(a: WorkerArgs) -> Result<()> {
             drain_timeout: a
                 .drain_timeout
                 .map(|s| secs(s, "--drain-timeout"))
+                .transpose()?
+                .map(Duration::from_millis),
+            walltime: a
+                .walltime
+                .map(|s| secs(s, "--walltime"))
                 .transpose()?
                 .map(Duration::from_millis),
         };
@@ -677,6 +699,7 @@ pub(crate) fn run_embedded(
                 worker_id: format!("local-{w}"),
                 idle_exit: None,
                 drain_timeout: None,
+                walltime: None,
             };
             handles.push(tokio::spawn(rgsweep_worker::run(config, drain_rx.clone())));
         }

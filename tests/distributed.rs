@@ -484,3 +484,34 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
         }
     }
 }
+
+/// A worker with a time limit takes only tasks expected to fit it (the sweep's task_seconds),
+/// then drains at its limit and exits cleanly; a worker without one runs the rest.
+#[test]
+fn a_worker_near_its_time_limit_takes_only_tasks_that_fit() {
+    let dir = scratch("walltime");
+    // The largest task (L = 32) is declared to take an hour; L = 8 tasks 1/16 of that.
+    let file = write(&dir, "sweep.toml", &format!("task_seconds = 3600\n{SWEEP}"));
+    let c = Coord::start(&dir, None, "5", "5");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let mut short = Proc::spawn(
+        &[
+            "worker",
+            "--access",
+            s(&c.access),
+            "--slots",
+            "2",
+            "--id",
+            "short",
+            "--walltime",
+            "6",
+        ],
+        dir.join("short.log"),
+    );
+    let (code, log) = short.wait_exit(60);
+    assert_eq!(code, Some(0), "{log}");
+    let st = c.status(&id);
+    assert_eq!(st["done"].as_u64(), Some(0), "no task fits 6 s: {st}");
+    let _long = c.worker("2", "long");
+    c.wait_state(&id, "done", 120);
+}

@@ -29,6 +29,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             .lease(v1::LeaseRequest {
                 worker_id: "x".into(),
                 slots: 1,
+                time_left_ms: 0,
             })
             .await
             .expect_err("no token");
@@ -38,6 +39,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             .lease(v1::LeaseRequest {
                 worker_id: String::new(),
                 slots: 1,
+                time_left_ms: 0,
             })
             .await
             .expect_err("empty worker id");
@@ -95,6 +97,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
                         result: Some(r),
                     }],
                     lease_slots: 0,
+                    time_left_ms: 0,
                 })
                 .await
                 .expect_err(why);
@@ -251,6 +254,7 @@ fn workers_and_clients_can_hold_separate_tokens() {
             .lease(v1::LeaseRequest {
                 worker_id: "w".into(),
                 slots: 4,
+                time_left_ms: 0,
             })
             .await
             .expect("the worker token works for workers");

@@ -90,6 +90,29 @@ struct Spec {
     sweeps: Vec<u32>,
 }
 
+/// Expected milliseconds of a task: the largest `task_seconds` its sweeps declare, scaled by
+/// the task's cost relative to each sweep's largest task; `None` if none declares one.
+fn estimate_ms(
+    specs: &HashMap<TaskKey, Spec>,
+    sweeps: &[SweepEntry],
+    key: &TaskKey,
+) -> Option<u64> {
+    let spec = specs.get(key)?;
+    spec.sweeps
+        .iter()
+        .filter_map(|&i| {
+            let s = sweeps.get(i as usize)?;
+            let seconds = s.sweep.task_seconds?;
+            let share = if s.max_cost > 0.0 {
+                spec.task.cost() / s.max_cost
+            } else {
+                1.0
+            };
+            Some((seconds * share * 1e3).ceil() as u64)
+        })
+        .max()
+}
+
 struct SweepEntry {
     id: String,
     file: String,
@@ -98,6 +121,8 @@ struct SweepEntry {
     state: SweepState,
     keys: Vec<TaskKey>,
     total_cost: f64,
+    /// The cost of the sweep's largest task (what `task_seconds` refers to).
+    max_cost: f64,
     submitted_ms: u64,
     /// Tasks neither done nor failed.
     open: usize,
@@ -279,6 +304,7 @@ impl Core {
             let s = &mut core.sweeps[i];
             s.keys.push(key);
             s.total_cost += spec.task.cost();
+            s.max_cost = s.max_cost.max(spec.task.cost());
             match core.queue.entry(&key).map(|e| &e.state) {
                 Some(TaskState::Done { .. }) => s.done += 1,
                 Some(TaskState::Failed { .. }) => {}
@@ -315,6 +341,7 @@ impl Core {
             state,
             keys: Vec::new(),
             total_cost: 0.0,
+            max_cost: 0.0,
             submitted_ms,
             open: 0,
             done: 0,
@@ -427,6 +454,7 @@ impl Core {
                 let s = &mut self.sweeps[i];
                 s.keys.push(key);
                 s.total_cost += cost;
+                s.max_cost = s.max_cost.max(cost);
                 self.batch.memberships.push((id.clone(), key));
             }
         }
@@ -470,9 +498,25 @@ impl Core {
         (self.queue.policy().lease_ms / 3).max(1)
     }
 
-    pub fn lease(&mut self, now: Millis, worker: &WorkerId, slots: usize) -> Vec<v1::Lease> {
+    /// Leases for `worker`; with `time_left_ms` > 0 only tasks expected to finish in time
+    /// (tasks without an estimate always qualify).
+    pub fn lease(
+        &mut self,
+        now: Millis,
+        worker: &WorkerId,
+        slots: usize,
+        time_left_ms: u64,
+    ) -> Vec<v1::Lease> {
         self.note_worker(now, worker);
-        let leases = self.queue.lease(now, worker, slots.min(1024));
+        let slots = slots.min(1024);
+        let leases = if time_left_ms == 0 {
+            self.queue.lease(now, worker, slots)
+        } else {
+            let (specs, sweeps) = (&self.specs, &self.sweeps);
+            self.queue.lease_where(now, worker, slots, |k| {
+                estimate_ms(specs, sweeps, k).is_none_or(|e| e <= time_left_ms)
+            })
+        };
         self.counters.leases += leases.len() as u64;
         let mut out = Vec::with_capacity(leases.len());
         for l in leases {
@@ -1032,7 +1076,7 @@ measurements = 200
         core.commit().expect("commit");
         let w = worker("w");
         // Two leases, largest first; one completes, then the coordinator "crashes".
-        let leases = core.lease(Millis(10), &w, 2);
+        let leases = core.lease(Millis(10), &w, 2, 0);
         assert_eq!(leases.len(), 2);
         assert_eq!(leases[0].task.as_ref().map(|t| t.size), Some(6));
         let first = compute(&leases[0]);
@@ -1065,7 +1109,7 @@ measurements = 200
             vec![v1::Outcome::Accepted]
         );
         // The rest, with a re-delivery of the first result: fenced as a duplicate.
-        let rest = core.lease(Millis(60_300), &w, 100);
+        let rest = core.lease(Millis(60_300), &w, 100, 0);
         assert_eq!(rest.len(), 6);
         assert!(
             rest.iter().all(|l| l.token > leases[1].token),
@@ -1111,7 +1155,7 @@ measurements = 200
             .submit(Millis(90_000), "core.toml", SWEEP)
             .expect("valid");
         assert_eq!((again.sweep_id, again.reused), (reply.sweep_id.clone(), 8));
-        assert!(core.lease(Millis(90_000), &w, 10).is_empty());
+        assert!(core.lease(Millis(90_000), &w, 10, 0).is_empty());
         assert_eq!(core.results(&reply.sweep_id).expect("done"), files);
         drop(core);
         // A database whose outputs an older aggregation wrote: the finished sweep aggregates
@@ -1134,7 +1178,7 @@ measurements = 200
                 .state,
             "aggregating"
         );
-        assert!(core.lease(Millis(95_000), &w, 10).is_empty());
+        assert!(core.lease(Millis(95_000), &w, 10, 0).is_empty());
         run_jobs(&mut core, &db);
         assert_eq!(core.results(&reply.sweep_id).expect("done"), files);
         drop(core);
@@ -1146,6 +1190,37 @@ measurements = 200
                 .expect("meta"),
             0
         );
+    }
+
+    #[test]
+    fn workers_short_of_time_get_only_tasks_expected_to_fit() {
+        let db = temp_db("walltime");
+        let mut core = open(&db, 0);
+        // The largest tasks (L = 6, 36 sites) take 10 s; the L = 4 ones 16/36 of that, 4.4 s.
+        let timed = format!("task_seconds = 10\n{SWEEP}");
+        core.submit(Millis(0), "t.toml", &timed).expect("valid");
+        let w = worker("w");
+        assert!(
+            core.lease(Millis(0), &w, 100, 1_000).is_empty(),
+            "nothing fits 1 s"
+        );
+        let small = core.lease(Millis(0), &w, 100, 5_000);
+        assert_eq!(small.len(), 4, "the four L = 4 tasks fit 5 s");
+        assert!(
+            small
+                .iter()
+                .all(|l| l.task.as_ref().is_some_and(|t| t.size == 4))
+        );
+        assert_eq!(
+            core.lease(Millis(0), &w, 100, 20_000).len(),
+            4,
+            "the rest fit 20 s"
+        );
+        // Without an estimate every task fits any time left.
+        let db = temp_db("walltime-none");
+        let mut core = open(&db, 0);
+        core.submit(Millis(0), "u.toml", SWEEP).expect("valid");
+        assert_eq!(core.lease(Millis(0), &w, 100, 1).len(), 8);
     }
 
     #[test]
@@ -1162,12 +1237,12 @@ measurements = 200
             "b still needs them all"
         );
         assert_eq!(core.cancel(&b.sweep_id).expect("known"), 12);
-        assert!(core.lease(Millis(1), &worker("w"), 100).is_empty());
+        assert!(core.lease(Millis(1), &worker("w"), 100, 0).is_empty());
         core.commit().expect("commit");
         // Resubmitting brings the cancelled tasks back.
         let again = core.submit(Millis(2), "a.toml", SWEEP).expect("valid");
         assert_eq!(again.sweep_id, a.sweep_id);
-        assert_eq!(core.lease(Millis(3), &worker("w"), 100).len(), 8);
+        assert_eq!(core.lease(Millis(3), &worker("w"), 100, 0).len(), 8);
         assert!(matches!(
             core.cancel("nope"),
             Err(CoreError::NoSuchSweep(_))
@@ -1185,7 +1260,7 @@ measurements = 200
         let s = core.submit(Millis(0), "one.toml", &one).expect("valid");
         let w = worker("w");
         for attempt in 0..2 {
-            let l = core.lease(Millis(attempt), &w, 1).remove(0);
+            let l = core.lease(Millis(attempt), &w, 1, 0).remove(0);
             let key = TaskKey(l.key.try_into().expect("key"));
             let outcome = core.fail(
                 Millis(attempt),
@@ -1217,7 +1292,7 @@ measurements = 200
         let s = core.submit(Millis(0), "p.toml", &text).expect("valid");
         let w = worker("w");
         // Everything but L = 12 (leased first, as the largest, and left running).
-        let all = core.lease(Millis(0), &w, 100);
+        let all = core.lease(Millis(0), &w, 100, 0);
         let results: Vec<Verified> = all
             .iter()
             .filter(|l| l.task.as_ref().map(|t| t.size) != Some(12))

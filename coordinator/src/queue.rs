@@ -157,6 +157,10 @@ pub enum Added {
     Known,
 }
 
+/// Most queued tasks [`Queue::lease_where`] examines per call: a worker near its time limit
+/// gets nothing rather than a scan of a million-task queue.
+pub const FIT_SCAN: usize = 100_000;
+
 /// Ready-queue order: larger cost first, then key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct ReadyKey {
@@ -269,6 +273,51 @@ impl Queue {
         entry.state = TaskState::Queued;
         self.ready.insert(ready_key(entry.cost, key));
         true
+    }
+
+    /// Up to `slots` leases for `worker` among the tasks `fits` accepts, largest first (tasks
+    /// refused stay queued for other workers). Looks at most [`FIT_SCAN`] queued tasks.
+    pub fn lease_where(
+        &mut self,
+        now: Millis,
+        worker: &WorkerId,
+        slots: usize,
+        fits: impl Fn(&TaskKey) -> bool,
+    ) -> Vec<Lease> {
+        let chosen: Vec<ReadyKey> = self
+            .ready
+            .iter()
+            .take(FIT_SCAN)
+            .filter(|rk| fits(&rk.key))
+            .take(slots)
+            .copied()
+            .collect();
+        let mut out = Vec::with_capacity(chosen.len());
+        for rk in chosen {
+            self.ready.remove(&rk);
+            if let Some(l) = self.grant(now, worker, rk.key) {
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    fn grant(&mut self, now: Millis, worker: &WorkerId, key: TaskKey) -> Option<Lease> {
+        let entry = self.tasks.get_mut(&key)?;
+        self.next_token += 1;
+        let token = LeaseToken(self.next_token);
+        let expires = now.plus(self.policy.lease_ms);
+        entry.attempts += 1;
+        entry.state = TaskState::Leased {
+            worker: worker.clone(),
+            token,
+            expires,
+        };
+        Some(Lease {
+            key,
+            token,
+            expires,
+        })
     }
 
     /// Up to `slots` leases for `worker`, largest tasks first.
@@ -596,6 +645,26 @@ mod tests {
         let expired = q.expire(Millis(65_000));
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].0, ls[1].key);
+    }
+
+    #[test]
+    fn a_worker_short_of_time_gets_only_tasks_that_fit() {
+        let mut q = Queue::new(Policy::default());
+        for (i, cost) in [(1u8, 10.0), (2, 5.0), (3, 1.0)] {
+            q.add(key(i), cost);
+        }
+        let w = WorkerId("w".into());
+        // Only tasks 2 and 3 fit; the largest of them first; task 1 stays queued.
+        let got = q.lease_where(Millis(0), &w, 1, |k| *k != key(1));
+        assert_eq!(got.iter().map(|l| l.key).collect::<Vec<_>>(), vec![key(2)]);
+        assert!(q.lease_where(Millis(0), &w, 5, |_| false).is_empty());
+        assert_eq!(q.counts().queued, 2);
+        let rest = q.lease(Millis(0), &w, 5);
+        assert_eq!(
+            rest.iter().map(|l| l.key).collect::<Vec<_>>(),
+            vec![key(1), key(3)]
+        );
+        assert!(rest[0].token > got[0].token, "one token sequence");
     }
 
     #[test]

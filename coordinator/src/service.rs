@@ -244,10 +244,11 @@ impl Worker for WorkerService {
         let r = req.into_inner();
         let worker = worker_of(&r.worker_id)?;
         let slots = r.slots as usize;
+        let time_left = r.time_left_ms;
         let reply = self
             .core
             .call(move |core, now| v1::LeaseReply {
-                leases: core.lease(now, &worker, slots),
+                leases: core.lease(now, &worker, slots, time_left),
                 heartbeat_ms: core.heartbeat_ms(),
             })
             .await?;
@@ -279,6 +280,7 @@ impl Worker for WorkerService {
         let r = req.into_inner();
         let worker = worker_of(&r.worker_id)?;
         let slots = r.lease_slots as usize;
+        let time_left = r.time_left_ms;
         // Checking and re-encoding large results is CPU work: keep it off the async threads.
         let verified = if r.encoded_len() > 1 << 20 {
             tokio::task::spawn_blocking(move || verify(r.results))
@@ -292,7 +294,7 @@ impl Worker for WorkerService {
             .call(move |core, now| {
                 let outcomes = core.complete(now, &worker, verified);
                 let leases = if slots > 0 {
-                    core.lease(now, &worker, slots)
+                    core.lease(now, &worker, slots, time_left)
                 } else {
                     Vec::new()
                 };

@@ -70,6 +70,9 @@ struct RawSweep {
     /// Configurations per replica to write as .npy (evenly spaced over the measurements).
     #[serde(default)]
     save_samples: Option<Spanned<i64>>,
+    /// Expected seconds of the sweep's largest task on one core.
+    #[serde(default)]
+    task_seconds: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +295,10 @@ pub struct Sweep {
     /// Configurations per replica written to `samples-L…-T….npy` (0: none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub save_samples: u64,
+    /// Expected seconds of the largest task on one core; smaller tasks in proportion to their
+    /// cost. Workers with a time limit are only given tasks expected to finish within it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_seconds: Option<f64>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -924,6 +931,20 @@ impl Sweep {
             }
             None => 0,
         };
+        let task_seconds = match &raw.task_seconds {
+            Some(t) => {
+                let x = *t.get_ref();
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(cx.err(
+                        t.span(),
+                        "task_seconds",
+                        format!("must be a positive number of seconds, got {x}"),
+                    ));
+                }
+                Some(x)
+            }
+            None => None,
+        };
         let rg = match &raw.rg {
             Some(r) => Some(cx.rg(
                 r,
@@ -953,6 +974,7 @@ impl Sweep {
             rsmi,
             rg,
             save_samples,
+            task_seconds,
         })
     }
 

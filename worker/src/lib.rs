@@ -30,6 +30,14 @@ pub struct Config {
     pub idle_exit: Option<Duration>,
     /// Once draining, hand back what still runs after this long (none: finish it).
     pub drain_timeout: Option<Duration>,
+    /// The job running this worker ends this long after it starts (a scheduler's time limit):
+    /// ask only for tasks expected to finish before then, less a margin, and drain at the end.
+    pub walltime: Option<Duration>,
+}
+
+/// What is kept back from a time limit: a tenth of it, at most a minute.
+fn margin(walltime: Duration) -> Duration {
+    (walltime / 10).min(Duration::from_secs(60))
 }
 
 /// How hard to stop.
@@ -122,15 +130,22 @@ pub async fn run(
     let mut poll = Duration::from_millis(50);
     let mut idle_since = tokio::time::Instant::now();
     let mut drain_started: Option<tokio::time::Instant> = None;
+    let deadline = config
+        .walltime
+        .map(|w| tokio::time::Instant::now() + w.saturating_sub(margin(w)));
     tracing::info!(worker = %id, slots, coordinator = %config.address, "worker started");
     // A dropped drain sender means nobody can tell us to stop any more: finish and leave.
     let mut orphaned = false;
     let outcome = loop {
-        let mode = if orphaned {
+        // Milliseconds left before the time limit (0: none set); past it, drain.
+        let time_left = deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+        let out_of_time = time_left.is_some_and(|t| t.is_zero());
+        let mode = if orphaned || out_of_time {
             (*drain.borrow()).max(Drain::Finish)
         } else {
             *drain.borrow()
         };
+        let time_left_ms = time_left.map_or(0, |t| (t.as_millis() as u64).max(1));
         if mode >= Drain::Finish && drain_started.is_none() {
             tracing::info!(worker = %id, running = running.len(), "draining");
             drain_started = Some(tokio::time::Instant::now());
@@ -173,7 +188,7 @@ pub async fn run(
                 &id,
                 &mut outbox,
                 &mut failures,
-                want,
+                (want, time_left_ms),
                 &mut summary,
             )
             .await
@@ -364,7 +379,7 @@ async fn exchange(
     id: &str,
     outbox: &mut Vec<v1::Completed>,
     failures: &mut Vec<v1::FailRequest>,
-    want: usize,
+    (want, time_left_ms): (usize, u64),
     summary: &mut Summary,
 ) -> Result<(Vec<v1::Lease>, u64), tonic::Status> {
     while let Some(f) = failures.first() {
@@ -382,6 +397,7 @@ async fn exchange(
             .lease(v1::LeaseRequest {
                 worker_id: id.to_string(),
                 slots: want as u32,
+                time_left_ms,
             })
             .await?
             .into_inner();
@@ -392,6 +408,7 @@ async fn exchange(
             worker_id: id.to_string(),
             results: outbox.clone(),
             lease_slots: want as u32,
+            time_left_ms,
         })
         .await?
         .into_inner();
