@@ -6,18 +6,26 @@
 
 use std::process::Command;
 
-#[test]
-#[ignore = "long: about 5 minutes on 2 cores"]
-fn ising2d_fss_reproduces_exact_critical_behaviour() {
-    let out = std::env::temp_dir().join(format!("rgsweep-science-{}", std::process::id()));
+/// Runs `rgsweep run CONFIG --json` into a temporary directory: its summary and the directory.
+fn run(config: &str, tag: &str) -> (serde_json::Value, std::path::PathBuf) {
+    let out = std::env::temp_dir().join(format!("rgsweep-{tag}-{}", std::process::id()));
     let o = Command::new(env!("CARGO_BIN_EXE_rgsweep"))
-        .args(["run", "configs/ising2d-fss.toml", "--json", "--out"])
+        .args(["run", config, "--json", "--out"])
         .arg(&out)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("binary runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s: serde_json::Value = serde_json::from_slice(&o.stdout).expect("summary JSON");
+    (
+        serde_json::from_slice(&o.stdout).expect("summary JSON"),
+        out,
+    )
+}
+
+#[test]
+#[ignore = "long: about 5 minutes on 2 cores"]
+fn ising2d_fss_reproduces_exact_critical_behaviour() {
+    let (s, _) = run("configs/ising2d-fss.toml", "science");
     let fss = &s["fss"];
     for (key, exact, relative) in [
         ("tc", 2.269_185_314, 0.002),
@@ -48,15 +56,7 @@ fn ising2d_fss_reproduces_exact_critical_behaviour() {
 #[test]
 #[ignore = "long: about 7 minutes on 2 cores"]
 fn ising2d_flows_find_the_critical_point_and_exponents() {
-    let out = std::env::temp_dir().join(format!("rgsweep-flows-{}", std::process::id()));
-    let o = Command::new(env!("CARGO_BIN_EXE_rgsweep"))
-        .args(["run", "configs/ising2d-flows.toml", "--json", "--out"])
-        .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("binary runs");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s: serde_json::Value = serde_json::from_slice(&o.stdout).expect("summary JSON");
+    let (s, out) = run("configs/ising2d-flows.toml", "flows");
     let rg = &s["rg"];
     for map in ["majority", "rsmi"] {
         for key in ["tc", "nu", "y_t", "y_h", "nu_linearised"] {

@@ -218,14 +218,7 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
 fn npy_files(sweep: &Sweep, results: &[TaskResult]) -> Vec<(String, Vec<u8>)> {
     use ndarray::{Array3, ArrayD, IxDyn};
     use ndarray_npy::WriteNpyExt;
-    let mut sorted: Vec<&TaskResult> = results.iter().collect();
-    sorted.sort_by_key(|r| {
-        (
-            r.task.size,
-            r.task.temperature.to_bits(),
-            r.task.first_replica,
-        )
-    });
+    let sorted = in_point_order(results);
     let mut points: BTreeMap<(usize, u64), Vec<&TaskResult>> = BTreeMap::new();
     for r in sorted {
         points
@@ -293,14 +286,7 @@ fn npy_files(sweep: &Sweep, results: &[TaskResult]) -> Vec<(String, Vec<u8>)> {
 fn combine_flows(results: &[TaskResult]) -> Vec<Combined> {
     // (size, temperature bits, map index, level) → the replicas' levels in replica order.
     let mut groups: BTreeMap<(usize, u64, usize, usize), Vec<&Level>> = BTreeMap::new();
-    let mut sorted: Vec<&TaskResult> = results.iter().collect();
-    sorted.sort_by_key(|r| {
-        (
-            r.task.size,
-            r.task.temperature.to_bits(),
-            r.task.first_replica,
-        )
-    });
+    let sorted = in_point_order(results);
     for r in sorted {
         let Some(settings) = &r.task.rg else { continue };
         for l in &r.rg {
@@ -345,14 +331,7 @@ fn rg_filters_json(settings: &rg::Settings, results: &[TaskResult]) -> Option<St
         return None;
     }
     let mut rows = Vec::new();
-    let mut sorted: Vec<&TaskResult> = results.iter().collect();
-    sorted.sort_by_key(|r| {
-        (
-            r.task.size,
-            r.task.temperature.to_bits(),
-            r.task.first_replica,
-        )
-    });
+    let sorted = in_point_order(results);
     for r in sorted {
         for l in
             r.rg.iter()
@@ -365,6 +344,20 @@ fn rg_filters_json(settings: &rg::Settings, results: &[TaskResult]) -> Option<St
         }
     }
     Some(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n")
+}
+
+/// Results by size, then temperature (positive, so its bits order like the value), then first
+/// replica: the one order every output is built in.
+fn in_point_order(results: &[TaskResult]) -> Vec<&TaskResult> {
+    let mut sorted: Vec<&TaskResult> = results.iter().collect();
+    sorted.sort_by_key(|r| {
+        (
+            r.task.size,
+            r.task.temperature.to_bits(),
+            r.task.first_replica,
+        )
+    });
+    sorted
 }
 
 fn model_name(sweep: &Sweep) -> String {
@@ -388,14 +381,7 @@ fn rsmi_outputs(sweep: &Sweep, settings: &RsmiSweep, results: &[TaskResult]) -> 
     }
     let mut rows: BTreeMap<(usize, u64, usize), Sums> = BTreeMap::new();
     let mut filters = BTreeMap::new();
-    let mut sorted: Vec<&TaskResult> = results.iter().collect();
-    sorted.sort_by_key(|r| {
-        (
-            r.task.size,
-            r.task.temperature.to_bits(),
-            r.task.first_replica,
-        )
-    });
+    let sorted = in_point_order(results);
     for r in sorted {
         let mut by_buffer = BTreeMap::new();
         for p in &r.rsmi {

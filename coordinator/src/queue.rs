@@ -327,23 +327,9 @@ impl Queue {
             let Some(rk) = self.ready.pop_first() else {
                 break;
             };
-            let Some(entry) = self.tasks.get_mut(&rk.key) else {
-                continue;
-            };
-            self.next_token += 1;
-            let token = LeaseToken(self.next_token);
-            let expires = now.plus(self.policy.lease_ms);
-            entry.attempts += 1;
-            entry.state = TaskState::Leased {
-                worker: worker.clone(),
-                token,
-                expires,
-            };
-            out.push(Lease {
-                key: rk.key,
-                token,
-                expires,
-            });
+            if let Some(l) = self.grant(now, worker, rk.key) {
+                out.push(l);
+            }
         }
         out
     }
