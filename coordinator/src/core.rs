@@ -1160,7 +1160,7 @@ measurements = 200
         drop(core);
         // A database whose outputs an older aggregation wrote: the finished sweep aggregates
         // again on open, from its stored results, without recomputing a task.
-        let mut store = Store::open(&db).expect("store");
+        let store = Store::open(&db).expect("store");
         store
             .conn
             .execute("UPDATE meta SET value = 1 WHERE key = 'aggregate'", [])
