@@ -49,9 +49,37 @@ enum Command {
     Results(remote::ResultsArgs),
     /// Take a sweep's unfinished tasks off the queue.
     Cancel(remote::CancelArgs),
+    /// Regenerate DIR/report.html from the output files in DIR alone.
+    Report(ReportArgs),
     /// Measure sampler throughput (ns per spin update) at each model's critical point, or the
     /// coordinator's (`bench coordinator`).
     Bench(bench::BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// An output directory (observables.csv, summary.json, and rsmi.csv / flows.csv if any).
+    dir: PathBuf,
+}
+
+fn report(a: ReportArgs) -> Result<()> {
+    let mut files = std::collections::BTreeMap::new();
+    for name in ["observables.csv", "summary.json", "rsmi.csv", "flows.csv"] {
+        let path = a.dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                files.insert(name.to_string(), text);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+    let html = rgsweep_coordinator::report::render(&files)
+        .with_context(|| format!("cannot build a report from {}", a.dir.display()))?;
+    let path = a.dir.join("report.html");
+    std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("{}", path.display());
+    Ok(())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -171,6 +199,7 @@ fn main() -> ExitCode {
         Command::Status(a) => remote::status(a),
         Command::Results(a) => remote::results(a),
         Command::Cancel(a) => remote::cancel(a),
+        Command::Report(a) => report(a),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

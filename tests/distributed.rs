@@ -451,6 +451,55 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     // 4 temperatures × 3 maps × levels 0..=2 × 6 operators.
     let flows = std::fs::read_to_string(reference.join("flows.csv")).expect("flows.csv");
     assert_eq!(flows.lines().count(), 1 + 4 * 3 * 3 * 6);
+    // The report: self-contained (the only URL is SVG's namespace, nothing is fetched), one
+    // figure per observable, RSMI and map, each with axes, labels and data; the estimates
+    // table; and `rgsweep report` rebuilds the same bytes from the files alone.
+    let html = std::fs::read_to_string(reference.join("report.html")).expect("report.html");
+    for bad in ["<script", "<link", "<img", "src=", "url("] {
+        assert!(!html.contains(bad), "{bad}");
+    }
+    assert!(
+        html.split("http")
+            .skip(1)
+            .all(|r| r.starts_with("://www.w3.org/2000/svg")),
+        "only the SVG namespace"
+    );
+    let figures: Vec<&str> = html.split("<svg").skip(1).collect();
+    assert_eq!(
+        figures.len(),
+        3 + 1 + 3,
+        "Binder, χ, |m|, RSMI, three flows"
+    );
+    for (k, svg) in figures.iter().enumerate() {
+        let svg = &svg[..svg.find("</svg>").expect("closed")];
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| Some(t[t.find('>')? + 1..t.find("</text>")?].trim()))
+            .collect();
+        assert!(texts.contains(&"T"), "figure {k}: x label in {texts:?}");
+        assert!(texts.len() >= 8, "figure {k}: tick labels {texts:?}");
+        assert!(svg.contains("<polyline"), "figure {k}: data");
+    }
+    for row in [
+        "T_c (FSS)",
+        "ν (FSS)",
+        "T_c (rsmi flow)",
+        "y_h (majority flow)",
+    ] {
+        assert!(html.contains(&format!("<tr><td>{row}</td>")), "{row}");
+    }
+    let copy = dir.join("copy");
+    std::fs::create_dir_all(&copy).expect("dir");
+    for f in ["observables.csv", "summary.json", "rsmi.csv", "flows.csv"] {
+        std::fs::copy(reference.join(f), copy.join(f)).expect("copy");
+    }
+    let o = rgsweep(&["report", s(&copy)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(copy.join("report.html")).expect("regenerated"),
+        html
+    );
     // Four worker processes.
     let four = dir.join("four");
     std::fs::create_dir_all(&four).expect("dir");
@@ -475,7 +524,12 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
             rsmi_without_seconds(&reference),
             "{what}"
         );
-        for file in ["filters.json", "flows.csv", "rg-filters.json"] {
+        for file in [
+            "filters.json",
+            "flows.csv",
+            "rg-filters.json",
+            "report.html",
+        ] {
             assert_eq!(
                 std::fs::read(out.join(file)).expect(file),
                 std::fs::read(reference.join(file)).expect(file),

@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 /// Version of the aggregation: bump it whenever a change alters any output file for the same
 /// results, so that a coordinator opening an older database aggregates its finished sweeps
 /// again (see `Store::reaggregate_if_older`).
-pub const AGGREGATE_FORMAT: i64 = 3;
+pub const AGGREGATE_FORMAT: i64 = 4;
 
 /// The column order of `observables.csv`; part of the output contract.
 pub const OBSERVABLES_HEADER: &str = "model,size,temperature,samples,energy,energy_err,abs_m,abs_m_err,m2,m2_err,binder,binder_err,susceptibility,susceptibility_err,specific_heat,specific_heat_err,tau_int_energy,tau_int_m2";
@@ -61,6 +61,8 @@ pub struct Outputs {
     pub rg_filters_json: Option<String>,
     /// With `save_samples`: NumPy files (configurations; with `[rsmi]` also the filters).
     pub npy: Vec<(String, Vec<u8>)>,
+    /// The self-contained report page, built from the text files above.
+    pub report_html: Option<String>,
 }
 
 impl Outputs {
@@ -73,6 +75,7 @@ impl Outputs {
             ("filters.json", self.filters_json.as_ref()),
             ("flows.csv", self.flows_csv.as_ref()),
             ("rg-filters.json", self.rg_filters_json.as_ref()),
+            ("report.html", self.report_html.as_ref()),
         ];
         let mut out: Vec<(String, Vec<u8>)> = text
             .drain(..)
@@ -209,7 +212,32 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
         } else {
             Vec::new()
         },
-    })
+        report_html: None,
+    }
+    .with_report())
+}
+
+impl Outputs {
+    /// The text files by name, as `report::render` reads them.
+    pub fn text_files(&self) -> BTreeMap<String, String> {
+        [
+            ("observables.csv", Some(&self.observables_csv)),
+            ("summary.json", Some(&self.summary_json)),
+            ("rsmi.csv", self.rsmi_csv.as_ref()),
+            ("flows.csv", self.flows_csv.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(n, b)| Some((n.to_string(), b?.clone())))
+        .collect()
+    }
+
+    fn with_report(mut self) -> Outputs {
+        match crate::report::render(&self.text_files()) {
+            Ok(html) => self.report_html = Some(html),
+            Err(e) => tracing::warn!(error = %e, "no report"),
+        }
+        self
+    }
 }
 
 /// `samples-L{L}-T{T}.npy` per point (int8, [replicas × save_samples, L, L(, L)]: ±1 for

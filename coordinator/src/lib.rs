@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod local;
 pub mod monitor;
 pub mod queue;
+pub mod report;
 pub mod service;
 pub mod slurm;
 pub mod store;
