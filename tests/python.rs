@@ -44,6 +44,11 @@ fn the_python_example_loads_a_quickstart_output() {
         stdout.contains("52 sample files, 2080 configurations"),
         "{stdout}"
     );
+    // The quickstart's report has the data collapse (four sizes, a fitted ν) beside the
+    // Binder, χ and |m| figures.
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains("Data collapse"));
     let png = std::fs::read(&figure).expect("figure");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
 }

@@ -259,6 +259,33 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
             tc.map(|t| (t, "T_c")),
         ),
     );
+    let nu = summary["fss"]["nu"]["value"].as_f64();
+    if let (Some(tc), Some(nu)) = (tc, nu.filter(|n| *n > 0.0)) {
+        let collapsed: Vec<(String, Series)> =
+            curves(&observables, "size", "L = ", "binder", "binder_err", all)
+                .into_iter()
+                .map(|(label, series)| {
+                    let l: f64 = label.trim_start_matches("L = ").parse().unwrap_or(f64::NAN);
+                    let scaled = series
+                        .into_iter()
+                        .map(|(t, u, e)| ((t - tc) * l.powf(1.0 / nu), u, e))
+                        .collect();
+                    (label, scaled)
+                })
+                .collect();
+        add(
+            &format!(
+                "Data collapse: U₄ against (T − T_c)·L^(1/ν) with the fitted T_c = {tc:.5} and ν = {nu:.4}; the curves of all sizes fall on one if the exponents are right."
+            ),
+            chart(
+                "Data collapse of the Binder cumulant",
+                "(T - T_c) L^(1/nu)",
+                "U4",
+                &collapsed,
+                None,
+            ),
+        );
+    }
     add(
         "Susceptibility χ(T) for every L.",
         chart(
@@ -339,6 +366,49 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
                             && r.get("size").and_then(|s| s.parse::<f64>().ok()) == Some(largest)
                     }),
                     rg_tc.map(|t| (t, "T_c")),
+                ),
+            );
+            // The flow in the (K₁, K_diag) plane: one trajectory per temperature, level by level.
+            let mut paths: BTreeMap<u64, BTreeMap<u64, (f64, f64)>> = BTreeMap::new();
+            for r in &flows.rows {
+                if r.get("map") != Some(&map)
+                    || r.get("size").and_then(|s| s.parse::<f64>().ok()) != Some(largest)
+                {
+                    continue;
+                }
+                let t = flows.numbers(r, "temperature");
+                let level = flows.numbers(r, "level");
+                let k = flows.numbers(r, "coupling");
+                let entry = paths
+                    .entry(t.to_bits())
+                    .or_default()
+                    .entry(level.to_bits())
+                    .or_insert((f64::NAN, f64::NAN));
+                match r.get("operator").map(String::as_str) {
+                    Some("nn") => entry.0 = k,
+                    Some("diagonal") => entry.1 = k,
+                    _ => {}
+                }
+            }
+            let trajectories: Vec<(String, Series)> = paths
+                .into_iter()
+                .map(|(t, levels)| {
+                    (
+                        format!("T = {}", f64::from_bits(t)),
+                        levels.into_values().map(|(k1, k2)| (k1, k2, 0.0)).collect(),
+                    )
+                })
+                .collect();
+            add(
+                &format!(
+                    "The {map} flow in the (K₁, K_diag) plane, L = {largest}: one path per temperature from level 0 (K_diag = 0) on; paths run off towards the ordered or the disordered sink on either side of T_c."
+                ),
+                chart(
+                    &format!("Flow in the (K1, K2) plane ({map})"),
+                    "K1",
+                    "K2 (diagonal)",
+                    &trajectories,
+                    None,
                 ),
             );
         }
