@@ -347,7 +347,6 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
             .iter()
             .filter_map(|r| r.get("map").cloned())
             .collect();
-        maps.dedup();
         maps.sort();
         maps.dedup();
         for map in maps {
@@ -452,8 +451,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
     if let Some(rg) = summary["rg"].as_object() {
         for (map, block) in rg {
             for (key, what) in [("tc", "T_c"), ("nu", "ν"), ("y_t", "y_t"), ("y_h", "y_h")] {
-                let reference_key = if key == "nu" { "nu" } else { key };
-                row(&format!("{what} ({map} flow)"), reference_key, &block[key]);
+                row(&format!("{what} ({map} flow)"), key, &block[key]);
             }
         }
     }

@@ -9,6 +9,23 @@ use rgsweep_physics::rsmi::chain;
 use rgsweep_physics::rsmi::samples::{System, generate};
 use rgsweep_physics::{Algorithm, ModelKind, Stream};
 
+/// Couplings fitted on samples of the model itself at `t`: K₁ = 1/T, the rest 0. The
+/// acceptance bounds (1% on K₁, 0.01 on the rest), and the estimates' own errors: each must sit
+/// within 4 jackknife errors of the exact value.
+fn assert_model_couplings(t: f64, ops: &[Operator], k: &[rgsweep_physics::Estimate]) {
+    let k1 = 1.0 / t;
+    assert!(
+        (k[0].value - k1).abs() < 0.01 * k1,
+        "T={t}: K1 = {:?}, exact {k1}",
+        k[0]
+    );
+    assert!(k[0].deviation(k1).abs() < 4.0, "T={t}: K1 = {:?}", k[0]);
+    for (op, e) in ops.iter().zip(k).skip(1) {
+        assert!(e.value.abs() < 0.01, "T={t}: {op:?} = {e:?}");
+        assert!(e.deviation(0.0).abs() < 4.0, "T={t}: {op:?} = {e:?}");
+    }
+}
+
 #[test]
 fn uncoarsened_ising_samples_return_the_model_s_couplings() {
     let ops = [
@@ -34,19 +51,7 @@ fn uncoarsened_ising_samples_return_the_model_s_couplings() {
         );
         let refs: Vec<&[u8]> = s.configs.iter().map(Vec::as_slice).collect();
         let k = couplings(&lattice, &refs, &ops, 20).expect("fits");
-        let k1 = 1.0 / t;
-        // The acceptance bounds (1% on K₁, 0.01 on the rest), and the estimates' own errors:
-        // each must sit within 4 jackknife errors of the exact value.
-        assert!(
-            (k[0].value - k1).abs() < 0.01 * k1,
-            "T={t}: K1 = {:?}, exact {k1}",
-            k[0]
-        );
-        assert!(k[0].deviation(k1).abs() < 4.0, "T={t}: K1 = {:?}", k[0]);
-        for (op, e) in ops.iter().zip(&k).skip(1) {
-            assert!(e.value.abs() < 0.01, "T={t}: {op:?} = {e:?}");
-            assert!(e.deviation(0.0).abs() < 4.0, "T={t}: {op:?} = {e:?}");
-        }
+        assert_model_couplings(t, &ops, &k);
     }
 }
 
@@ -176,17 +181,7 @@ fn uncoarsened_potts_samples_return_the_model_s_couplings() {
         let refs: Vec<&[u8]> = s.configs.iter().map(Vec::as_slice).collect();
         let (parts, _) = count_blocks(&lattice, &refs, &ops, Spins::Potts(3), 20);
         let k = fit_blocks(&parts).expect("fits").values;
-        let k1 = 1.0 / t;
-        assert!(
-            (k[0].value - k1).abs() < 0.01 * k1,
-            "T={t}: K1 = {:?}, exact {k1}",
-            k[0]
-        );
-        assert!(k[0].deviation(k1).abs() < 4.0, "T={t}: K1 = {:?}", k[0]);
-        for (op, e) in ops.iter().zip(&k).skip(1) {
-            assert!(e.value.abs() < 0.02, "T={t}: {op:?} = {e:?}");
-            assert!(e.deviation(0.0).abs() < 4.0, "T={t}: {op:?} = {e:?}");
-        }
+        assert_model_couplings(t, &ops, &k);
     }
 }
 

@@ -28,14 +28,7 @@ fn settings(levels: usize, samples: u64) -> Settings {
     Settings {
         maps: MapKind::ALL.to_vec(),
         levels,
-        operators: vec![
-            Operator::NearestNeighbour,
-            Operator::Diagonal,
-            Operator::Second,
-            Operator::Plaquette,
-            Operator::Field,
-            Operator::ThreeSpin,
-        ],
+        operators: Operator::ALL.to_vec(),
         samples,
         blocks: 10,
         rsmi: Some(RsmiRule::default()),

@@ -409,10 +409,15 @@ pub fn flows(
     for &map in &settings.maps {
         let mut maps_stream = stream.clone().child(map.name());
         out.push(label(map, 0, size, &level0));
-        let mut current = configs.to_vec();
-        let mut previous_sums = level0.sums.clone();
+        // The previous level's configurations and lattice sums (level 0's are borrowed).
+        let (mut coarse, mut coarse_sums) = (Vec::new(), Vec::new());
         let mut filter = None;
         for n in 1..=settings.levels {
+            let (current, previous_sums) = if n == 1 {
+                (configs, level0.sums.as_slice())
+            } else {
+                (coarse.as_slice(), coarse_sums.as_slice())
+            };
             let fine = size >> (n - 1);
             let mut step = maps_stream.child(&format!("level={n}"));
             let next: Vec<Vec<u8>> = match map {
@@ -432,20 +437,19 @@ pub fn flows(
                     if rule.retrain {
                         filter = None;
                     }
-                    rsmi_step(&rule, dim, fine, &current, &mut filter, &mut step)
+                    rsmi_step(&rule, dim, fine, current, &mut filter, &mut step)
                 }
             };
             let measured = measure(&Lattice::new(dim, fine / 2), &next, settings, spins);
             let mut level = label(map, n, fine / 2, &measured);
-            level.y_t = sector(&measured.sums, &previous_sums, &even, settings.blocks);
-            level.y_h = sector(&measured.sums, &previous_sums, &odd, settings.blocks);
+            level.y_t = sector(&measured.sums, previous_sums, &even, settings.blocks);
+            level.y_h = sector(&measured.sums, previous_sums, &odd, settings.blocks);
             if let Some((w, mi)) = &filter {
                 level.filter = w.clone();
                 level.mi_nats = *mi;
             }
             out.push(level);
-            previous_sums = measured.sums;
-            current = next;
+            (coarse, coarse_sums) = (next, measured.sums);
         }
     }
     out
