@@ -58,13 +58,14 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ReportArgs {
-    /// An output directory (observables.csv, summary.json, and rsmi.csv / flows.csv if any).
+    /// An output directory (observables.csv, summary.json, and rsmi.csv, filters.json, flows.csv,
+    /// rg-filters.json if any).
     dir: PathBuf,
 }
 
 fn report(a: ReportArgs) -> Result<()> {
     let mut files = std::collections::BTreeMap::new();
-    for name in ["observables.csv", "summary.json", "rsmi.csv", "flows.csv"] {
+    for name in rgsweep_coordinator::report::INPUTS {
         let path = a.dir.join(name);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -74,10 +75,15 @@ fn report(a: ReportArgs) -> Result<()> {
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
     }
-    let html = rgsweep_coordinator::report::render(&files)
+    let report = rgsweep_coordinator::report::render(&files)
         .with_context(|| format!("cannot build a report from {}", a.dir.display()))?;
     let path = a.dir.join("report.html");
-    std::fs::write(&path, html).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, report.html)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    for (name, png) in report.figures {
+        let p = a.dir.join(&name);
+        std::fs::write(&p, png).with_context(|| format!("cannot write {}", p.display()))?;
+    }
     println!("{}", path.display());
     Ok(())
 }

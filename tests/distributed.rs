@@ -465,8 +465,9 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
         "only the SVG namespace"
     );
     let figures: Vec<&str> = html.split("<svg").skip(1).collect();
-    // Binder, χ, |m| (one size: no collapse), RSMI, and per map the K₁ flow and its plane.
-    assert_eq!(figures.len(), 3 + 1 + 3 * 2);
+    // Binder, χ, |m| (one size: no collapse), RSMI's I(H:E) and filters, per map the K₁ flow
+    // and its plane, and the RSMI rule of every level.
+    assert_eq!(figures.len(), 3 + 2 + 3 * 2 + 1);
     for (k, svg) in figures.iter().enumerate() {
         let svg = &svg[..svg.find("</svg>").expect("closed")];
         let texts: Vec<&str> = svg
@@ -474,12 +475,35 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
             .skip(1)
             .filter_map(|t| Some(t[t.find('>')? + 1..t.find("</text>")?].trim()))
             .collect();
+        if svg.contains("<polyline") {
+            assert!(
+                texts.contains(&"T") || texts.contains(&"K1"),
+                "figure {k}: x label in {texts:?}"
+            );
+            assert!(texts.len() >= 8, "figure {k}: tick labels {texts:?}");
+        } else {
+            // A heat map of filters: a row per temperature, 2×2 weights per panel.
+            assert!(texts.contains(&"T = 2.269"), "figure {k}: rows {texts:?}");
+            assert!(
+                svg.matches("<rect").count() > 4 * 2 * 4,
+                "figure {k}: panels"
+            );
+        }
+    }
+    // Each figure also as a PNG beside the page, linked from its caption.
+    let pngs: Vec<String> = std::fs::read_dir(&reference)
+        .expect("dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("fig-") && n.ends_with(".png"))
+        .collect();
+    assert_eq!(pngs.len(), figures.len(), "{pngs:?}");
+    for png in &pngs {
         assert!(
-            texts.contains(&"T") || texts.contains(&"K1"),
-            "figure {k}: x label in {texts:?}"
+            html.contains(&format!("<a href=\"{png}\">PNG</a>")),
+            "{png}"
         );
-        assert!(texts.len() >= 8, "figure {k}: tick labels {texts:?}");
-        assert!(svg.contains("<polyline"), "figure {k}: data");
+        let bytes = std::fs::read(reference.join(png)).expect("png");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{png}");
     }
     for row in [
         "T_c (FSS)",
@@ -491,7 +515,14 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     }
     let copy = dir.join("copy");
     std::fs::create_dir_all(&copy).expect("dir");
-    for f in ["observables.csv", "summary.json", "rsmi.csv", "flows.csv"] {
+    for f in [
+        "observables.csv",
+        "summary.json",
+        "rsmi.csv",
+        "filters.json",
+        "flows.csv",
+        "rg-filters.json",
+    ] {
         std::fs::copy(reference.join(f), copy.join(f)).expect("copy");
     }
     let o = rgsweep(&["report", s(&copy)]);
@@ -500,6 +531,13 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
         std::fs::read_to_string(copy.join("report.html")).expect("regenerated"),
         html
     );
+    for png in &pngs {
+        assert!(
+            std::fs::read(copy.join(png)).expect("regenerated")
+                == std::fs::read(reference.join(png)).expect("png"),
+            "{png}"
+        );
+    }
     // Four worker processes.
     let four = dir.join("four");
     std::fs::create_dir_all(&four).expect("dir");
@@ -529,7 +567,10 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
             "flows.csv",
             "rg-filters.json",
             "report.html",
-        ] {
+        ]
+        .into_iter()
+        .chain(pngs.iter().map(String::as_str))
+        {
             assert_eq!(
                 std::fs::read(out.join(file)).expect(file),
                 std::fs::read(reference.join(file)).expect(file),

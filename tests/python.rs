@@ -49,6 +49,7 @@ fn the_python_example_loads_a_quickstart_output() {
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
     assert_eq!(html.matches("<svg").count(), 4);
     assert!(html.contains("Data collapse"));
+    assert!(out.join("fig-02-collapse.png").exists());
     let png = std::fs::read(&figure).expect("figure");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
 }

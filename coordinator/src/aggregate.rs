@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 /// Version of the aggregation: bump it whenever a change alters any output file for the same
 /// results, so that a coordinator opening an older database aggregates its finished sweeps
 /// again (see `Store::reaggregate_if_older`).
-pub const AGGREGATE_FORMAT: i64 = 5;
+pub const AGGREGATE_FORMAT: i64 = 6;
 
 /// The column order of `observables.csv`; part of the output contract.
 pub const OBSERVABLES_HEADER: &str = "model,size,temperature,samples,energy,energy_err,abs_m,abs_m_err,m2,m2_err,binder,binder_err,susceptibility,susceptibility_err,specific_heat,specific_heat_err,tau_int_energy,tau_int_m2";
@@ -61,8 +61,8 @@ pub struct Outputs {
     pub rg_filters_json: Option<String>,
     /// With `save_samples`: NumPy files (configurations; with `[rsmi]` also the filters).
     pub npy: Vec<(String, Vec<u8>)>,
-    /// The self-contained report page, built from the text files above.
-    pub report_html: Option<String>,
+    /// The self-contained report page and its figures as PNGs, built from the text files above.
+    pub report: Option<crate::report::Report>,
 }
 
 impl Outputs {
@@ -75,13 +75,14 @@ impl Outputs {
             ("filters.json", self.filters_json.as_ref()),
             ("flows.csv", self.flows_csv.as_ref()),
             ("rg-filters.json", self.rg_filters_json.as_ref()),
-            ("report.html", self.report_html.as_ref()),
+            ("report.html", self.report.as_ref().map(|r| &r.html)),
         ];
         let mut out: Vec<(String, Vec<u8>)> = text
             .drain(..)
             .filter_map(|(name, body)| Some((name.to_string(), body?.as_bytes().to_vec())))
             .collect();
         out.extend(self.npy.iter().cloned());
+        out.extend(self.report.iter().flat_map(|r| r.figures.iter().cloned()));
         out
     }
 }
@@ -212,7 +213,7 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
         } else {
             Vec::new()
         },
-        report_html: None,
+        report: None,
     }
     .with_report())
 }
@@ -224,7 +225,9 @@ impl Outputs {
             ("observables.csv", Some(&self.observables_csv)),
             ("summary.json", Some(&self.summary_json)),
             ("rsmi.csv", self.rsmi_csv.as_ref()),
+            ("filters.json", self.filters_json.as_ref()),
             ("flows.csv", self.flows_csv.as_ref()),
+            ("rg-filters.json", self.rg_filters_json.as_ref()),
         ]
         .into_iter()
         .filter_map(|(n, b)| Some((n.to_string(), b?.clone())))
@@ -233,7 +236,7 @@ impl Outputs {
 
     fn with_report(mut self) -> Outputs {
         match crate::report::render(&self.text_files()) {
-            Ok(html) => self.report_html = Some(html),
+            Ok(report) => self.report = Some(report),
             Err(e) => tracing::warn!(error = %e, "no report"),
         }
         self

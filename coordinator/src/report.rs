@@ -1,13 +1,19 @@
 //! `report.html`: one self-contained page per finished sweep — figures as inline SVG, no
-//! scripts, no fetches — built from the output files alone, so `rgsweep report DIR` makes the
-//! same bytes from a copied output directory.
+//! scripts, no fetches — and each figure again as a PNG file beside it (`fig-N-name.png`), all
+//! built from the output files alone, so `rgsweep report DIR` makes the same bytes from a copied
+//! output directory.
 //!
-//! Figures (plotters' SVG backend; the browser renders the text, so no font is bundled): Binder
-//! cumulants with the estimated T_c, susceptibility and ⟨|m|⟩ against T for every L, RSMI's
-//! I(H:E) against T for every buffer, and the nearest-neighbour coupling of every RG level
-//! against T per map; then a table of every estimate beside its exact or literature value.
+//! Figures: Binder cumulants with the estimated T_c and their data collapse, susceptibility and
+//! ⟨|m|⟩ against T for every L, RSMI's I(H:E) against T for every buffer and its learned filters
+//! as heat maps, and per RG map the nearest-neighbour coupling of every level against T and the
+//! flow in the (K₁, K_diag) plane, with the RSMI rule of every level; then a table of every
+//! estimate beside its exact or literature value. Each figure is a [`Plot`] (data), drawn by one
+//! generic routine on plotters' SVG and bitmap backends; text is measured (SVG) and drawn (PNG)
+//! with the bundled DejaVu Sans, so a machine with no fonts draws the same PNG bytes.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,6 +24,25 @@ pub enum ReportError {
     Missing(&'static str),
     #[error("{file}: {message}")]
     Malformed { file: &'static str, message: String },
+    #[error("cannot draw a figure: {0}")]
+    Draw(String),
+}
+
+/// The output files a report is built from; the first two are required.
+pub const INPUTS: [&str; 6] = [
+    "observables.csv",
+    "summary.json",
+    "rsmi.csv",
+    "filters.json",
+    "flows.csv",
+    "rg-filters.json",
+];
+
+/// The page and its figures as PNG files (name → bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub html: String,
+    pub figures: Vec<(String, Vec<u8>)>,
 }
 
 /// A CSV file as rows of named columns (rgsweep writes plain CSV: no quoting).
@@ -72,86 +97,323 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
-/// One line chart with error bars as SVG, or `None` without finite points.
-fn chart(
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    curves: &[(String, Series)],
-    vline: Option<(f64, &str)>,
-) -> Option<String> {
-    let finite = |p: &&(f64, f64, f64)| p.0.is_finite() && p.1.is_finite();
-    let points: Vec<&(f64, f64, f64)> = curves.iter().flat_map(|(_, s)| s).filter(finite).collect();
-    if points.is_empty() {
-        return None;
+/// The page's figure width in CSS pixels; PNGs are drawn at `PNG_SCALE` times that.
+const WIDTH: u32 = 640;
+const PNG_SCALE: u32 = 2;
+
+/// Registers the bundled DejaVu Sans as plotters' "sans-serif", once: plotters measures text
+/// with it for every backend, and the PNG backend draws glyphs from it, so figures look the
+/// same on a machine without any installed font.
+fn register_font() -> Result<(), ReportError> {
+    static FONT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *FONT.get_or_init(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ReportError::Draw("the bundled font does not load".into()))
     }
-    let err = |p: &(f64, f64, f64)| if p.2.is_finite() { p.2 } else { 0.0 };
-    let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
-    let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
-    for p in &points {
-        x0 = x0.min(p.0);
-        x1 = x1.max(p.0);
-        y0 = y0.min(p.1 - err(p));
-        y1 = y1.max(p.1 + err(p));
+}
+
+/// A figure as data: drawn once as inline SVG for the page and once as a PNG file.
+struct Figure {
+    /// File-name part of the PNG: `fig-{n}-{slug}.png`.
+    slug: String,
+    caption: String,
+    plot: Plot,
+}
+
+enum Plot {
+    Lines(Lines),
+    Filters(Filters),
+}
+
+/// Curves with error bars against a common x axis.
+struct Lines {
+    title: String,
+    x_label: String,
+    y_label: String,
+    curves: Vec<(String, Series)>,
+    vline: Option<(f64, String)>,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Lines {
+    /// `None` without a finite point: a figure with nothing to show is left out.
+    fn plot(
+        title: &str,
+        x_label: &str,
+        y_label: &str,
+        curves: Vec<(String, Series)>,
+        vline: Option<(f64, &str)>,
+    ) -> Option<Plot> {
+        let err = |p: &(f64, f64, f64)| if p.2.is_finite() { p.2 } else { 0.0 };
+        let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
+        let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
+        let curves: Vec<(String, Series)> = curves
+            .into_iter()
+            .map(|(name, s)| {
+                let s: Series = s
+                    .into_iter()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .collect();
+                (name, s)
+            })
+            .collect();
+        for p in curves.iter().flat_map(|(_, s)| s) {
+            x0 = x0.min(p.0);
+            x1 = x1.max(p.0);
+            y0 = y0.min(p.1 - err(p));
+            y1 = y1.max(p.1 + err(p));
+        }
+        if !x0.is_finite() {
+            return None;
+        }
+        let pad = |a: f64, b: f64| {
+            let d = if b > a { (b - a) * 0.05 } else { 0.5 };
+            (a - d, b + d)
+        };
+        Some(Plot::Lines(Lines {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            curves,
+            vline: vline
+                .filter(|(x, _)| x.is_finite())
+                .map(|(x, n)| (x, n.to_string())),
+            x: pad(x0, x1),
+            y: pad(y0, y1),
+        }))
     }
-    let pad = |a: f64, b: f64| {
-        let d = if b > a { (b - a) * 0.05 } else { 0.5 };
-        (a - d, b + d)
+}
+
+/// Learned filters as heat maps: one row of panels per temperature, one panel per column
+/// (hidden unit or RG level), each panel the filter's weights laid out like the block.
+struct Filters {
+    title: String,
+    columns: Vec<String>,
+    rows: Vec<(String, Vec<Option<Panel>>)>,
+}
+
+/// A filter's weights on a grid, scaled to [−1, 1].
+struct Panel {
+    width: usize,
+    values: Vec<f64>,
+}
+
+impl Panel {
+    /// The weights in row-major order, `width` per row. H and −H carry the same information,
+    /// so the sign is fixed (weights sum to ≥ 0) before scaling by the largest |weight|.
+    fn new(weights: &[f64], width: usize) -> Option<Panel> {
+        if width == 0 || weights.is_empty() || !weights.len().is_multiple_of(width) {
+            return None;
+        }
+        let sign = if weights.iter().sum::<f64>() < 0.0 {
+            -1.0
+        } else {
+            1.0
+        };
+        let max = weights.iter().fold(0.0f64, |m, w| m.max(w.abs()));
+        let scale = if max > 0.0 { sign / max } else { 0.0 };
+        Some(Panel {
+            width,
+            values: weights.iter().map(|w| w * scale).collect(),
+        })
+    }
+}
+
+/// Blue (−1) through white (0) to red (+1).
+fn diverging(v: f64) -> RGBColor {
+    let t = v.abs().min(1.0);
+    let (r, g, b) = if v >= 0.0 {
+        (178.0, 24.0, 43.0)
+    } else {
+        (33.0, 102.0, 172.0)
     };
-    let ((x0, x1), (y0, y1)) = (pad(x0, x1), pad(y0, y1));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (640, 400)).into_drawing_area();
-        root.fill(&WHITE).ok()?;
-        let mut c = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .ok()?;
+    let mix = |c: f64| (255.0 + (c - 255.0) * t).round() as u8;
+    RGBColor(mix(r), mix(g), mix(b))
+}
+
+type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+impl Plot {
+    /// Size in CSS pixels.
+    fn size(&self) -> (u32, u32) {
+        match self {
+            Plot::Lines(_) => (WIDTH, 400),
+            Plot::Filters(f) => (WIDTH, 110 + 56 * f.rows.len() as u32),
+        }
+    }
+
+    /// Draws on `root` at `s` device pixels per CSS pixel.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: u32) -> Drawn<DB> {
+        root.fill(&WHITE)?;
+        match self {
+            Plot::Lines(l) => l.draw(root, s),
+            Plot::Filters(f) => f.draw(root, s),
+        }
+    }
+
+    fn svg(&self) -> Result<String, ReportError> {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
+            self.draw(&root, 1)
+                .map_err(|e| ReportError::Draw(e.to_string()))?;
+            root.present()
+                .map_err(|e| ReportError::Draw(e.to_string()))?;
+        }
+        Ok(svg)
+    }
+
+    fn png(&self) -> Result<Vec<u8>, ReportError> {
+        let draw = |e: &dyn std::fmt::Display| ReportError::Draw(e.to_string());
+        let (w, h) = self.size();
+        let (w, h) = (w * PNG_SCALE, h * PNG_SCALE);
+        let mut rgb = vec![0u8; 3 * w as usize * h as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            self.draw(&root, PNG_SCALE).map_err(|e| draw(&e))?;
+            root.present().map_err(|e| draw(&e))?;
+        }
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| draw(&e))?;
+        writer.write_image_data(&rgb).map_err(|e| draw(&e))?;
+        writer.finish().map_err(|e| draw(&e))?;
+        Ok(out)
+    }
+}
+
+impl Lines {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: u32) -> Drawn<DB> {
+        let si = s as i32;
+        let mut c = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 20 * s))
+            .margin(12 * s)
+            .x_label_area_size(40 * s)
+            .y_label_area_size(60 * s)
+            .build_cartesian_2d(self.x.0..self.x.1, self.y.0..self.y.1)?;
         c.configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .draw()
-            .ok()?;
-        for (k, (name, series)) in curves.iter().enumerate() {
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .label_style(("sans-serif", 12 * s))
+            .axis_desc_style(("sans-serif", 14 * s))
+            .draw()?;
+        for (k, (name, pts)) in self.curves.iter().enumerate() {
             let colour = COLOURS[k % COLOURS.len()];
-            let pts: Vec<(f64, f64, f64)> = series.iter().filter(finite).copied().collect();
-            c.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), colour))
-                .ok()?
+            let line = colour.stroke_width(s);
+            c.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), line))?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16 * si, y)], line));
             c.draw_series(pts.iter().map(|p| {
-                let e = err(p);
-                PathElement::new(vec![(p.0, p.1 - e), (p.0, p.1 + e)], colour)
-            }))
-            .ok()?;
+                let e = if p.2.is_finite() { p.2 } else { 0.0 };
+                PathElement::new(vec![(p.0, p.1 - e), (p.0, p.1 + e)], line)
+            }))?;
             c.draw_series(
                 pts.iter()
-                    .map(|p| Circle::new((p.0, p.1), 3, colour.filled())),
-            )
-            .ok()?;
+                    .map(|p| Circle::new((p.0, p.1), 3 * s, colour.filled())),
+            )?;
         }
-        if let Some((x, name)) = vline
-            && x.is_finite()
-        {
+        if let Some((x, name)) = &self.vline {
+            let style = BLACK.mix(0.5).stroke_width(s);
             c.draw_series(std::iter::once(PathElement::new(
-                vec![(x, y0), (x, y1)],
-                BLACK.mix(0.5),
-            )))
-            .ok()?
-            .label(name.to_string())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.mix(0.5)));
+                vec![(*x, self.y.0), (*x, self.y.1)],
+                style,
+            )))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16 * si, y)], style));
         }
         c.configure_series_labels()
+            .label_font(("sans-serif", 12 * s))
+            .legend_area_size(24 * s)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
-            .draw()
-            .ok()?;
-        root.present().ok()?;
+            .draw()?;
+        Ok(())
     }
-    Some(svg)
+}
+
+impl Filters {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: u32) -> Drawn<DB> {
+        let si = s as i32;
+        let root = root
+            .margin(8 * s, 0, 0, 0)
+            .titled(&self.title, ("sans-serif", 20 * s))?;
+        let (w, h) = root.dim_in_pixel();
+        let (w, h) = (w as i32, h as i32);
+        let font = |size: u32, h: HPos| {
+            TextStyle::from(("sans-serif", size * s).into_font()).pos(Pos::new(h, VPos::Center))
+        };
+        let (left, top, bar) = (110 * si, 26 * si, 44 * si);
+        let cols = self.columns.len().max(1) as i32;
+        let rows = self.rows.len().max(1) as i32;
+        let cell_w = (w - left - 12 * si) / cols;
+        let cell_h = (h - top - bar) / rows;
+        for (j, name) in self.columns.iter().enumerate() {
+            let x = left + cell_w * j as i32 + cell_w / 2;
+            root.draw(&Text::new(
+                name.clone(),
+                (x, top / 2),
+                font(13, HPos::Center),
+            ))?;
+        }
+        for (i, (label, panels)) in self.rows.iter().enumerate() {
+            let y0 = top + cell_h * i as i32;
+            root.draw(&Text::new(
+                label.clone(),
+                (8 * si, y0 + cell_h / 2),
+                font(13, HPos::Left),
+            ))?;
+            for (j, panel) in panels.iter().enumerate() {
+                let Some(p) = panel else { continue };
+                let height = (p.values.len() / p.width) as i32;
+                // Square pixels of the block, as large as fit 80% of the cell.
+                let px = ((cell_w * 4 / 5) / p.width as i32).min((cell_h * 4 / 5) / height);
+                let x0 = left + cell_w * j as i32 + (cell_w - px * p.width as i32) / 2;
+                let y0 = y0 + (cell_h - px * height) / 2;
+                for (k, v) in p.values.iter().enumerate() {
+                    let (r, c) = ((k / p.width) as i32, (k % p.width) as i32);
+                    let corner = (x0 + c * px, y0 + r * px);
+                    let far = (corner.0 + px, corner.1 + px);
+                    root.draw(&Rectangle::new([corner, far], diverging(*v).filled()))?;
+                    root.draw(&Rectangle::new(
+                        [corner, far],
+                        BLACK.mix(0.3).stroke_width(s),
+                    ))?;
+                }
+            }
+        }
+        // The colour scale.
+        let (x0, y0, steps) = (left, h - bar + 10 * si, 21);
+        let step = (w - left - 12 * si) / 2 / steps;
+        for k in 0..steps {
+            let v = -1.0 + 2.0 * k as f64 / (steps - 1) as f64;
+            let corner = (x0 + k * step, y0);
+            root.draw(&Rectangle::new(
+                [corner, (corner.0 + step, corner.1 + 12 * si)],
+                diverging(v).filled(),
+            ))?;
+        }
+        for (k, label) in [(0, "-1"), (steps / 2, "0"), (steps - 1, "+1")] {
+            root.draw(&Text::new(
+                label,
+                (x0 + k * step + step / 2, y0 + 22 * si),
+                font(11, HPos::Center),
+            ))?;
+        }
+        root.draw(&Text::new(
+            "weight / largest |weight|",
+            (x0 + steps * step + 10 * si, y0 + 6 * si),
+            font(12, HPos::Left),
+        ))?;
+        Ok(())
+    }
 }
 
 /// Curves of `y` against temperature, one per value of `by`, from rows passing `keep`.
@@ -214,6 +476,150 @@ fn reference(model: &str, q: Option<u64>) -> BTreeMap<&'static str, (f64, &'stat
     r
 }
 
+fn json(file: &'static str, text: &str) -> Result<Value, ReportError> {
+    serde_json::from_str(text).map_err(|e| ReportError::Malformed {
+        file,
+        message: e.to_string(),
+    })
+}
+
+/// At most `n` of `items`, evenly spread from first to last, so that a sweep of forty
+/// temperatures still gives a figure one can read.
+fn spread<T>(items: Vec<T>, n: usize) -> Vec<T> {
+    let len = items.len();
+    if len <= n || n < 2 {
+        return items;
+    }
+    let keep: Vec<usize> = (0..n)
+        .map(|i| (i * (len - 1) + (n - 1) / 2) / (n - 1))
+        .collect();
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, t)| t)
+        .collect()
+}
+
+const FILTER_ROWS: usize = 8;
+
+/// `filters.json` at size `size`: the largest buffer's filters of each temperature's first
+/// replica. Returns the buffer shown.
+fn rsmi_filters(filters: &Value, size: f64, block: f64) -> (u64, Option<Plot>) {
+    let Some(tasks) = filters.as_object() else {
+        return (0, None);
+    };
+    let at_size: Vec<&Value> = tasks
+        .values()
+        .filter(|t| t["size"].as_f64() == Some(size))
+        .collect();
+    let buffer = at_size
+        .iter()
+        .filter_map(|t| t["buffers"].as_object())
+        .flat_map(|b| b.keys().filter_map(|k| k.parse::<u64>().ok()))
+        .max()
+        .unwrap_or(0);
+    // temperature bits → (first replica, that replica's filters); positive temperatures'
+    // bits order like the values.
+    let mut by_t: BTreeMap<u64, (u64, &Value)> = BTreeMap::new();
+    for t in at_size {
+        let (Some(temp), Some(first)) = (t["temperature"].as_f64(), t["first_replica"].as_u64())
+        else {
+            continue;
+        };
+        let filters = &t["buffers"][buffer.to_string()][0]["filters"];
+        let e = by_t.entry(temp.to_bits()).or_insert((first, filters));
+        if first < e.0 {
+            *e = (first, filters);
+        }
+    }
+    let width = if block.is_finite() && block >= 1.0 {
+        block as usize
+    } else {
+        0
+    };
+    let rows: Vec<(String, Vec<Option<Panel>>)> = by_t
+        .into_iter()
+        .map(|(t, (_, f))| {
+            let panels = f
+                .as_array()
+                .map(|units| {
+                    units
+                        .iter()
+                        .map(|u| Panel::new(&numbers(u), width))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (format!("T = {}", f64::from_bits(t)), panels)
+        })
+        .collect();
+    let units = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    (
+        buffer,
+        filter_plot("Learned RSMI filters", "unit", units, rows),
+    )
+}
+
+/// `rg-filters.json` at size `size`: every level's rule, first replica, per temperature.
+fn rg_filters(rules: &Value, size: f64) -> Option<Plot> {
+    // temperature bits → level → (replica, filter)
+    let mut by_t: BTreeMap<u64, BTreeMap<u64, (u64, Vec<f64>)>> = BTreeMap::new();
+    for r in rules.as_array()?.iter() {
+        let (Some(t), Some(level), Some(replica)) = (
+            r["temperature"].as_f64(),
+            r["level"].as_u64(),
+            r["replica"].as_u64(),
+        ) else {
+            continue;
+        };
+        if r["size"].as_f64() != Some(size) {
+            continue;
+        }
+        let e = by_t
+            .entry(t.to_bits())
+            .or_default()
+            .entry(level)
+            .or_insert((replica, numbers(&r["filter"])));
+        if replica < e.0 {
+            *e = (replica, numbers(&r["filter"]));
+        }
+    }
+    let levels = by_t.values().map(BTreeMap::len).max().unwrap_or(0);
+    let rows = by_t
+        .into_iter()
+        .map(|(t, levels)| {
+            let panels = levels
+                .into_values()
+                .map(|(_, f)| Panel::new(&f, 2))
+                .collect();
+            (format!("T = {}", f64::from_bits(t)), panels)
+        })
+        .collect();
+    filter_plot("RSMI rule per RG level", "level", levels, rows)
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+        .unwrap_or_default()
+}
+
+fn filter_plot(
+    title: &str,
+    column: &str,
+    columns: usize,
+    rows: Vec<(String, Vec<Option<Panel>>)>,
+) -> Option<Plot> {
+    if columns == 0 || !rows.iter().any(|r| r.1.iter().any(Option::is_some)) {
+        return None;
+    }
+    Some(Plot::Filters(Filters {
+        title: title.into(),
+        columns: (1..=columns).map(|c| format!("{column} {c}")).collect(),
+        rows: spread(rows, FILTER_ROWS),
+    }))
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -221,7 +627,8 @@ fn escape(s: &str) -> String {
 }
 
 /// The report page from the output files (name → contents).
-pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
+pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
+    register_font()?;
     let summary: Value = serde_json::from_str(
         files
             .get("summary.json")
@@ -242,20 +649,25 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
     let model = sweep["model"].as_str().unwrap_or("");
     let q = sweep["q"].as_u64();
     let tc = summary["fss"]["tc"]["value"].as_f64();
-    let mut figures: Vec<(String, String)> = Vec::new();
-    let mut add = |caption: &str, svg: Option<String>| {
-        if let Some(svg) = svg {
-            figures.push((caption.to_string(), svg));
+    let mut figures: Vec<Figure> = Vec::new();
+    let mut add = |slug: &str, caption: &str, plot: Option<Plot>| {
+        if let Some(plot) = plot {
+            figures.push(Figure {
+                slug: slug.to_string(),
+                caption: caption.to_string(),
+                plot,
+            });
         }
     };
     let all = |_: &BTreeMap<String, String>| true;
     add(
+        "binder",
         "Binder cumulant U₄(T) for every L; the line is the finite-size-scaling T_c.",
-        chart(
+        Lines::plot(
             "Binder cumulant",
             "T",
             "U4",
-            &curves(&observables, "size", "L = ", "binder", "binder_err", all),
+            curves(&observables, "size", "L = ", "binder", "binder_err", all),
             tc.map(|t| (t, "T_c")),
         ),
     );
@@ -274,25 +686,27 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
                 })
                 .collect();
         add(
+            "collapse",
             &format!(
                 "Data collapse: U₄ against (T − T_c)·L^(1/ν) with the fitted T_c = {tc:.5} and ν = {nu:.4}; the curves of all sizes fall on one if the exponents are right."
             ),
-            chart(
+            Lines::plot(
                 "Data collapse of the Binder cumulant",
                 "(T - T_c) L^(1/nu)",
                 "U4",
-                &collapsed,
+                collapsed,
                 None,
             ),
         );
     }
     add(
+        "susceptibility",
         "Susceptibility χ(T) for every L.",
-        chart(
+        Lines::plot(
             "Susceptibility",
             "T",
             "chi",
-            &curves(
+            curves(
                 &observables,
                 "size",
                 "L = ",
@@ -304,12 +718,13 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
         ),
     );
     add(
+        "order-parameter",
         "Order parameter ⟨|m|⟩(T) for every L.",
-        chart(
+        Lines::plot(
             "Order parameter",
             "T",
             "<|m|>",
-            &curves(&observables, "size", "L = ", "abs_m", "abs_m_err", all),
+            curves(&observables, "size", "L = ", "abs_m", "abs_m_err", all),
             tc.map(|t| (t, "T_c")),
         ),
     );
@@ -321,19 +736,34 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
             .map(|r| rsmi.numbers(r, "size"))
             .fold(f64::NAN, f64::max);
         add(
+            "rsmi-mi",
             &format!(
                 "RSMI: held-out I(H:E) in nats against T for every buffer width, L = {largest}."
             ),
-            chart(
+            Lines::plot(
                 "Real-space mutual information",
                 "T",
                 "I(H:E) (nats)",
-                &curves(&rsmi, "buffer", "L_B = ", "mi_nats", "mi_err", |r| {
+                curves(&rsmi, "buffer", "L_B = ", "mi_nats", "mi_err", |r| {
                     r.get("size").and_then(|s| s.parse::<f64>().ok()) == Some(largest)
                 }),
                 None,
             ),
         );
+        if let Some(text) = files.get("filters.json") {
+            let block = rsmi
+                .rows
+                .first()
+                .map_or(f64::NAN, |r| rsmi.numbers(r, "block"));
+            let (buffer, plot) = rsmi_filters(&json("filters.json", text)?, largest, block);
+            add(
+                "rsmi-filters",
+                &format!(
+                    "RSMI: the learned filters Λ at L = {largest}, buffer L_B = {buffer}, first replica; one row per temperature, one panel per hidden unit, weights laid out like the block (Potts: q one-hot weights per site, side by side). H and −H carry the same information, so each filter's sign is fixed to sum ≥ 0."
+                ),
+                plot,
+            );
+        }
     }
     if let Some(text) = files.get("flows.csv") {
         let flows = Table::parse("flows.csv", text)?;
@@ -352,14 +782,15 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
         for map in maps {
             let rg_tc = summary["rg"][&map]["tc"]["value"].as_f64();
             add(
+                &format!("flow-{map}"),
                 &format!(
                     "Coupling flow, {map} rule: nearest-neighbour coupling K₁ of every level against T, L = {largest} (ordered levels, K₁ = ∞, left out); the line is the flow's T_c."
                 ),
-                chart(
+                Lines::plot(
                     &format!("K1 flow ({map})"),
                     "T",
                     "K1",
-                    &curves(&flows, "level", "level ", "coupling", "error", |r| {
+                    curves(&flows, "level", "level ", "coupling", "error", |r| {
                         r.get("map") == Some(&map)
                             && r.get("operator").map(String::as_str) == Some("nn")
                             && r.get("size").and_then(|s| s.parse::<f64>().ok()) == Some(largest)
@@ -399,16 +830,26 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
                 })
                 .collect();
             add(
+                &format!("plane-{map}"),
                 &format!(
                     "The {map} flow in the (K₁, K_diag) plane, L = {largest}: one path per temperature from level 0 (K_diag = 0) on; paths run off towards the ordered or the disordered sink on either side of T_c."
                 ),
-                chart(
+                Lines::plot(
                     &format!("Flow in the (K1, K2) plane ({map})"),
                     "K1",
                     "K2 (diagonal)",
-                    &trajectories,
+                    trajectories,
                     None,
                 ),
+            );
+        }
+        if let Some(text) = files.get("rg-filters.json") {
+            add(
+                "rg-filters",
+                &format!(
+                    "The RSMI rule learned at every level of the flow, L = {largest}, first replica: one row per temperature, one panel per level (the 2×2 block; 3D: its two layers side by side). Each filter's sign is fixed to sum ≥ 0."
+                ),
+                rg_filters(&json("rg-filters.json", text)?, largest),
             );
         }
     }
@@ -466,13 +907,141 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<String, ReportError> {
         sweep["temperatures"].as_array().map_or(0, Vec::len),
         rows,
     );
-    for (caption, svg) in &figures {
+    let mut pngs = Vec::new();
+    for (n, f) in figures.iter().enumerate() {
+        // Zero-padded, so that file listings show the figures in page order.
+        let png = format!("fig-{:02}-{}.png", n + 1, f.slug);
         let _ = write!(
             html,
-            "<figure>\n{svg}\n<figcaption>{}</figcaption></figure>\n",
-            escape(caption)
+            "<figure id=\"fig-{:02}\">\n{}\n<figcaption>{} <a href=\"{png}\">PNG</a></figcaption></figure>\n",
+            n + 1,
+            f.plot.svg()?,
+            escape(&f.caption)
         );
+        pngs.push((png, f.plot.png()?));
     }
     html.push_str("</body></html>\n");
-    Ok(html)
+    Ok(Report {
+        html,
+        figures: pngs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes an RGB PNG: (width, height, pixels).
+    fn decode(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().expect("a PNG");
+        let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut buf).expect("a frame");
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buf.truncate(info.buffer_size());
+        (info.width as usize, info.height as usize, buf)
+    }
+
+    fn line_plot(title: &str) -> Plot {
+        let curve: Series = (0..10)
+            .map(|i| (f64::from(i), f64::from(i * i), 1.0))
+            .collect();
+        Lines::plot(
+            title,
+            "T",
+            "U4",
+            vec![("L = 8".into(), curve)],
+            Some((4.5, "T_c")),
+        )
+        .expect("finite points")
+    }
+
+    /// Rows of the image in which some pixel differs between `a` and `b`.
+    fn differing_rows(a: &[u8], b: &[u8], width: usize) -> Vec<usize> {
+        a.chunks(3 * width)
+            .zip(b.chunks(3 * width))
+            .enumerate()
+            .filter(|(_, (x, y))| x != y)
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    #[test]
+    fn pngs_are_valid_images_whose_text_is_drawn_with_the_bundled_font() {
+        register_font().expect("font");
+        let one = line_plot("Binder cumulant").png().expect("png");
+        let (w, h, a) = decode(&one);
+        assert_eq!((w, h), (2 * WIDTH as usize, 800));
+        // Deterministic bytes (the report is part of the reproducible outputs).
+        assert_eq!(line_plot("Binder cumulant").png().expect("png"), one);
+        // Another title changes exactly the caption band at the top: the text is drawn
+        // (a missing font would draw nothing, or fail), and only where the caption is.
+        let (_, _, b) = decode(&line_plot("Susceptibility").png().expect("png"));
+        let rows = differing_rows(&a, &b, w);
+        assert!(!rows.is_empty(), "the title is drawn");
+        assert!(
+            rows.iter().all(|&r| r < 80),
+            "only the caption band: {rows:?}"
+        );
+        // The caption's glyphs: dark pixels in several separate runs along a row.
+        let band = &a[3 * w * 10..3 * w * 70];
+        let dark = band
+            .chunks(3)
+            .filter(|p| p.iter().all(|&c| c < 100))
+            .count();
+        assert!(dark > 500, "{dark} dark pixels in the caption");
+    }
+
+    #[test]
+    fn filter_panels_fix_the_sign_and_scale_to_the_largest_weight() {
+        let p = Panel::new(&[-2.0, -1.0, 0.5, -0.5], 2).expect("panel");
+        assert_eq!(p.values, vec![1.0, 0.5, -0.25, 0.25]);
+        assert!(
+            Panel::new(&[1.0, 2.0, 3.0], 2).is_none(),
+            "not a whole grid"
+        );
+        assert_eq!(diverging(0.0), WHITE);
+        assert_eq!(diverging(1.0), RGBColor(178, 24, 43));
+        assert_eq!(diverging(-1.0), RGBColor(33, 102, 172));
+    }
+
+    #[test]
+    fn long_sweeps_show_evenly_spread_rows_from_first_to_last() {
+        let rows: Vec<usize> = (0..40).collect();
+        let kept = spread(rows, 8);
+        assert_eq!(kept.len(), 8);
+        assert_eq!((kept[0], kept[7]), (0, 39));
+        assert!(
+            kept.windows(2).all(|w| (5..=6).contains(&(w[1] - w[0]))),
+            "{kept:?}"
+        );
+        assert_eq!(spread(vec![1, 2, 3], 8), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn heat_maps_draw_every_filter_weight() {
+        register_font().expect("font");
+        let rules = serde_json::json!([
+            {"size": 16, "temperature": 2.0, "replica": 1, "level": 1, "filter": [9.0, 9.0, 9.0, 9.0]},
+            {"size": 16, "temperature": 2.0, "replica": 0, "level": 1, "filter": [1.0, 0.5, 0.0, -0.5]},
+            {"size": 16, "temperature": 2.0, "replica": 0, "level": 2, "filter": [1.0, 1.0, 1.0, 1.0]},
+            {"size": 16, "temperature": 3.0, "replica": 0, "level": 1, "filter": [0.1, 0.2, 0.3, 0.4]},
+            {"size": 8, "temperature": 3.0, "replica": 0, "level": 1, "filter": [1.0, 1.0, 1.0, 1.0]},
+        ]);
+        let plot = rg_filters(&rules, 16.0).expect("a plot");
+        let Plot::Filters(f) = &plot else {
+            panic!("a heat map")
+        };
+        assert_eq!(f.columns, vec!["level 1", "level 2"]);
+        assert_eq!(f.rows.len(), 2);
+        // The first replica's rule, not replica 1's.
+        let first = f.rows[0].1[0].as_ref().expect("panel");
+        assert_eq!(first.values, vec![1.0, 0.5, 0.0, -0.5]);
+        let svg = plot.svg().expect("svg");
+        // 3 panels × 4 weights, each filled and outlined, plus the 21-step colour scale.
+        assert_eq!(svg.matches("<rect").count(), 1 + 3 * 4 * 2 + 21, "{svg}");
+        for label in ["T = 2", "T = 3", "level 1", "level 2"] {
+            assert!(svg.contains(&format!(">\n{label}\n</text>")), "{label}");
+        }
+    }
 }

@@ -159,9 +159,8 @@ impl Encoding {
         }
     }
 
-    /// Appends the encoding of the spins at `sites` (Ising states 0/1 are σ = +1/−1).
-    /// Appends the encoded sites to `out` (f64 for blocks, f32 for environments: see
-    /// [`super::Pairs`]). Spin values are 0..q, so the narrowing to i8 is exact.
+    /// Appends the encoding of the spins at `sites` to `out` (Ising states 0/1 are σ = +1/−1;
+    /// f64 for blocks, f32 for environments: see [`super::Pairs`]). Spin values are 0..q, so the narrowing to i8 is exact.
     pub fn encode<T: From<i8>>(self, spins: &[u8], sites: &[usize], out: &mut Vec<T>) {
         match self {
             Encoding::Ising => out.extend(
