@@ -403,34 +403,6 @@ fn bad_sweep_files_and_bad_tokens_change_nothing() {
     }
 }
 
-/// Every task also learns the RSMI coarse-graining on its own samples, and measures the RG
-/// flow of majority rule, decimation and the learned RSMI rule.
-const RSMI_SWEEP: &str = r#"name = "rsmi-e2e"
-seed = 3
-model = "ising2d"
-sizes = [16]
-temperatures = [2.0, 2.2, 2.269, 3.0]
-replicas = 2
-
-[monte_carlo]
-algorithm = "wolff"
-thermalize = 200
-measurements = 400
-
-[rsmi]
-block = 2
-buffers = [0, 2]
-env = 2
-samples = 200
-max_epochs = 10
-
-[rg]
-maps = ["majority", "decimation", "rsmi"]
-levels = 2
-samples = 200
-max_epochs = 10
-"#;
-
 /// `rsmi.csv` without its last column (training seconds: wall time, the one value a rerun
 /// cannot reproduce).
 fn rsmi_without_seconds(dir: &std::path::Path) -> String {

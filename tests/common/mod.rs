@@ -312,3 +312,31 @@ pub fn worker_counts(log: &str) -> (u64, u64, u64) {
         n.next().expect("duplicates"),
     )
 }
+
+/// Every task also learns the RSMI coarse-graining on its own samples, and measures the RG
+/// flow of majority rule, decimation and the learned RSMI rule.
+pub const RSMI_SWEEP: &str = r#"name = "rsmi-e2e"
+seed = 3
+model = "ising2d"
+sizes = [16]
+temperatures = [2.0, 2.2, 2.269, 3.0]
+replicas = 2
+
+[monte_carlo]
+algorithm = "wolff"
+thermalize = 200
+measurements = 400
+
+[rsmi]
+block = 2
+buffers = [0, 2]
+env = 2
+samples = 200
+max_epochs = 10
+
+[rg]
+maps = ["majority", "decimation", "rsmi"]
+levels = 2
+samples = 200
+max_epochs = 10
+"#;
