@@ -49,6 +49,9 @@ enum Command {
     Results(remote::ResultsArgs),
     /// Take a sweep's unfinished tasks off the queue.
     Cancel(remote::CancelArgs),
+    /// Control the coordinator's automatic worker allocation (`coordinator --slurm`).
+    #[command(subcommand)]
+    Alloc(remote::AllocCommand),
     /// Regenerate DIR/report.html from the output files in DIR alone.
     Report(ReportArgs),
     /// Measure sampler throughput (ns per spin update) at each model's critical point, or the
@@ -205,6 +208,7 @@ fn main() -> ExitCode {
         Command::Status(a) => remote::status(a),
         Command::Results(a) => remote::results(a),
         Command::Cancel(a) => remote::cancel(a),
+        Command::Alloc(c) => remote::alloc(c),
         Command::Report(a) => report(a),
     };
     match outcome {

@@ -622,6 +622,35 @@ pub(crate) fn results(a: ResultsArgs) -> Result<()> {
     })
 }
 
+#[derive(clap::Subcommand)]
+pub(crate) enum AllocCommand {
+    /// Allocate workers again after repeated failed submissions paused allocation (`status`
+    /// shows the reason; fix the cause first, or the queue pauses again).
+    Resume {
+        #[command(flatten)]
+        connect: Connect,
+    },
+}
+
+pub(crate) fn alloc(command: AllocCommand) -> Result<()> {
+    let AllocCommand::Resume { connect } = command;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut c = connect.client()?;
+        let r = c
+            .resume_allocation(v1::ResumeAllocationRequest {})
+            .await
+            .map_err(|s| rpc_error("resume allocation", s))?
+            .into_inner();
+        if r.was_paused {
+            println!("allocation resumed");
+        } else {
+            println!("allocation was not paused");
+        }
+        Ok(())
+    })
+}
+
 #[derive(clap::Args)]
 pub(crate) struct CancelArgs {
     sweep: String,

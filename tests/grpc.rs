@@ -121,6 +121,13 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             .expect_err("bad sweep");
         assert_eq!(e.code(), Code::InvalidArgument);
         assert!(e.message().contains("x.toml:1:"), "{}", e.message());
+        // Resuming allocation on a coordinator that does not allocate is a clear refusal.
+        let e = cl
+            .resume_allocation(v1::ResumeAllocationRequest {})
+            .await
+            .expect_err("no allocation");
+        assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+        assert!(e.message().contains("--slurm"), "{}", e.message());
     });
     let (done, results) = done_tasks(&db(&dir));
     assert_eq!((done.len(), results), (0, 0), "nothing stored");

@@ -153,4 +153,19 @@ fn a_failing_sbatch_pauses_allocation_with_the_reason() {
         "{}",
         String::from_utf8_lossy(&text.stdout)
     );
+    // Resumed by hand, allocation tries again from a fresh count: the partition is still
+    // wrong, so it pauses again after two more failures.
+    let o = rgsweep(&["alloc", "resume", "--access", s(&c.access)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "allocation resumed\n");
+    wait_for("allocation to try again", 60, || {
+        (allocation(&c)["failures"].as_u64() == Some(1)).then_some(())
+    });
+    let a = wait_for("allocation to pause again", 60, || {
+        let a = allocation(&c);
+        (a["state"] == "paused").then_some(a)
+    });
+    assert_eq!(a["failures"].as_u64(), Some(2));
+    let o = rgsweep(&["alloc", "resume", "--access", s(&c.access)]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "allocation resumed\n");
 }

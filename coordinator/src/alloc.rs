@@ -128,6 +128,14 @@ impl Allocator {
         }
     }
 
+    /// Allocates again after a pause (the user fixed the cause, or it was transient), with a
+    /// fresh count of failures. Returns whether allocation was paused.
+    pub fn resume(&mut self) -> bool {
+        self.failures = 0;
+        self.retry_at = 0;
+        self.paused.take().is_some()
+    }
+
     /// The scheduler's current list of this allocator's jobs: allocations it no longer lists
     /// have ended (their workers exited or hit the time limit).
     pub fn observe(&mut self, listed: &BTreeMap<String, JobState>) {
@@ -248,6 +256,19 @@ mod tests {
         let s = a.status();
         assert_eq!((s.state, s.failures), ("paused", 3));
         assert!(s.reason.contains("invalid partition: nope"), "{}", s.reason);
-        assert_eq!(a.wanted(1_000_000, 100, 0), 0, "paused until restarted");
+        assert_eq!(a.wanted(1_000_000, 100, 0), 0, "paused until resumed");
+        // Resumed: allocating at once, with a fresh failure count and no reason.
+        assert!(a.resume());
+        let s = a.status();
+        assert_eq!((s.state, s.failures, s.reason.as_str()), ("active", 0, ""));
+        assert_eq!(
+            a.wanted(1_000_000, 100, 1),
+            1,
+            "the backlog of 2 less job 7, still waiting"
+        );
+        assert!(!a.resume(), "was not paused");
+        // One more failure backs off rather than pausing again at once.
+        a.submitted(1_000_000, Err("invalid partition".into()));
+        assert_eq!(a.status().state, "active");
     }
 }

@@ -40,6 +40,8 @@ pub enum CoreError {
     NotFinished { id: String, state: &'static str },
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("this coordinator does not allocate workers (start it with --slurm)")]
+    NoAllocation,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -815,6 +817,14 @@ impl Core {
         }
     }
 
+    /// Resumes paused allocation; returns whether it was paused.
+    pub fn alloc_resume(&mut self) -> Result<bool, CoreError> {
+        let a = self.alloc.as_mut().ok_or(CoreError::NoAllocation)?;
+        let was_paused = a.resume();
+        tracing::info!(was_paused, "worker allocation resumed");
+        Ok(was_paused)
+    }
+
     /// Allocations still waiting in the scheduler's queue.
     pub fn alloc_waiting(&self) -> Vec<String> {
         self.alloc
@@ -1241,6 +1251,24 @@ measurements = 200
             core.cancel("nope"),
             Err(CoreError::NoSuchSweep(_))
         ));
+    }
+
+    #[test]
+    fn paused_allocation_resumes_and_plans_again() {
+        let db = temp_db("alloc");
+        let mut core = open(&db, 0);
+        assert!(matches!(core.alloc_resume(), Err(CoreError::NoAllocation)));
+        core.enable_allocation(AllocPolicy {
+            max_failures: 1,
+            ..AllocPolicy::default()
+        });
+        core.submit(Millis(0), "a.toml", SWEEP).expect("valid");
+        assert_eq!(core.alloc_plan(Millis(0)), 2, "the backlog's worth");
+        core.alloc_submitted(Millis(0), Err("invalid partition".into()));
+        assert_eq!(core.alloc_plan(Millis(1_000_000)), 0, "paused");
+        assert!(core.alloc_resume().expect("allocating"), "was paused");
+        assert_eq!(core.alloc_plan(Millis(1_000_000)), 2);
+        assert!(!core.alloc_resume().expect("allocating"), "was active");
     }
 
     #[test]

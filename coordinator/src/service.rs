@@ -204,7 +204,9 @@ fn status_of(e: CoreError) -> Status {
         }
         CoreError::Invalid(m) => malformed(m),
         e @ CoreError::NoSuchSweep(_) => Status::not_found(e.to_string()),
-        e @ CoreError::NotFinished { .. } => Status::failed_precondition(e.to_string()),
+        e @ (CoreError::NotFinished { .. } | CoreError::NoAllocation) => {
+            Status::failed_precondition(e.to_string())
+        }
         e @ CoreError::Store(_) => Status::internal(e.to_string()),
     }
 }
@@ -453,6 +455,18 @@ impl Client for ClientService {
             .await?
             .map_err(status_of)?;
         Ok(Response::new(v1::CancelReply { cancelled }))
+    }
+
+    async fn resume_allocation(
+        &self,
+        _req: Request<v1::ResumeAllocationRequest>,
+    ) -> Result<Response<v1::ResumeAllocationReply>, Status> {
+        let was_paused = self
+            .core
+            .call(|core, _| core.alloc_resume())
+            .await?
+            .map_err(status_of)?;
+        Ok(Response::new(v1::ResumeAllocationReply { was_paused }))
     }
 }
 
