@@ -671,8 +671,27 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             tc.map(|t| (t, "T_c")),
         ),
     );
+    // The analysis's own warnings (gaps reweighting cannot bridge, too few sizes, ...).
+    let mut notes: Vec<String> = summary["fss"]["notes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
     let nu = summary["fss"]["nu"]["value"].as_f64();
-    if let (Some(tc), Some(nu)) = (tc, nu.filter(|n| *n > 0.0)) {
+    // Scaling the data by an exponent the fit did not determine shows nothing but the noise
+    // of that exponent; the reader is told instead.
+    let nu_err = summary["fss"]["nu"]["error"].as_f64();
+    let determined = |n: f64| n > 0.0 && nu_err.is_some_and(|e| e < 0.5 * n);
+    if let (Some(_), Some(nu)) = (tc, nu.filter(|n| !determined(*n))) {
+        notes.push(format!(
+            "No data collapse: ν = {nu:.4} ± {} is not determined well enough (error above half the value) to scale the data by.",
+            nu_err.map_or("?".into(), |e| format!("{e:.4}"))
+        ));
+    }
+    if let (Some(tc), Some(nu)) = (tc, nu.filter(|n| determined(*n))) {
         let collapsed: Vec<(String, Series)> =
             curves(&observables, "size", "L = ", "binder", "binder_err", all)
                 .into_iter()
@@ -899,13 +918,24 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rgsweep: {0}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}}figure{{margin:1.5em 0}}figcaption{{font-size:0.9em;color:#444}}table{{border-collapse:collapse}}td,th{{border:1px solid #bbb;padding:0.2em 0.6em;text-align:right}}th{{background:#eee}}</style></head>\n<body>\n<h1>{0}</h1>\n<p>{1}{2}, sizes {3}, {4} temperatures.</p>\n<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{5}</table>\n<h2>Figures</h2>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rgsweep: {0}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}}figure{{margin:1.5em 0}}figcaption{{font-size:0.9em;color:#444}}table{{border-collapse:collapse}}td,th{{border:1px solid #bbb;padding:0.2em 0.6em;text-align:right}}th{{background:#eee}}</style></head>\n<body>\n<h1>{0}</h1>\n<p>{1}{2}, sizes {3}, {4} temperatures.</p>\n<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{5}</table>\n{6}<h2>Figures</h2>\n",
         escape(name),
         escape(model),
         q.map_or(String::new(), |q| format!(" (q = {q})")),
         escape(&sweep["sizes"].to_string()),
         sweep["temperatures"].as_array().map_or(0, Vec::len),
         rows,
+        if notes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<h2>Notes</h2>\n<ul>\n{}</ul>\n",
+                notes
+                    .iter()
+                    .map(|n| format!("<li>{}</li>\n", escape(n)))
+                    .collect::<String>()
+            )
+        },
     );
     let mut pngs = Vec::new();
     for (n, f) in figures.iter().enumerate() {
@@ -1016,6 +1046,52 @@ mod tests {
             "{kept:?}"
         );
         assert_eq!(spread(vec![1, 2, 3], 8), vec![1, 2, 3]);
+    }
+
+    /// Output files of a two-size sweep whose fitted ν has error `nu_err`.
+    fn outputs(nu_err: f64) -> BTreeMap<String, String> {
+        let mut csv = String::from("size,temperature,binder,binder_err\n");
+        for l in [8, 16] {
+            for t in [2.1, 2.2, 2.3, 2.4] {
+                let u = 0.6 - (t - 2.27) * f64::from(l) * 0.1;
+                csv += &format!("{l},{t},{u},0.01\n");
+            }
+        }
+        let summary = serde_json::json!({
+            "sweep": {"name": "s", "model": "ising2d", "sizes": [8, 16], "temperatures": [2.1, 2.2, 2.3, 2.4]},
+            "fss": {
+                "tc": {"value": 2.27, "error": 0.01},
+                "nu": {"value": 1.0, "error": nu_err},
+                "notes": ["L=8: a gap <here>"],
+            },
+        });
+        [
+            ("observables.csv".to_string(), csv),
+            ("summary.json".to_string(), summary.to_string()),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn the_collapse_needs_a_determined_nu_and_notes_reach_the_page() {
+        let good = render(&outputs(0.05)).expect("report");
+        assert!(good.html.contains("Data collapse of the Binder cumulant"));
+        assert!(good.figures.iter().any(|(n, _)| n == "fig-02-collapse.png"));
+        assert!(
+            good.html.contains("<li>L=8: a gap &lt;here&gt;</li>"),
+            "escaped note"
+        );
+        let bad = render(&outputs(0.8)).expect("report");
+        assert!(!bad.html.contains("Data collapse of the Binder cumulant"));
+        assert!(!bad.figures.iter().any(|(n, _)| n.contains("collapse")));
+        assert!(
+            bad.html.contains("No data collapse: ν = 1.0000 ± 0.8000"),
+            "{}",
+            bad.html
+        );
+        let unknown = render(&outputs(f64::NAN)).expect("report");
+        assert!(unknown.html.contains("No data collapse: ν = 1.0000 ± ?"));
     }
 
     #[test]
