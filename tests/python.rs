@@ -44,10 +44,10 @@ fn the_python_example_loads_a_quickstart_output() {
         stdout.contains("52 sample files, 2080 configurations"),
         "{stdout}"
     );
-    // The quickstart's report has the data collapse (four sizes, a fitted ν) beside the
-    // Binder, χ and |m| figures.
+    // The quickstart's report has the data collapse (four sizes, a fitted ν) and the
+    // log–log scaling of χ and |m| at T_c beside the Binder, χ and |m| figures.
     let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
-    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(html.matches("<svg").count(), 6);
     assert!(html.contains("Data collapse"));
     assert!(out.join("fig-02-collapse.png").exists());
     let png = std::fs::read(&figure).expect("figure");

@@ -3,8 +3,9 @@
 //! built from the output files alone, so `rgsweep report DIR` makes the same bytes from a copied
 //! output directory.
 //!
-//! Figures: Binder cumulants with the estimated T_c and their data collapse, susceptibility and
-//! ⟨|m|⟩ against T for every L, RSMI's I(H:E) against T for every buffer and its learned filters
+//! Figures: Binder cumulants with the estimated T_c and their data collapse (only with a
+//! determined ν), susceptibility and ⟨|m|⟩ against T for every L and at T_c against L (log–log,
+//! with the fitted γ/ν and β/ν), RSMI's I(H:E) against T for every buffer and its learned filters
 //! as heat maps, and per RG map the nearest-neighbour coupling of every level against T and the
 //! flow in the (K₁, K_diag) plane, with the RSMI rule of every level; then a table of every
 //! estimate beside its exact or literature value. Each figure is a [`Plot`] (data), drawn by one
@@ -137,6 +138,8 @@ struct Lines {
     y_label: String,
     curves: Vec<(String, Series)>,
     vline: Option<(f64, String)>,
+    /// A fitted line (name, end points), drawn plain.
+    fit: Option<(String, [(f64, f64); 2])>,
     x: (f64, f64),
     y: (f64, f64),
 }
@@ -184,6 +187,7 @@ impl Lines {
             vline: vline
                 .filter(|(x, _)| x.is_finite())
                 .map(|(x, n)| (x, n.to_string())),
+            fit: None,
             x: pad(x0, x1),
             y: pad(y0, y1),
         }))
@@ -319,6 +323,12 @@ impl Lines {
                 pts.iter()
                     .map(|p| Circle::new((p.0, p.1), 3 * s, colour.filled())),
             )?;
+        }
+        if let Some((name, ends)) = &self.fit {
+            let style = BLACK.mix(0.6).stroke_width(s);
+            c.draw_series(std::iter::once(PathElement::new(ends.to_vec(), style)))?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16 * si, y)], style));
         }
         if let Some((x, name)) = &self.vline {
             let style = BLACK.mix(0.5).stroke_width(s);
@@ -474,6 +484,65 @@ fn reference(model: &str, q: Option<u64>) -> BTreeMap<&'static str, (f64, &'stat
         _ => {}
     }
     r
+}
+
+/// `quantity` at T_c against L on log–log axes (`summary.fss.at_tc`), with the line of the
+/// fitted slope `slope_key` (sign `sign`: ⟨|m|⟩ falls as L^(−β/ν)) through the points' weighted
+/// centre.
+fn scaling(
+    fss: &Value,
+    quantity: &str,
+    y_label: &str,
+    slope_key: &str,
+    sign: f64,
+    fit_label: &str,
+) -> Option<Plot> {
+    let points: Series = fss["at_tc"]
+        .as_array()?
+        .iter()
+        .filter_map(|a| {
+            let (l, v) = (a["size"].as_f64()?, a[quantity]["value"].as_f64()?);
+            let e = a[quantity]["error"].as_f64().unwrap_or(f64::NAN);
+            (l > 0.0 && v > 0.0).then(|| (l.ln(), v.ln(), e / v))
+        })
+        .collect();
+    if points.len() < 2 {
+        return None;
+    }
+    let mut plot = Lines::plot(
+        &format!("{y_label} at T_c against L"),
+        "ln L",
+        &format!("ln {y_label}"),
+        vec![("measured at T_c".into(), points.clone())],
+        None,
+    )?;
+    if let (Plot::Lines(lines), Some(slope)) = (&mut plot, fss[slope_key]["value"].as_f64()) {
+        let slope = sign * slope;
+        let weight = |p: &(f64, f64, f64)| {
+            if p.2.is_finite() && p.2 > 0.0 {
+                1.0 / (p.2 * p.2)
+            } else {
+                1.0
+            }
+        };
+        let total: f64 = points.iter().map(weight).sum();
+        let intercept = points
+            .iter()
+            .map(|p| weight(p) * (p.1 - slope * p.0))
+            .sum::<f64>()
+            / total;
+        let (x0, x1) = (points[0].0, points[points.len() - 1].0);
+        lines.fit = Some((
+            format!("{fit_label} = {:.4}", sign * slope),
+            [(x0, intercept + slope * x0), (x1, intercept + slope * x1)],
+        ));
+        let (lo, hi) = (
+            (intercept + slope * x0).min(intercept + slope * x1),
+            (intercept + slope * x0).max(intercept + slope * x1),
+        );
+        lines.y = (lines.y.0.min(lo), lines.y.1.max(hi));
+    }
+    Some(plot)
 }
 
 fn json(file: &'static str, text: &str) -> Result<Value, ReportError> {
@@ -737,6 +806,18 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         ),
     );
     add(
+        "chi-scaling",
+        "Finite-size scaling of the susceptibility: χ at the estimated T_c against L on log–log axes; the line has the fitted slope γ/ν.",
+        scaling(
+            &summary["fss"],
+            "susceptibility",
+            "chi",
+            "gamma_over_nu",
+            1.0,
+            "gamma/nu",
+        ),
+    );
+    add(
         "order-parameter",
         "Order parameter ⟨|m|⟩(T) for every L.",
         Lines::plot(
@@ -745,6 +826,18 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             "<|m|>",
             curves(&observables, "size", "L = ", "abs_m", "abs_m_err", all),
             tc.map(|t| (t, "T_c")),
+        ),
+    );
+    add(
+        "m-scaling",
+        "Finite-size scaling of the order parameter: ⟨|m|⟩ at the estimated T_c against L on log–log axes; the line has the fitted slope −β/ν.",
+        scaling(
+            &summary["fss"],
+            "abs_m",
+            "<|m|>",
+            "beta_over_nu",
+            -1.0,
+            "beta/nu",
         ),
     );
     if let Some(text) = files.get("rsmi.csv") {
@@ -1057,12 +1150,25 @@ mod tests {
                 csv += &format!("{l},{t},{u},0.01\n");
             }
         }
+        let at_tc: Vec<Value> = [8.0f64, 16.0, 32.0]
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "size": l,
+                    "susceptibility": {"value": 3.0 * l.powf(1.75), "error": 0.1},
+                    "abs_m": {"value": l.powf(-0.125), "error": 0.01},
+                })
+            })
+            .collect();
         let summary = serde_json::json!({
             "sweep": {"name": "s", "model": "ising2d", "sizes": [8, 16], "temperatures": [2.1, 2.2, 2.3, 2.4]},
             "fss": {
                 "tc": {"value": 2.27, "error": 0.01},
                 "nu": {"value": 1.0, "error": nu_err},
                 "notes": ["L=8: a gap <here>"],
+                "gamma_over_nu": {"value": 1.75, "error": 0.01},
+                "beta_over_nu": {"value": 0.125, "error": 0.01},
+                "at_tc": at_tc,
             },
         });
         [
@@ -1092,6 +1198,41 @@ mod tests {
         );
         let unknown = render(&outputs(f64::NAN)).expect("report");
         assert!(unknown.html.contains("No data collapse: ν = 1.0000 ± ?"));
+    }
+
+    #[test]
+    fn scaling_plots_carry_the_fitted_power_law_through_the_points() {
+        let summary: Value = serde_json::from_str(&outputs(0.05)["summary.json"]).expect("json");
+        for (quantity, key, sign, at8, at32) in [
+            (
+                "susceptibility",
+                "gamma_over_nu",
+                1.0,
+                3f64.ln() + 1.75 * 8f64.ln(),
+                3f64.ln() + 1.75 * 32f64.ln(),
+            ),
+            (
+                "abs_m",
+                "beta_over_nu",
+                -1.0,
+                -0.125 * 8f64.ln(),
+                -0.125 * 32f64.ln(),
+            ),
+        ] {
+            let Some(Plot::Lines(l)) = scaling(&summary["fss"], quantity, "y", key, sign, "slope")
+            else {
+                panic!("{quantity}: a line plot")
+            };
+            assert_eq!(l.curves[0].1.len(), 3);
+            let (name, [(x0, y0), (x1, y1)]) = l.fit.expect("fit line");
+            assert!(name.starts_with("slope = "), "{name}");
+            assert!((x0 - 8f64.ln()).abs() < 1e-12 && (x1 - 32f64.ln()).abs() < 1e-12);
+            assert!(
+                (y0 - at8).abs() < 1e-9 && (y1 - at32).abs() < 1e-9,
+                "{quantity}"
+            );
+        }
+        assert!(scaling(&Value::Null, "abs_m", "y", "beta_over_nu", -1.0, "s").is_none());
     }
 
     #[test]
