@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rgsweep_physics::sweep::{FssSettings, MonteCarlo};
 use rgsweep_physics::task::point_data;
 use rgsweep_physics::{Algorithm, ModelKind, Sweep, Task};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -80,14 +80,35 @@ fn report(a: ReportArgs) -> Result<()> {
     }
     let report = rgsweep_coordinator::report::render(&files)
         .with_context(|| format!("cannot build a report from {}", a.dir.display()))?;
-    let path = a.dir.join("report.html");
-    std::fs::write(&path, report.html)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    for (name, png) in report.figures {
-        let p = a.dir.join(&name);
-        std::fs::write(&p, png).with_context(|| format!("cannot write {}", p.display()))?;
+    let mut outputs = vec![("report.html".to_string(), report.html.into_bytes())];
+    outputs.extend(report.figures);
+    write_outputs(&a.dir, &outputs)?;
+    println!("{}", a.dir.join("report.html").display());
+    Ok(())
+}
+
+/// Writes output files into `dir`, and removes the report figures (`fig-*.png`) an earlier run
+/// left there that these outputs do not have: figures are numbered by their place on the page,
+/// so a stale one would stand under a wrong number.
+pub(crate) fn write_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let writes_figures = files.iter().any(|(n, _)| n == "report.html");
+    if writes_figures && let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with("fig-")
+                && name.ends_with(".png")
+                && !files.iter().any(|(n, _)| *n == name)
+            {
+                std::fs::remove_file(e.path())
+                    .with_context(|| format!("cannot remove {}", e.path().display()))?;
+            }
+        }
     }
-    println!("{}", path.display());
+    for (name, body) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(())
 }
 
@@ -374,11 +395,7 @@ fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: b
         "all tasks done; aggregating"
     );
     let outputs = rgsweep_coordinator::aggregate(sweep, &results)?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    for (name, body) in outputs.files() {
-        let path = out.join(&name);
-        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    write_outputs(out, &outputs.files())?;
     let seconds = started.elapsed().as_secs_f64();
     if json {
         println!("{}", serde_json::to_string(&outputs.summary)?);

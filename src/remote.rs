@@ -597,16 +597,20 @@ async fn fetch_results(c: &mut ClientClient, id: &str, out: &Path) -> Result<Vec
         .await
         .map_err(|s| rpc_error(&format!("results of {id}"), s))?
         .into_inner();
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    for f in &r.files {
-        // Names come from the coordinator; never let one escape the output directory.
-        if f.name.contains('/') || f.name.contains('\\') || f.name.starts_with('.') {
-            bail!("coordinator sent a bad file name {:?}", f.name);
-        }
-        let path = out.join(&f.name);
-        std::fs::write(&path, &f.content)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    // Names come from the coordinator; never let one escape the output directory.
+    if let Some(f) = r
+        .files
+        .iter()
+        .find(|f| f.name.contains('/') || f.name.contains('\\') || f.name.starts_with('.'))
+    {
+        bail!("coordinator sent a bad file name {:?}", f.name);
     }
+    let files: Vec<(String, Vec<u8>)> = r
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.content.clone()))
+        .collect();
+    crate::write_outputs(out, &files)?;
     Ok(r.files)
 }
 

@@ -61,6 +61,8 @@ fn visit(browser: &Path, scratch: &Path, page: &Path, action: &[&str]) -> Visit 
             "--disable-component-update",
             "--disable-sync",
             "--disable-extensions",
+            "--no-proxy-server",
+            "--disable-features=MediaRouter,OptimizationHints,Translate",
             "--allow-file-access-from-files",
             "--enable-logging=stderr",
             "--v=0",
@@ -121,7 +123,7 @@ document.getElementById('report').addEventListener('load', () => {{
       texts: [...svg.querySelectorAll('text')]
         .filter(t => t.getBBox().width > 0)
         .map(t => t.textContent.trim()),
-      lines: svg.querySelectorAll('line, polyline').length,
+      data: svg.querySelectorAll('polyline, circle').length,
       rects: svg.querySelectorAll('rect').length,
     }};
   }});
@@ -203,12 +205,13 @@ fn the_report_opens_in_chromium_without_errors_or_requests_and_every_figure_is_d
             "figure {k} laid out: {f}"
         );
         assert!(texts.len() >= 5, "figure {k}: visible text {texts:?}");
-        if f["lines"].as_u64() > Some(0) {
-            // A chart: axis labels, tick labels and a legend are drawn text.
+        if f["data"].as_u64() > Some(0) {
+            // A chart: data (curves and markers), and axis labels, tick labels and a legend as
+            // drawn text.
             assert!(
                 texts
                     .iter()
-                    .any(|t| ["T", "K1", "(T - T_c) L^(1/nu)"].contains(t)),
+                    .any(|t| ["T", "K1", "ln L", "(T - T_c) L^(1/nu)"].contains(t)),
                 "figure {k}: x axis label in {texts:?}"
             );
             assert!(

@@ -497,8 +497,14 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     ] {
         std::fs::copy(reference.join(f), copy.join(f)).expect("copy");
     }
+    // A figure an older report had (figures are numbered by place) does not survive.
+    write(&copy, "fig-13-stale.png", "old");
     let o = rgsweep(&["report", s(&copy)]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !copy.join("fig-13-stale.png").exists(),
+        "stale figure removed"
+    );
     assert_eq!(
         std::fs::read_to_string(copy.join("report.html")).expect("regenerated"),
         html

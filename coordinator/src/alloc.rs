@@ -129,11 +129,15 @@ impl Allocator {
     }
 
     /// Allocates again after a pause (the user fixed the cause, or it was transient), with a
-    /// fresh count of failures. Returns whether allocation was paused.
+    /// fresh count of failures. Returns whether allocation was paused; if it was not, nothing
+    /// changes (a backoff in progress runs its course).
     pub fn resume(&mut self) -> bool {
+        if self.paused.take().is_none() {
+            return false;
+        }
         self.failures = 0;
         self.retry_at = 0;
-        self.paused.take().is_some()
+        true
     }
 
     /// The scheduler's current list of this allocator's jobs: allocations it no longer lists
@@ -267,8 +271,13 @@ mod tests {
             "the backlog of 2 less job 7, still waiting"
         );
         assert!(!a.resume(), "was not paused");
-        // One more failure backs off rather than pausing again at once.
+        // One more failure backs off rather than pausing again at once, and resuming an
+        // allocator that is not paused leaves its backoff alone.
         a.submitted(1_000_000, Err("invalid partition".into()));
         assert_eq!(a.status().state, "active");
+        assert!(!a.resume());
+        assert_eq!(a.status().failures, 1);
+        assert_eq!(a.wanted(1_000_500, 100, 1), 0, "backing off");
+        assert_eq!(a.wanted(1_001_000, 100, 1), 1);
     }
 }

@@ -172,13 +172,18 @@ impl Lines {
             y0 = y0.min(p.1 - err(p));
             y1 = y1.max(p.1 + err(p));
         }
-        if !x0.is_finite() {
-            return None;
-        }
+        // Padded ranges; none when a value so large that the range overflows (a malformed
+        // output file): plotters' tick search would never end on an infinite axis.
         let pad = |a: f64, b: f64| {
-            let d = if b > a { (b - a) * 0.05 } else { 0.5 };
-            (a - d, b + d)
+            let scale = a.abs().max(b.abs());
+            let d = if b > a { (b - a) * 0.05 } else { 0.05 * scale }
+                .max(1e-9 * scale)
+                .max(if b > a { 0.0 } else { 0.5 });
+            let (lo, hi) = (a - d, b + d);
+            (lo.is_finite() && hi.is_finite() && hi - lo > 0.0 && (hi - lo).is_finite())
+                .then_some((lo, hi))
         };
+        let (x, y) = (pad(x0, x1)?, pad(y0, y1)?);
         Some(Plot::Lines(Lines {
             title: title.into(),
             x_label: x_label.into(),
@@ -188,8 +193,8 @@ impl Lines {
                 .filter(|(x, _)| x.is_finite())
                 .map(|(x, n)| (x, n.to_string())),
             fit: None,
-            x: pad(x0, x1),
-            y: pad(y0, y1),
+            x,
+            y,
         }))
     }
 }
@@ -212,7 +217,11 @@ impl Panel {
     /// The weights in row-major order, `width` per row. H and −H carry the same information,
     /// so the sign is fixed (weights sum to ≥ 0) before scaling by the largest |weight|.
     fn new(weights: &[f64], width: usize) -> Option<Panel> {
-        if width == 0 || weights.is_empty() || !weights.len().is_multiple_of(width) {
+        if width == 0
+            || weights.is_empty()
+            || !weights.len().is_multiple_of(width)
+            || weights.iter().any(|w| !w.is_finite())
+        {
             return None;
         }
         let sign = if weights.iter().sum::<f64>() < 0.0 {
@@ -497,7 +506,7 @@ fn scaling(
     sign: f64,
     fit_label: &str,
 ) -> Option<Plot> {
-    let points: Series = fss["at_tc"]
+    let mut points: Series = fss["at_tc"]
         .as_array()?
         .iter()
         .filter_map(|a| {
@@ -509,6 +518,7 @@ fn scaling(
     if points.len() < 2 {
         return None;
     }
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut plot = Lines::plot(
         &format!("{y_label} at T_c against L"),
         "ln L",
@@ -532,15 +542,16 @@ fn scaling(
             .sum::<f64>()
             / total;
         let (x0, x1) = (points[0].0, points[points.len() - 1].0);
-        lines.fit = Some((
-            format!("{fit_label} = {:.4}", sign * slope),
-            [(x0, intercept + slope * x0), (x1, intercept + slope * x1)],
-        ));
-        let (lo, hi) = (
-            (intercept + slope * x0).min(intercept + slope * x1),
-            (intercept + slope * x0).max(intercept + slope * x1),
-        );
-        lines.y = (lines.y.0.min(lo), lines.y.1.max(hi));
+        let (y0, y1) = (intercept + slope * x0, intercept + slope * x1);
+        let y = (lines.y.0.min(y0).min(y1), lines.y.1.max(y0).max(y1));
+        // Only a line the axes can hold (an absurd slope from a malformed file is left out).
+        if y.0.is_finite() && y.1.is_finite() && (y.1 - y.0).is_finite() {
+            lines.fit = Some((
+                format!("{fit_label} = {:.4}", sign * slope),
+                [(x0, y0), (x1, y1)],
+            ));
+            lines.y = y;
+        }
     }
     Some(plot)
 }
@@ -573,8 +584,8 @@ fn spread<T>(items: Vec<T>, n: usize) -> Vec<T> {
 const FILTER_ROWS: usize = 8;
 
 /// `filters.json` at size `size`: the largest buffer's filters of each temperature's first
-/// replica. Returns the buffer shown.
-fn rsmi_filters(filters: &Value, size: f64, block: f64) -> (u64, Option<Plot>) {
+/// replica, `width` weights a row. Returns the buffer shown.
+fn rsmi_filters(filters: &Value, size: f64, width: f64) -> (u64, Option<Plot>) {
     let Some(tasks) = filters.as_object() else {
         return (0, None);
     };
@@ -602,8 +613,8 @@ fn rsmi_filters(filters: &Value, size: f64, block: f64) -> (u64, Option<Plot>) {
             *e = (first, filters);
         }
     }
-    let width = if block.is_finite() && block >= 1.0 {
-        block as usize
+    let width = if width.is_finite() && width >= 1.0 {
+        width as usize
     } else {
         0
     };
@@ -693,6 +704,7 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The report page from the output files (name → contents).
@@ -722,7 +734,17 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let mut add = |slug: &str, caption: &str, plot: Option<Plot>| {
         if let Some(plot) = plot {
             figures.push(Figure {
-                slug: slug.to_string(),
+                // Map names come from flows.csv: keep file names and links plain.
+                slug: slug
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() {
+                            c.to_ascii_lowercase()
+                        } else {
+                            '-'
+                        }
+                    })
+                    .collect(),
                 caption: caption.to_string(),
                 plot,
             });
@@ -867,11 +889,15 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                 .rows
                 .first()
                 .map_or(f64::NAN, |r| rsmi.numbers(r, "block"));
-            let (buffer, plot) = rsmi_filters(&json("filters.json", text)?, largest, block);
+            // A site's inputs: one for Ising, q one-hot weights for Potts (site-major), so a
+            // row of the block is `block × q` weights wide.
+            let per_site = q.filter(|_| model.starts_with("potts")).unwrap_or(1) as f64;
+            let (buffer, plot) =
+                rsmi_filters(&json("filters.json", text)?, largest, block * per_site);
             add(
                 "rsmi-filters",
                 &format!(
-                    "RSMI: the learned filters Λ at L = {largest}, buffer L_B = {buffer}, first replica; one row per temperature, one panel per hidden unit, weights laid out like the block (Potts: q one-hot weights per site, side by side). H and −H carry the same information, so each filter's sign is fixed to sum ≥ 0."
+                    "RSMI: the learned filters Λ at L = {largest}, buffer L_B = {buffer}, first replica; one row per temperature, one panel per hidden unit, weights laid out like the block (Potts: q one-hot weights per site, side by side; 3D: the layers one above the other). H and −H carry the same information, so each filter's sign is fixed to sum ≥ 0."
                 ),
                 plot,
             );
@@ -959,7 +985,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             add(
                 "rg-filters",
                 &format!(
-                    "The RSMI rule learned at every level of the flow, L = {largest}, first replica: one row per temperature, one panel per level (the 2×2 block; 3D: its two layers side by side). Each filter's sign is fixed to sum ≥ 0."
+                    "The RSMI rule learned at every level of the flow, L = {largest}, first replica: one row per temperature, one panel per level (the 2×2 block; 3D: its two layers one above the other). Each filter's sign is fixed to sum ≥ 0."
                 ),
                 rg_filters(&json("rg-filters.json", text)?, largest),
             );
@@ -1198,6 +1224,90 @@ mod tests {
         );
         let unknown = render(&outputs(f64::NAN)).expect("report");
         assert!(unknown.html.contains("No data collapse: ν = 1.0000 ± ?"));
+    }
+
+    #[test]
+    fn malformed_files_neither_hang_the_plots_nor_leak_into_names() {
+        let mut files = outputs(0.05);
+        // Values whose padded axis range overflows: the figure is left out (plotters would
+        // search for ticks on an infinite axis forever).
+        files.insert(
+            "observables.csv".into(),
+            "size,temperature,binder,binder_err\n8,2.0,1e308,1.7e308\n8,2.1,-1e308,0\n".into(),
+        );
+        files.insert(
+            "flows.csv".into(),
+            "size,temperature,map,level,operator,coupling,error\n8,2.0,a\"<b/c,0,nn,0.4,0.01\n8,2.1,a\"<b/c,0,nn,0.3,0.01\n".into(),
+        );
+        let r = render(&files).expect("report");
+        assert!(
+            !r.html.contains("Binder cumulant U₄(T)"),
+            "no Binder figure"
+        );
+        let names: Vec<&str> = r.figures.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(
+            names.iter().any(|n| n.ends_with("-flow-a--b-c.png")),
+            "{names:?}"
+        );
+        assert!(!r.html.contains("a\"<b"), "escaped everywhere");
+    }
+
+    #[test]
+    fn potts_filters_show_q_one_hot_weights_per_site_in_a_row() {
+        let mut files = outputs(0.05);
+        let mut summary: Value = serde_json::from_str(&files["summary.json"]).expect("json");
+        summary["sweep"]["model"] = "potts2d".into();
+        summary["sweep"]["q"] = 3.into();
+        files.insert("summary.json".into(), summary.to_string());
+        files.insert(
+            "rsmi.csv".into(),
+            "model,size,temperature,block,buffer,env,hidden,mi_nats,mi_err,seconds\npotts2d-q3,16,1.0,2,1,2,1,0.3,0.01,1\n".into(),
+        );
+        // Block 2×2, q = 3: site-major one-hot weights, 12 in all.
+        let weights: Vec<f64> = (1..=12).map(f64::from).collect();
+        files.insert(
+            "filters.json".into(),
+            serde_json::json!({"k": {"size": 16, "temperature": 1.0, "first_replica": 0,
+                "buffers": {"1": [{"replica": 0, "mi_nats": 0.3, "filters": [weights]}]}}})
+            .to_string(),
+        );
+        let r = render(&files).expect("report");
+        let svg = r
+            .html
+            .split("<svg")
+            .find(|s| s.contains("Learned RSMI filters"))
+            .expect("heat map");
+        let cells: Vec<(i64, i64)> = svg
+            .split("<rect")
+            .skip(1)
+            .filter(|r| r.contains("fill-opacity=\"1\"") || r.contains("fill=\"#"))
+            .filter_map(|r| {
+                let num = |k: &str| {
+                    r.split(&format!("{k}=\""))
+                        .nth(1)?
+                        .split('"')
+                        .next()?
+                        .parse()
+                        .ok()
+                };
+                Some((num("x")?, num("y")?))
+            })
+            .collect();
+        // Past the background: two rows of the block, then the colour scale's row.
+        let rows: Vec<i64> = cells
+            .iter()
+            .map(|c| c.1)
+            .filter(|y| *y > 0)
+            .collect::<std::collections::BTreeSet<i64>>()
+            .into_iter()
+            .collect();
+        assert_eq!(rows.len(), 2 + 1, "{rows:?}");
+        // Each block row is 2 sites × 3 states wide.
+        for row in &rows[..2] {
+            let cols: std::collections::BTreeSet<i64> =
+                cells.iter().filter(|c| c.1 == *row).map(|c| c.0).collect();
+            assert_eq!(cols.len(), 6, "row {row}: {cols:?}");
+        }
     }
 
     #[test]
