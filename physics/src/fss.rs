@@ -123,30 +123,71 @@ fn interp(c: &Curves, x: f64, q: usize) -> f64 {
     c.at[i][q] * (1.0 - f) + c.at[i + 1][q] * f
 }
 
-/// Crossing of U₄ curves `a` and `b` as a fractional grid position. Without a `near` hint (the
-/// data itself) it is the sign change of the difference where the curves cross most steeply —
-/// the physical crossing; shallow ones are noise in the flat tails. For a resample it is the sign
-/// change nearest the data's crossing, so a resample never swaps in a different (noise)
-/// crossing, which once inflated an error bar a hundredfold.
-fn crossing(a: &Curves, b: &Curves, near: Option<f64>) -> Option<f64> {
+/// Crossing of U₄ curves `a` and `b` as a fractional grid position.
+///
+/// Without a `near` hint (the data itself) it is the sign change of the difference that the
+/// data supports best: `noise` (the resamples' spread of the difference per grid point) turns
+/// the difference into standard deviations, and a sign change scores the smaller of the largest
+/// |difference|/noise reached on its two sides (up to the neighbouring sign changes). The
+/// physical crossing separates a stretch where the larger lattice is significantly above from
+/// one where it is significantly below; sign changes in the flat tails, where both cumulants sit
+/// at 2/3 or 0 within noise, score about 1. (The steepest sign change, used before, picked a
+/// tail crossing at T = 2.64 over the real one at 2.26 for L = 64/128 when reweighting across a
+/// wide gap made the tail steep.) Without resamples it falls back to the steepest.
+///
+/// For a resample it is the sign change nearest the data's crossing, so a resample never swaps
+/// in a different (noise) crossing, which once inflated an error bar a hundredfold.
+fn crossing(a: &Curves, b: &Curves, near: Option<f64>, noise: &[f64]) -> Option<f64> {
+    let d: Vec<f64> = (0..GRID).map(|g| a.at[g][0] - b.at[g][0]).collect();
+    let changes: Vec<usize> = (0..GRID - 1)
+        .filter(|&g| {
+            let (d0, d1) = (d[g], d[g + 1]);
+            d0.is_finite() && d1.is_finite() && d0 * d1 <= 0.0 && d0 != d1
+        })
+        .collect();
+    // Largest |d|/noise over grid points lo..=hi.
+    let significance = |lo: usize, hi: usize| {
+        (lo..=hi)
+            .filter(|&g| d[g].is_finite() && noise[g] > 0.0)
+            .map(|g| d[g].abs() / noise[g])
+            .fold(0.0f64, f64::max)
+    };
     let mut best: Option<(f64, f64)> = None;
-    for g in 0..GRID - 1 {
-        let d0 = a.at[g][0] - b.at[g][0];
-        let d1 = a.at[g + 1][0] - b.at[g + 1][0];
-        if !(d0.is_finite() && d1.is_finite()) || d0 * d1 > 0.0 || d0 == d1 {
-            continue;
-        }
+    for (k, &g) in changes.iter().enumerate() {
+        let (d0, d1) = (d[g], d[g + 1]);
         let x = g as f64 + d0 / (d0 - d1);
         // Larger is better.
         let score = match near {
-            None => (d1 - d0).abs(),
             Some(x0) => -(x - x0).abs(),
+            None if noise.len() == GRID => {
+                let left = if k == 0 { 0 } else { changes[k - 1] + 1 };
+                let right = changes.get(k + 1).copied().unwrap_or(GRID - 1);
+                significance(left, g).min(significance(g + 1, right))
+            }
+            None => (d1 - d0).abs(),
         };
         if best.is_none_or(|(_, s)| score > s) {
             best = Some((x, score));
         }
     }
     best.map(|(x, _)| x)
+}
+
+/// Per grid point, the resamples' spread of U₄(a) − U₄(b) (empty without resamples).
+fn difference_noise(replicates: &[Replicate], a: usize, b: usize) -> Vec<f64> {
+    if replicates.len() < 3 {
+        return Vec::new();
+    }
+    (0..GRID)
+        .map(|g| {
+            let d: Vec<f64> = replicates[1..]
+                .iter()
+                .map(|r| r.curves[a].at[g][0] - r.curves[b].at[g][0])
+                .filter(|v| v.is_finite())
+                .collect();
+            if d.len() < 2 { f64::NAN } else { std_dev(&d) }
+        })
+        .collect()
 }
 
 /// The data's value with the spread of its resamples. Resamples where the quantity could not be
@@ -330,13 +371,19 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     let mut pair_x: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
     for a in 0..n_sizes {
         for b in a + 1..n_sizes {
-            let x0 = crossing(&replicates[0].curves[a], &replicates[0].curves[b], None);
+            let noise = difference_noise(&replicates, a, b);
+            let x0 = crossing(
+                &replicates[0].curves[a],
+                &replicates[0].curves[b],
+                None,
+                &noise,
+            );
             let xs: Vec<f64> = replicates
                 .iter()
                 .enumerate()
                 .map(|(r, rep)| {
                     let near = if r == 0 { None } else { x0 };
-                    x0.and_then(|_| crossing(&rep.curves[a], &rep.curves[b], near))
+                    x0.and_then(|_| crossing(&rep.curves[a], &rep.curves[b], near, &noise))
                         .unwrap_or(f64::NAN)
                 })
                 .collect();
@@ -560,4 +607,49 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     summary.gamma_over_nu = power_fit(3, &|s| s);
     summary.beta_over_nu = power_fit(4, &|s| -s);
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// U₄ curves whose difference is `d` (b sits at zero).
+    fn curves(d: &[f64]) -> (Curves, Curves) {
+        let a = Curves {
+            at: d.iter().map(|&u| [u, 0.0, 0.0, 0.0, 0.0]).collect(),
+        };
+        let b = Curves {
+            at: vec![[0.0; 5]; d.len()],
+        };
+        (a, b)
+    }
+
+    #[test]
+    fn the_crossing_is_the_best_supported_sign_change_not_the_steepest() {
+        // The physical crossing between grid points 80 and 81: the larger lattice significantly
+        // above (10 σ), then significantly below (10 σ). In the tail, a steeper sign change into
+        // a stretch that is zero within noise (−0.2 ± 0.3), as reweighting across a wide gap
+        // makes it.
+        let mut d = vec![0.0; GRID];
+        let mut noise = vec![0.0; GRID];
+        for g in 0..GRID {
+            (d[g], noise[g]) = match g {
+                0..=80 => (-0.01, 0.001),
+                81..=159 => (0.05, 0.005),
+                _ => (-0.2, 0.3),
+            };
+        }
+        let (a, b) = curves(&d);
+        let x = crossing(&a, &b, None, &noise).expect("a crossing");
+        assert!((x - (80.0 + 0.01 / 0.06)).abs() < 1e-12, "{x}");
+        // Steepness alone (no resamples to measure noise with) takes the tail.
+        let steepest = crossing(&a, &b, None, &[]).expect("a crossing");
+        assert!((159.0..160.0).contains(&steepest), "{steepest}");
+        // A resample keeps to the sign change nearest the data's.
+        let near = crossing(&a, &b, Some(158.0), &noise).expect("a crossing");
+        assert!((near - steepest).abs() < 1e-12);
+        // No sign change, no crossing.
+        let (a, b) = curves(&vec![0.1; GRID]);
+        assert_eq!(crossing(&a, &b, None, &noise), None);
+    }
 }
