@@ -92,25 +92,37 @@ struct Spec {
     sweeps: Vec<u32>,
 }
 
-/// Expected milliseconds of a task: the largest `task_seconds` its sweeps declare, scaled by
-/// the task's cost relative to each sweep's largest task; `None` if none declares one.
+/// Completions a sweep must have timed before its measured rate estimates its other tasks.
+const MIN_TIMED: usize = 3;
+/// Margin on a measured estimate: tasks of equal cost vary, and a node may be slower.
+const TIMED_MARGIN: f64 = 1.5;
+
+/// Expected milliseconds of a task, the largest over its sweeps: a sweep's declared
+/// `task_seconds` scaled by the task's cost relative to the sweep's largest task, or else, once
+/// `MIN_TIMED` of its tasks were timed (lease to result), their milliseconds per unit of cost
+/// times this task's cost, with `TIMED_MARGIN`; `None` if no sweep can tell yet.
 fn estimate_ms(
     specs: &HashMap<TaskKey, Spec>,
     sweeps: &[SweepEntry],
     key: &TaskKey,
 ) -> Option<u64> {
     let spec = specs.get(key)?;
+    let cost = spec.task.cost();
     spec.sweeps
         .iter()
         .filter_map(|&i| {
             let s = sweeps.get(i as usize)?;
-            let seconds = s.sweep.task_seconds?;
-            let share = if s.max_cost > 0.0 {
-                spec.task.cost() / s.max_cost
-            } else {
-                1.0
-            };
-            Some((seconds * share * 1e3).ceil() as u64)
+            if let Some(seconds) = s.sweep.task_seconds {
+                let share = if s.max_cost > 0.0 {
+                    cost / s.max_cost
+                } else {
+                    1.0
+                };
+                return Some((seconds * share * 1e3).ceil() as u64);
+            }
+            let (ms, timed_cost, n) = s.timed;
+            (n >= MIN_TIMED && timed_cost > 0.0)
+                .then(|| (TIMED_MARGIN * ms / timed_cost * cost).ceil() as u64)
         })
         .max()
 }
@@ -125,6 +137,9 @@ struct SweepEntry {
     total_cost: f64,
     /// The cost of the sweep's largest task (what `task_seconds` refers to).
     max_cost: f64,
+    /// (milliseconds, cost, count) of its tasks timed from lease to result, for estimates
+    /// when the sweep declares no `task_seconds`.
+    timed: (f64, f64, usize),
     submitted_ms: u64,
     /// Tasks neither done nor failed.
     open: usize,
@@ -204,6 +219,10 @@ pub struct Core {
     counters: Counters,
     started_ms: u64,
     alloc: Option<Allocator>,
+    /// When each live lease was granted (by token), to time its task. Not durable: after a
+    /// restart, estimates grow again from the completions that follow (they steer only which
+    /// worker takes what, never a result).
+    lease_started: HashMap<TaskKey, (LeaseToken, u64)>,
 }
 
 /// The id of a sweep: a hash of its canonical form, so resubmitting the same file finds it.
@@ -289,6 +308,7 @@ impl Core {
             counters: Counters::default(),
             started_ms: now.0,
             alloc: None,
+            lease_started: HashMap::new(),
         };
         for row in core.store.sweeps()? {
             let sweep = Sweep::parse(&row.toml, &row.file).map_err(|e| StoreError::Corrupt {
@@ -344,6 +364,7 @@ impl Core {
             keys: Vec::new(),
             total_cost: 0.0,
             max_cost: 0.0,
+            timed: (0.0, 0.0, 0),
             submitted_ms,
             open: 0,
             done: 0,
@@ -523,6 +544,7 @@ impl Core {
         let mut out = Vec::with_capacity(leases.len());
         for l in leases {
             self.dirty.insert(l.key);
+            self.lease_started.insert(l.key, (l.token, now.0));
             if let Some(spec) = self.specs.get(&l.key) {
                 out.push(v1::Lease {
                     key: l.key.0.to_vec(),
@@ -569,6 +591,21 @@ impl Core {
         }
     }
 
+    /// A task of `key` ran `ms` from lease to result: counts toward its sweeps' estimates.
+    fn timed(&mut self, key: TaskKey, ms: u64) {
+        let Some(spec) = self.specs.get(&key) else {
+            return;
+        };
+        let cost = spec.task.cost();
+        for &j in &spec.sweeps {
+            if let Some(s) = self.sweeps.get_mut(j as usize) {
+                s.timed.0 += ms as f64;
+                s.timed.1 += cost;
+                s.timed.2 += 1;
+            }
+        }
+    }
+
     fn check_finished(&mut self, i: usize) {
         let s = &self.sweeps[i];
         if s.state != SweepState::Running || s.open > 0 {
@@ -603,8 +640,15 @@ impl Core {
         self.note_worker(now, worker);
         let mut out = Vec::with_capacity(results.len());
         for r in results {
+            let started = self.lease_started.remove(&r.key);
             let outcome = match self.queue.complete(r.key, r.token, r.digest) {
                 Completion::Accepted { late } => {
+                    if let Some((token, at)) = started
+                        && token == r.token
+                        && !late
+                    {
+                        self.timed(r.key, now.0.saturating_sub(at));
+                    }
                     self.counters.completions += 1;
                     self.dirty.insert(r.key);
                     self.batch.results.push(ResultRow {
@@ -650,6 +694,7 @@ impl Core {
         release: bool,
     ) -> &'static str {
         self.note_worker(now, worker);
+        self.lease_started.remove(&key);
         if release {
             return if self.queue.release(key, token) {
                 self.dirty.insert(key);
@@ -1225,6 +1270,47 @@ measurements = 200
         let mut core = open(&db, 0);
         core.submit(Millis(0), "u.toml", SWEEP).expect("valid");
         assert_eq!(core.lease(Millis(0), &w, 100, 1).len(), 8);
+    }
+
+    #[test]
+    fn without_declared_times_tasks_are_estimated_from_timed_completions() {
+        let db = temp_db("walltime-measured");
+        let mut core = open(&db, 0);
+        core.submit(Millis(0), "m.toml", SWEEP).expect("valid");
+        let w = worker("w");
+        // Three tasks run on a worker without a time limit, 9 s each from lease to result.
+        let first = core.lease(Millis(0), &w, 3, 0);
+        let sizes: Vec<u32> = first
+            .iter()
+            .map(|l| l.task.as_ref().map_or(0, |t| t.size))
+            .collect();
+        assert_eq!(sizes, vec![6, 6, 6], "largest first");
+        let mut results: Vec<Verified> = first.iter().map(compute).collect();
+        let last = results.split_off(2);
+        // Two timed completions are too few to estimate from: everything still fits.
+        core.complete(Millis(9_000), &w, results);
+        let tight = worker("tight");
+        let probe = core.lease(Millis(9_000), &tight, 100, 1);
+        assert_eq!(probe.len(), 5);
+        for l in &probe {
+            let key = TaskKey(l.key.clone().try_into().expect("32 bytes"));
+            core.fail(
+                Millis(9_000),
+                &tight,
+                key,
+                LeaseToken(l.token),
+                String::new(),
+                true,
+            );
+        }
+        core.complete(Millis(9_000), &w, last);
+        // 9 s per 36 sites with a 1.5 margin: an L = 6 task (36 sites) is expected to take
+        // 13.5 s, an L = 4 one (16 sites) 6 s.
+        assert!(core.lease(Millis(9_000), &tight, 100, 5_900).is_empty());
+        let small = core.lease(Millis(9_000), &tight, 100, 6_000);
+        assert_eq!(small.len(), 4, "the four L = 4 tasks fit 6 s");
+        assert!(core.lease(Millis(9_000), &tight, 100, 13_400).is_empty());
+        assert_eq!(core.lease(Millis(9_000), &tight, 100, 13_500).len(), 1);
     }
 
     #[test]
