@@ -80,6 +80,18 @@ fn ising2d_flows_find_the_critical_point_and_exponents() {
             "{map} {key} = {v} ± {e}: exact {exact} beyond 3 error bars"
         );
     }
+    // The finite-size scaling of the same two sizes on this sparse grid finds the Binder
+    // crossing near Onsager's T_c, not the noise crossing in the disordered tail (T = 2.64,
+    // before crossings were chosen by their support in error bars).
+    let tc = &s["fss"]["tc"];
+    let (v, e) = (
+        tc["value"].as_f64().expect("value"),
+        tc["error"].as_f64().expect("error"),
+    );
+    assert!(
+        (v - 2.269_185_314).abs() <= 3.0 * e && e < 0.005,
+        "FSS T_c = {v} ± {e}"
+    );
     // Majority rule at the temperature nearest T_c: every size (64, 128) and level (1–3).
     let exponents = rg["majority"]["exponents"].as_array().expect("exponents");
     assert_eq!(exponents.len(), 6);
