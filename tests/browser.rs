@@ -62,6 +62,8 @@ fn visit(browser: &Path, scratch: &Path, page: &Path, action: &[&str]) -> Visit 
             "--disable-sync",
             "--disable-extensions",
             "--no-proxy-server",
+            // Containers often give /dev/shm only 64 MiB.
+            "--disable-dev-shm-usage",
             "--disable-features=MediaRouter,OptimizationHints,Translate",
             "--allow-file-access-from-files",
             "--enable-logging=stderr",

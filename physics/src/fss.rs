@@ -152,19 +152,23 @@ fn crossing(a: &Curves, b: &Curves, near: Option<f64>, noise: &[f64]) -> Option<
             .map(|g| d[g].abs() / noise[g])
             .fold(0.0f64, f64::max)
     };
-    let mut best: Option<(f64, f64)> = None;
+    let mut best: Option<(f64, (f64, f64))> = None;
     for (k, &g) in changes.iter().enumerate() {
         let (d0, d1) = (d[g], d[g + 1]);
         let x = g as f64 + d0 / (d0 - d1);
-        // Larger is better.
+        // Larger is better; ties in support (none measurable: a run of exact zeros, or no
+        // spread) go to the steeper.
         let score = match near {
-            Some(x0) => -(x - x0).abs(),
+            Some(x0) => (-(x - x0).abs(), 0.0),
             None if noise.len() == GRID => {
                 let left = if k == 0 { 0 } else { changes[k - 1] + 1 };
                 let right = changes.get(k + 1).copied().unwrap_or(GRID - 1);
-                significance(left, g).min(significance(g + 1, right))
+                (
+                    significance(left, g).min(significance(g + 1, right)),
+                    (d1 - d0).abs(),
+                )
             }
-            None => (d1 - d0).abs(),
+            None => ((d1 - d0).abs(), 0.0),
         };
         if best.is_none_or(|(_, s)| score > s) {
             best = Some((x, score));
@@ -648,6 +652,11 @@ mod tests {
         // A resample keeps to the sign change nearest the data's.
         let near = crossing(&a, &b, Some(158.0), &noise).expect("a crossing");
         assert!((near - steepest).abs() < 1e-12);
+        // Without measurable support on either side, the steeper of two sign changes.
+        let (a, b) = curves(&d);
+        let flat = vec![0.0; GRID];
+        let x = crossing(&a, &b, None, &flat).expect("a crossing");
+        assert!((x - steepest).abs() < 1e-12, "{x}");
         // No sign change, no crossing.
         let (a, b) = curves(&vec![0.1; GRID]);
         assert_eq!(crossing(&a, &b, None, &noise), None);
