@@ -140,6 +140,8 @@ struct Lines {
     vline: Option<(f64, String)>,
     /// A fitted line (name, end points), drawn plain.
     fit: Option<(String, [(f64, f64); 2])>,
+    /// Marked points with error bars in x and y: (x, y, x error, y error), and their name.
+    marks: Option<(String, Vec<[f64; 4]>)>,
     x: (f64, f64),
     y: (f64, f64),
 }
@@ -193,6 +195,7 @@ impl Lines {
                 .filter(|(x, _)| x.is_finite())
                 .map(|(x, n)| (x, n.to_string())),
             fit: None,
+            marks: None,
             x,
             y,
         }))
@@ -332,6 +335,27 @@ impl Lines {
                 pts.iter()
                     .map(|p| Circle::new((p.0, p.1), 3 * s, colour.filled())),
             )?;
+        }
+        if let Some((name, marks)) = &self.marks {
+            let style = BLACK.stroke_width(s);
+            let size = 5 * si;
+            for [x, y, ex, ey] in marks {
+                let (ex, ey) = (
+                    if ex.is_finite() { *ex } else { 0.0 },
+                    if ey.is_finite() { *ey } else { 0.0 },
+                );
+                c.draw_series([
+                    PathElement::new(vec![(x - ex, *y), (x + ex, *y)], style),
+                    PathElement::new(vec![(*x, y - ey), (*x, y + ey)], style),
+                ])?;
+            }
+            c.draw_series(
+                marks
+                    .iter()
+                    .map(|[x, y, ..]| Cross::new((*x, *y), size, style)),
+            )?
+            .label(name.clone())
+            .legend(move |(x, y)| Cross::new((x + 8 * si, y), size, style));
         }
         if let Some((name, ends)) = &self.fit {
             let style = BLACK.mix(0.6).stroke_width(s);
@@ -751,16 +775,42 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         }
     };
     let all = |_: &BTreeMap<String, String>| true;
+    let mut binder = Lines::plot(
+        "Binder cumulant",
+        "T",
+        "U4",
+        curves(&observables, "size", "L = ", "binder", "binder_err", all),
+        tc.map(|t| (t, "T_c")),
+    );
+    // Each pair of sizes' crossing (T*, U₄*) with its bootstrap errors, inside the axes.
+    if let Some(Plot::Lines(l)) = &mut binder {
+        let marks: Vec<[f64; 4]> = summary["fss"]["crossings"]
+            .as_array()
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| {
+                        let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+                        let m = [
+                            c["temperature"]["value"].as_f64()?,
+                            c["binder"]["value"].as_f64()?,
+                            num(&c["temperature"]["error"]),
+                            num(&c["binder"]["error"]),
+                        ];
+                        let inside =
+                            (l.x.0..=l.x.1).contains(&m[0]) && (l.y.0..=l.y.1).contains(&m[1]);
+                        inside.then_some(m)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !marks.is_empty() {
+            l.marks = Some(("crossings".into(), marks));
+        }
+    }
     add(
         "binder",
-        "Binder cumulant U₄(T) for every L; the line is the finite-size-scaling T_c.",
-        Lines::plot(
-            "Binder cumulant",
-            "T",
-            "U4",
-            curves(&observables, "size", "L = ", "binder", "binder_err", all),
-            tc.map(|t| (t, "T_c")),
-        ),
+        "Binder cumulant U₄(T) for every L, with the crossing (T*, U₄*) of every pair of sizes; the line is the finite-size-scaling T_c.",
+        binder,
     );
     // The analysis's own warnings (gaps reweighting cannot bridge, too few sizes, ...).
     let mut notes: Vec<String> = summary["fss"]["notes"]
@@ -1192,6 +1242,13 @@ mod tests {
                 "tc": {"value": 2.27, "error": 0.01},
                 "nu": {"value": 1.0, "error": nu_err},
                 "notes": ["L=8: a gap <here>"],
+                "crossings": [
+                    {"sizes": [8, 16], "temperature": {"value": 2.27, "error": 0.01},
+                     "binder": {"value": 0.6, "error": 0.01}},
+                    // Outside the sampled range: not drawn (and not stretching the axes).
+                    {"sizes": [16, 32], "temperature": {"value": 9.0, "error": 0.01},
+                     "binder": {"value": 0.6, "error": null}},
+                ],
                 "gamma_over_nu": {"value": 1.75, "error": 0.01},
                 "beta_over_nu": {"value": 0.125, "error": 0.01},
                 "at_tc": at_tc,
@@ -1209,6 +1266,12 @@ mod tests {
     fn the_collapse_needs_a_determined_nu_and_notes_reach_the_page() {
         let good = render(&outputs(0.05)).expect("report");
         assert!(good.html.contains("Data collapse of the Binder cumulant"));
+        let binder = good.html.split("<svg").nth(1).expect("Binder figure");
+        assert!(binder.contains(">\ncrossings\n</text>"), "crossings marked");
+        assert!(
+            !binder.contains(">\n9.0\n</text>"),
+            "axes not stretched to T = 9"
+        );
         assert!(good.figures.iter().any(|(n, _)| n == "fig-02-collapse.png"));
         assert!(
             good.html.contains("<li>L=8: a gap &lt;here&gt;</li>"),
