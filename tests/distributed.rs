@@ -487,14 +487,7 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     }
     let copy = dir.join("copy");
     std::fs::create_dir_all(&copy).expect("dir");
-    for f in [
-        "observables.csv",
-        "summary.json",
-        "rsmi.csv",
-        "filters.json",
-        "flows.csv",
-        "rg-filters.json",
-    ] {
+    for f in rgsweep_coordinator::report::INPUTS {
         std::fs::copy(reference.join(f), copy.join(f)).expect("copy");
     }
     // A figure an older report had (figures are numbered by place) does not survive.

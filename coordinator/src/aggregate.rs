@@ -68,17 +68,10 @@ pub struct Outputs {
 impl Outputs {
     /// (file name, contents) of every output file, in a fixed order.
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
-        let mut text = vec![
-            ("observables.csv", Some(&self.observables_csv)),
-            ("summary.json", Some(&self.summary_json)),
-            ("rsmi.csv", self.rsmi_csv.as_ref()),
-            ("filters.json", self.filters_json.as_ref()),
-            ("flows.csv", self.flows_csv.as_ref()),
-            ("rg-filters.json", self.rg_filters_json.as_ref()),
-            ("report.html", self.report.as_ref().map(|r| &r.html)),
-        ];
-        let mut out: Vec<(String, Vec<u8>)> = text
-            .drain(..)
+        let mut out: Vec<(String, Vec<u8>)> = self
+            .texts()
+            .into_iter()
+            .chain([("report.html", self.report.as_ref().map(|r| &r.html))])
             .filter_map(|(name, body)| Some((name.to_string(), body?.as_bytes().to_vec())))
             .collect();
         out.extend(self.npy.iter().cloned());
@@ -219,19 +212,26 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
 }
 
 impl Outputs {
+    /// The text files a report is built from, named as in [`crate::report::INPUTS`] (whose
+    /// order is the order of the fields here), absent ones as `None`.
+    fn texts(&self) -> [(&'static str, Option<&String>); 6] {
+        let [observables, summary, rsmi, filters, flows, rg_filters] = crate::report::INPUTS;
+        [
+            (observables, Some(&self.observables_csv)),
+            (summary, Some(&self.summary_json)),
+            (rsmi, self.rsmi_csv.as_ref()),
+            (filters, self.filters_json.as_ref()),
+            (flows, self.flows_csv.as_ref()),
+            (rg_filters, self.rg_filters_json.as_ref()),
+        ]
+    }
+
     /// The text files by name, as `report::render` reads them.
     pub fn text_files(&self) -> BTreeMap<String, String> {
-        [
-            ("observables.csv", Some(&self.observables_csv)),
-            ("summary.json", Some(&self.summary_json)),
-            ("rsmi.csv", self.rsmi_csv.as_ref()),
-            ("filters.json", self.filters_json.as_ref()),
-            ("flows.csv", self.flows_csv.as_ref()),
-            ("rg-filters.json", self.rg_filters_json.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(n, b)| Some((n.to_string(), b?.clone())))
-        .collect()
+        self.texts()
+            .into_iter()
+            .filter_map(|(n, b)| Some((n.to_string(), b?.clone())))
+            .collect()
     }
 
     fn with_report(mut self) -> Outputs {

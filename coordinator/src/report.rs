@@ -76,6 +76,14 @@ impl Table {
         Ok(Table { rows })
     }
 
+    /// The largest value of the `size` column (NaN without rows).
+    fn largest_size(&self) -> f64 {
+        self.rows
+            .iter()
+            .map(|r| self.numbers(r, "size"))
+            .fold(f64::NAN, f64::max)
+    }
+
     /// Column `name` as numbers, row by row (NaN where absent or not a number).
     fn numbers(&self, row: &BTreeMap<String, String>, name: &str) -> f64 {
         row.get(name)
@@ -178,9 +186,11 @@ impl Lines {
         // output file): plotters' tick search would never end on an infinite axis.
         let pad = |a: f64, b: f64| {
             let scale = a.abs().max(b.abs());
-            let d = if b > a { (b - a) * 0.05 } else { 0.05 * scale }
-                .max(1e-9 * scale)
-                .max(if b > a { 0.0 } else { 0.5 });
+            let d = if b > a {
+                ((b - a) * 0.05).max(1e-9 * scale)
+            } else {
+                (0.05 * scale).max(0.5)
+            };
             let (lo, hi) = (a - d, b + d);
             (lo.is_finite() && hi.is_finite() && hi - lo > 0.0 && (hi - lo).is_finite())
                 .then_some((lo, hi))
@@ -251,6 +261,12 @@ fn diverging(v: f64) -> RGBColor {
     };
     let mix = |c: f64| (255.0 + (c - 255.0) * t).round() as u8;
     RGBColor(mix(r), mix(g), mix(b))
+}
+
+/// A legend entry's sample line, `16 * s` pixels long.
+fn legend_line(style: ShapeStyle, s: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    let length = 16 * s as i32;
+    move |(x, y)| PathElement::new(vec![(x, y), (x + length, y)], style)
 }
 
 type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -326,7 +342,7 @@ impl Lines {
             let line = colour.stroke_width(s);
             c.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), line))?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16 * si, y)], line));
+                .legend(legend_line(line, s));
             c.draw_series(pts.iter().map(|p| {
                 let e = if p.2.is_finite() { p.2 } else { 0.0 };
                 PathElement::new(vec![(p.0, p.1 - e), (p.0, p.1 + e)], line)
@@ -361,7 +377,7 @@ impl Lines {
             let style = BLACK.mix(0.6).stroke_width(s);
             c.draw_series(std::iter::once(PathElement::new(ends.to_vec(), style)))?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16 * si, y)], style));
+                .legend(legend_line(style, s));
         }
         if let Some((x, name)) = &self.vline {
             let style = BLACK.mix(0.5).stroke_width(s);
@@ -370,7 +386,7 @@ impl Lines {
                 style,
             )))?
             .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16 * si, y)], style));
+            .legend(legend_line(style, s));
         }
         c.configure_series_labels()
             .label_font(("sans-serif", 12 * s))
@@ -468,6 +484,21 @@ fn curves(
     y_err: &str,
     keep: impl Fn(&BTreeMap<String, String>) -> bool,
 ) -> Vec<(String, Series)> {
+    keyed_curves(t, by, label, y, y_err, keep)
+        .into_iter()
+        .map(|(_, name, s)| (name, s))
+        .collect()
+}
+
+/// [`curves`] with each curve's value of `by` as a number (NaN if it is not one).
+fn keyed_curves(
+    t: &Table,
+    by: &str,
+    label: &str,
+    y: &str,
+    y_err: &str,
+    keep: impl Fn(&BTreeMap<String, String>) -> bool,
+) -> Vec<(f64, String, Series)> {
     let mut out: BTreeMap<(u64, String), Series> = BTreeMap::new();
     for row in t.rows.iter().filter(|r| keep(r)) {
         let key = row.get(by).cloned().unwrap_or_default();
@@ -481,7 +512,7 @@ fn curves(
     out.into_iter()
         .map(|((_, k), mut s)| {
             s.sort_by(|a, b| a.0.total_cmp(&b.0));
-            (format!("{label}{k}"), s)
+            (k.parse().unwrap_or(f64::NAN), format!("{label}{k}"), s)
         })
         .collect()
 }
@@ -775,11 +806,15 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         }
     };
     let all = |_: &BTreeMap<String, String>| true;
+    let binder_curves = keyed_curves(&observables, "size", "L = ", "binder", "binder_err", all);
     let mut binder = Lines::plot(
         "Binder cumulant",
         "T",
         "U4",
-        curves(&observables, "size", "L = ", "binder", "binder_err", all),
+        binder_curves
+            .iter()
+            .map(|(_, name, s)| (name.clone(), s.clone()))
+            .collect(),
         tc.map(|t| (t, "T_c")),
     );
     // Each pair of sizes' crossing (T*, U₄*) with its bootstrap errors, inside the axes.
@@ -833,18 +868,16 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         ));
     }
     if let (Some(tc), Some(nu)) = (tc, nu.filter(|n| determined(*n))) {
-        let collapsed: Vec<(String, Series)> =
-            curves(&observables, "size", "L = ", "binder", "binder_err", all)
-                .into_iter()
-                .map(|(label, series)| {
-                    let l: f64 = label.trim_start_matches("L = ").parse().unwrap_or(f64::NAN);
-                    let scaled = series
-                        .into_iter()
-                        .map(|(t, u, e)| ((t - tc) * l.powf(1.0 / nu), u, e))
-                        .collect();
-                    (label, scaled)
-                })
-                .collect();
+        let collapsed: Vec<(String, Series)> = binder_curves
+            .into_iter()
+            .map(|(l, name, series)| {
+                let scaled = series
+                    .into_iter()
+                    .map(|(t, u, e)| ((t - tc) * l.powf(1.0 / nu), u, e))
+                    .collect();
+                (name, scaled)
+            })
+            .collect();
         add(
             "collapse",
             &format!(
@@ -914,11 +947,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     );
     if let Some(text) = files.get("rsmi.csv") {
         let rsmi = Table::parse("rsmi.csv", text)?;
-        let largest = rsmi
-            .rows
-            .iter()
-            .map(|r| rsmi.numbers(r, "size"))
-            .fold(f64::NAN, f64::max);
+        let largest = rsmi.largest_size();
         add(
             "rsmi-mi",
             &format!(
@@ -929,7 +958,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                 "T",
                 "I(H:E) (nats)",
                 curves(&rsmi, "buffer", "L_B = ", "mi_nats", "mi_err", |r| {
-                    r.get("size").and_then(|s| s.parse::<f64>().ok()) == Some(largest)
+                    rsmi.numbers(r, "size") == largest
                 }),
                 None,
             ),
@@ -955,11 +984,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     }
     if let Some(text) = files.get("flows.csv") {
         let flows = Table::parse("flows.csv", text)?;
-        let largest = flows
-            .rows
-            .iter()
-            .map(|r| flows.numbers(r, "size"))
-            .fold(f64::NAN, f64::max);
+        let largest = flows.largest_size();
         let mut maps: Vec<String> = flows
             .rows
             .iter()
@@ -981,7 +1006,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                     curves(&flows, "level", "level ", "coupling", "error", |r| {
                         r.get("map") == Some(&map)
                             && r.get("operator").map(String::as_str) == Some("nn")
-                            && r.get("size").and_then(|s| s.parse::<f64>().ok()) == Some(largest)
+                            && flows.numbers(r, "size") == largest
                     }),
                     rg_tc.map(|t| (t, "T_c")),
                 ),
@@ -989,9 +1014,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             // The flow in the (K₁, K_diag) plane: one trajectory per temperature, level by level.
             let mut paths: BTreeMap<u64, BTreeMap<u64, (f64, f64)>> = BTreeMap::new();
             for r in &flows.rows {
-                if r.get("map") != Some(&map)
-                    || r.get("size").and_then(|s| s.parse::<f64>().ok()) != Some(largest)
-                {
+                if r.get("map") != Some(&map) || flows.numbers(r, "size") != largest {
                     continue;
                 }
                 let t = flows.numbers(r, "temperature");

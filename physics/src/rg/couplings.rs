@@ -248,18 +248,9 @@ impl Patterns {
                 key[k + 1] = f as i8;
                 sums[k] += i64::from(s[i]) * i64::from(f);
             }
-            match self.counts.get_mut(&key) {
-                Some(c) => *c += 1,
-                None => {
-                    self.counts.insert(key.clone(), 1);
-                }
-            }
+            self.tally(&key);
         }
-        // Each term is counted once per spin it contains.
-        sums.iter()
-            .zip(&self.ops)
-            .map(|(&t, op)| t as f64 / op.order())
-            .collect()
+        self.lattice_sums(&sums)
     }
 
     fn add_potts(&mut self, lattice: &Lattice, spins: &[u8], q: usize) -> Vec<f64> {
@@ -277,14 +268,26 @@ impl Patterns {
                 }
                 sums[k] += i64::from(g[own]);
             }
-            match self.counts.get_mut(&key) {
-                Some(c) => *c += 1,
-                None => {
-                    self.counts.insert(key.clone(), 1);
-                }
+            self.tally(&key);
+        }
+        self.lattice_sums(&sums)
+    }
+
+    /// One more site with local pattern `key` (cloned only the first time it is seen).
+    fn tally(&mut self, key: &[i8]) {
+        match self.counts.get_mut(key) {
+            Some(c) => *c += 1,
+            None => {
+                self.counts.insert(key.to_vec(), 1);
             }
         }
-        sums.iter()
+    }
+
+    /// Lattice sums S_α from the sums of local terms: each term is counted once per spin it
+    /// contains.
+    fn lattice_sums(&self, local: &[i64]) -> Vec<f64> {
+        local
+            .iter()
             .zip(&self.ops)
             .map(|(&t, op)| t as f64 / op.order())
             .collect()
