@@ -45,10 +45,14 @@ enum Command {
     Submit(remote::SubmitArgs),
     /// Progress of sweeps: task counts, throughput, ETA, T_c so far.
     Status(remote::StatusArgs),
-    /// Fetch a finished sweep's output files.
+    /// Fetch a sweep's output files (an unfinished sweep's finished points, marked partial).
     Results(remote::ResultsArgs),
     /// Take a sweep's unfinished tasks off the queue.
     Cancel(remote::CancelArgs),
+    /// Queue a sweep's failed and cancelled tasks again.
+    Retry(remote::RetryArgs),
+    /// Copy the coordinator's database while it runs (a consistent snapshot) into a new file.
+    Backup(remote::BackupArgs),
     /// Control the coordinator's automatic worker allocation (`coordinator --slurm`).
     #[command(subcommand)]
     Alloc(remote::AllocCommand),
@@ -228,6 +232,8 @@ fn main() -> ExitCode {
         Command::Submit(a) => remote::submit(a),
         Command::Status(a) => remote::status(a),
         Command::Results(a) => remote::results(a),
+        Command::Retry(a) => remote::retry(a),
+        Command::Backup(a) => remote::backup(a),
         Command::Cancel(a) => remote::cancel(a),
         Command::Alloc(c) => remote::alloc(c),
         Command::Report(a) => report(a),

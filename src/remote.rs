@@ -104,9 +104,14 @@ pub(crate) struct CoordinatorArgs {
     /// After a restart, leases in flight wait this long for their workers (default: one lease).
     #[arg(long)]
     grace_secs: Option<f64>,
-    /// Attempts before a failing task is marked failed.
+    /// Errors a task may report before it is marked failed.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     max_attempts: u32,
+    /// Workers a task may lose (killed, preempted, unreachable past its lease) before it is
+    /// marked failed; a lost worker is not an error of the task.
+    #[arg(long, default_value_t = rgsweep_coordinator::queue::DEFAULT_MAX_LOST,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_lost: u32,
     /// TLS certificate chain (PEM); with --tls-key, serve TLS.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -208,6 +213,7 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
                 policy: Policy {
                     lease_ms,
                     max_attempts: a.max_attempts,
+                    max_lost: a.max_lost,
                 },
                 grace_ms,
                 client_token: token.clone(),
@@ -487,6 +493,7 @@ fn status_json(s: &v1::SweepStatus) -> serde_json::Value {
     serde_json::json!({
         "sweep": s.sweep_id, "name": s.name, "state": s.state, "tasks": s.tasks,
         "queued": s.queued, "leased": s.leased, "done": s.done, "failed": s.failed,
+        "cancelled": s.cancelled, "task_errors": s.task_errors, "workers_lost": s.workers_lost,
         "tasks_per_second": s.tasks_per_second, "eta_seconds": s.eta_seconds,
         "progress": s.progress,
         "partial_tc": s.partial_tc.map(|e| serde_json::json!({"value": e.value, "error": e.error})),
@@ -496,7 +503,7 @@ fn status_json(s: &v1::SweepStatus) -> serde_json::Value {
 
 fn status_line(s: &v1::SweepStatus) -> String {
     let mut line = format!(
-        "{} {:<20} {:<11} {:>5.1}%  queued {} leased {} done {} failed {}  ({:.1} tasks/s",
+        "{} {:<20} {:<11} {:>5.1}%  queued {} leased {} done {} failed {}",
         s.sweep_id,
         s.name,
         s.state,
@@ -505,7 +512,14 @@ fn status_line(s: &v1::SweepStatus) -> String {
         s.leased,
         s.done,
         s.failed,
-        s.tasks_per_second
+    );
+    if s.cancelled > 0 {
+        line += &format!(" cancelled {}", s.cancelled);
+    }
+    // Two budgets per task: errors it reported, workers lost under it.
+    line += &format!(
+        "  errors {} lost workers {}  ({:.1} tasks/s",
+        s.task_errors, s.workers_lost, s.tasks_per_second
     );
     if let Some(eta) = s.eta_seconds {
         line += &format!(", eta {eta:.0} s");
@@ -589,7 +603,9 @@ pub(crate) struct ResultsArgs {
     out: PathBuf,
 }
 
-async fn fetch_results(c: &mut ClientClient, id: &str, out: &Path) -> Result<Vec<v1::OutputFile>> {
+/// Fetches a sweep's output files into `out`. An unfinished sweep's files hold its finished
+/// points only: that is said on stderr, never silently.
+async fn fetch_results(c: &mut ClientClient, id: &str, out: &Path) -> Result<v1::ResultsReply> {
     let r = c
         .results(v1::ResultsRequest {
             sweep_id: id.to_string(),
@@ -611,19 +627,127 @@ async fn fetch_results(c: &mut ClientClient, id: &str, out: &Path) -> Result<Vec
         .map(|f| (f.name.clone(), f.content.clone()))
         .collect();
     crate::write_outputs(out, &files)?;
-    Ok(r.files)
+    if r.partial {
+        eprintln!(
+            "partial results: sweep {id} is {}; {} of {} points missing (listed with reasons \
+             under \"partial\" in {})",
+            r.state,
+            r.missing_points,
+            r.points,
+            out.join("summary.json").display()
+        );
+    }
+    Ok(r)
 }
 
 pub(crate) fn results(a: ResultsArgs) -> Result<()> {
     let rt = runtime()?;
     rt.block_on(async {
         let mut c = a.connect.client()?;
-        let files = fetch_results(&mut c, &a.sweep, &a.out).await?;
-        for f in files {
+        let r = fetch_results(&mut c, &a.sweep, &a.out).await?;
+        for f in r.files {
             eprintln!("wrote {}", a.out.join(&f.name).display());
         }
         Ok(())
     })
+}
+
+#[derive(clap::Args)]
+pub(crate) struct RetryArgs {
+    sweep: String,
+    #[command(flatten)]
+    connect: Connect,
+}
+
+pub(crate) fn retry(a: RetryArgs) -> Result<()> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let mut c = a.connect.client()?;
+        let r = c
+            .retry(v1::RetryRequest {
+                sweep_id: a.sweep.clone(),
+            })
+            .await
+            .map_err(|s| rpc_error(&format!("retry {}", a.sweep), s))?
+            .into_inner();
+        println!("sweep {}: {} task(s) queued again", a.sweep, r.requeued);
+        Ok(())
+    })
+}
+
+#[derive(clap::Args)]
+pub(crate) struct BackupArgs {
+    /// Where to write the copy (a new SQLite file; an existing one is refused).
+    out: PathBuf,
+    #[command(flatten)]
+    connect: Connect,
+}
+
+/// Streams an online copy of the coordinator's database into `out`: written to a temporary
+/// file beside it, checked (size, SHA-256, SQLite's integrity check), then renamed, so `out`
+/// is either a whole, consistent database or absent.
+pub(crate) fn backup(a: BackupArgs) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+    if a.out.exists() {
+        bail!("{} exists; give a new file name", a.out.display());
+    }
+    let mut tmp_name = a.out.clone().into_os_string();
+    tmp_name.push(".part");
+    let tmp = PathBuf::from(tmp_name);
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let mut c = a.connect.client()?;
+        let mut stream = c
+            .backup(v1::BackupRequest {})
+            .await
+            .map_err(|s| rpc_error("backup", s))?
+            .into_inner();
+        let mut f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut hash = Sha256::new();
+        let (mut got, mut total, mut digest) = (0u64, 0u64, Vec::new());
+        while let Some(chunk) = stream.message().await.map_err(|s| rpc_error("backup", s))? {
+            hash.update(&chunk.data);
+            f.write_all(&chunk.data)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            got += chunk.data.len() as u64;
+            total = chunk.total;
+            if !chunk.sha256.is_empty() {
+                digest = chunk.sha256;
+                break;
+            }
+        }
+        f.sync_all()
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        if digest.is_empty() || got != total {
+            bail!("backup stream ended early ({got} of {total} bytes)");
+        }
+        if hash.finalize()[..] != digest[..] {
+            bail!("backup corrupted in transit (SHA-256 mismatch)");
+        }
+        rgsweep_coordinator::store::check_copy(&tmp)
+            .with_context(|| format!("the copy in {} is not a sound database", tmp.display()))?;
+        Ok(got)
+    });
+    match outcome {
+        Ok(bytes) => {
+            std::fs::rename(&tmp, &a.out).with_context(|| {
+                format!("cannot rename {} to {}", tmp.display(), a.out.display())
+            })?;
+            eprintln!(
+                "backup of {:.1} MiB written to {} (start a coordinator with --db {} to carry on from it)",
+                bytes as f64 / (1u64 << 20) as f64,
+                a.out.display(),
+                a.out.display()
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 #[derive(clap::Subcommand)]
@@ -721,6 +845,14 @@ pub(crate) fn run_embedded(
             .map_err(|s| rpc_error(&format!("submit {name}"), s))?
             .into_inner();
         tracing::info!(sweep = %reply.sweep_id, tasks = reply.tasks, reused = reply.reused, workers, slots, "running sweep");
+        if reply.done > 0 {
+            eprintln!(
+                "resuming: {} of {} tasks already done (database {})",
+                reply.done,
+                reply.tasks,
+                db.display()
+            );
+        }
         let (drain_tx, drain_rx) = tokio::sync::watch::channel(Drain::Run);
         let mut handles = Vec::new();
         for w in 0..workers {
@@ -759,11 +891,21 @@ pub(crate) fn run_embedded(
             h.await.context("worker task")??;
         }
         if final_status.state != "done" {
+            // What did finish is written, marked partial; `rgsweep run` again retries the rest.
+            let partial = fetch_results(&mut c, &reply.sweep_id, out).await;
             bail!(
-                "sweep {} ended {}: {}",
+                "sweep {} ended {}: {}{}",
                 final_status.sweep_id,
                 final_status.state,
-                final_status.errors.join("; ")
+                final_status.errors.join("; "),
+                match partial {
+                    Ok(_) => format!(
+                        "\nthe finished points are in {} (marked partial); run the same command \
+                         again to retry the rest",
+                        out.display()
+                    ),
+                    Err(e) => format!("\nno partial outputs: {e:#}"),
+                }
             );
         }
         fetch_results(&mut c, &reply.sweep_id, out).await?;

@@ -82,11 +82,85 @@ impl Outputs {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
+    /// Present only for a sweep that has not finished: which points these files leave out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Partial>,
     pub sweep: Sweep,
     pub fss: FssSummary,
     /// With `[rg]`: per map, T_c and ν from the flow and the linearised-RG exponents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rg: Option<BTreeMap<String, MapSummary>>,
+}
+
+/// What the outputs of an unfinished sweep leave out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Partial {
+    /// The sweep's state when the files were made: running, failed, cancelled, ...
+    pub state: String,
+    /// The sweep's (size, temperature) points in all, and those in these files.
+    pub points: usize,
+    pub complete: usize,
+    /// Every point with a task not done, by size then temperature.
+    pub missing: Vec<MissingPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingPoint {
+    pub size: usize,
+    pub temperature: f64,
+    /// The point's tasks that are not done, by first replica.
+    pub tasks: Vec<MissingTask>,
+}
+
+/// One task not done: its replicas, where it stands and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingTask {
+    #[serde(skip)]
+    pub size: usize,
+    #[serde(skip)]
+    pub temperature: f64,
+    pub first_replica: u32,
+    pub replicas: u32,
+    /// queued, running, failed or cancelled.
+    pub state: String,
+    /// Errors it reported, and workers lost while running it.
+    pub errors: u32,
+    pub workers_lost: u32,
+    /// The last error (a failed task's reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Partial {
+    /// Groups a sweep's unfinished tasks by point, in the order every output uses.
+    pub fn new(state: &str, sweep: &Sweep, mut tasks: Vec<MissingTask>) -> Partial {
+        // Temperatures are positive, so their bits order like the values.
+        tasks.sort_by_key(|t| (t.size, t.temperature.to_bits(), t.first_replica));
+        let mut missing: Vec<MissingPoint> = Vec::new();
+        for t in tasks {
+            match missing.last_mut() {
+                Some(p) if p.size == t.size && p.temperature == t.temperature => p.tasks.push(t),
+                _ => missing.push(MissingPoint {
+                    size: t.size,
+                    temperature: t.temperature,
+                    tasks: vec![t],
+                }),
+            }
+        }
+        let points = sweep.sizes.len() * sweep.temperatures.len();
+        Partial {
+            state: state.to_string(),
+            points,
+            complete: points.saturating_sub(missing.len()),
+            missing,
+        }
+    }
+
+    fn lacks(&self, size: usize, temperature: f64) -> bool {
+        self.missing
+            .iter()
+            .any(|p| p.size == size && p.temperature == temperature)
+    }
 }
 
 /// One row of `observables.csv`.
@@ -160,6 +234,34 @@ pub fn points(sweep: &Sweep, results: &[TaskResult]) -> Result<Vec<PointData>, A
 }
 
 pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, AggregateError> {
+    aggregate_with(sweep, results, None)
+}
+
+/// The outputs of the points an unfinished sweep has finished: every file as usual, from the
+/// complete points only (a point with a replica missing is left out whole), and
+/// `summary.json` saying what is missing. With nothing missing, the bytes are exactly those
+/// of [`aggregate`].
+pub fn aggregate_partial(
+    sweep: &Sweep,
+    results: &[TaskResult],
+    partial: Partial,
+) -> Result<Outputs, AggregateError> {
+    if partial.missing.is_empty() {
+        return aggregate(sweep, results);
+    }
+    let complete: Vec<TaskResult> = results
+        .iter()
+        .filter(|r| !partial.lacks(r.task.size, r.task.temperature))
+        .cloned()
+        .collect();
+    aggregate_with(sweep, &complete, Some(partial))
+}
+
+fn aggregate_with(
+    sweep: &Sweep,
+    results: &[TaskResult],
+    partial: Option<Partial>,
+) -> Result<Outputs, AggregateError> {
     let points = points(sweep, results)?;
     let rows: Vec<Row> = points
         .iter()
@@ -181,6 +283,7 @@ pub fn aggregate(sweep: &Sweep, results: &[TaskResult]) -> Result<Outputs, Aggre
         )
     });
     let summary = Summary {
+        partial,
         sweep: sweep.clone(),
         fss,
         rg: flows.as_ref().map(|f| f.1.clone()),

@@ -1,8 +1,8 @@
 //! Work the core hands off its thread: reading a sweep's results back from the store and
 //! aggregating them, finally (output files) or partially (T_c from the points complete so far).
 
-use crate::aggregate::{aggregate, points};
-use crate::core::Job;
+use crate::aggregate::{aggregate, aggregate_partial, points};
+use crate::core::{Job, PartialJob};
 use crate::store::Reader;
 use prost::Message;
 use rgsweep_physics::TaskResult;
@@ -59,4 +59,18 @@ pub fn run(db: &Path, job: &Job) -> Result<JobOutput, String> {
         value: t.value,
         error: t.error,
     })))
+}
+
+/// The output files of an unfinished sweep's finished points (see
+/// [`crate::aggregate::aggregate_partial`]), from the results committed so far.
+pub fn partial_outputs(db: &Path, job: &PartialJob) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let results = load_results(db, &job.sweep_id)?;
+    let out =
+        aggregate_partial(&job.sweep, &results, job.partial.clone()).map_err(|e| {
+            match &job.error {
+                Some(first) => format!("{e} (the sweep's aggregation failed: {first})"),
+                None => e.to_string(),
+            }
+        })?;
+    Ok(out.files())
 }

@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 pub mod alloc;
+mod client_api;
 pub mod core;
 pub mod jobs;
 pub mod local;

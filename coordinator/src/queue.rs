@@ -11,6 +11,10 @@
 //! - Every lease carries a fencing token that is never reused, so a heartbeat or a failure
 //!   report from an expired lease cannot touch the task's current lease.
 //! - Ready tasks are handed out largest cost first (ties by key), so long tasks do not trail.
+//! - A task's budget has two counts: errors it reported itself (`max_attempts`) and workers
+//!   lost while running it (`max_lost`, larger): a preempted node or a killed worker is not the
+//!   task's fault, but a task that keeps killing its workers (say, by exhausting memory) must
+//!   still stop.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -59,15 +63,22 @@ pub type Digest = [u8; 32];
 pub struct Policy {
     /// A lease dies this long after its last heartbeat.
     pub lease_ms: u64,
-    /// Attempts (leases handed out) before a task that keeps failing is marked failed.
+    /// Errors a task may report before it is marked failed.
     pub max_attempts: u32,
+    /// Workers a task may lose (leases that expired while it ran) before it is marked failed.
+    pub max_lost: u32,
 }
+
+/// Default of [`Policy::max_lost`]: well above what preemption or a flaky node causes, low
+/// enough that a task that kills every worker it lands on stops within minutes of leases.
+pub const DEFAULT_MAX_LOST: u32 = 10;
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             lease_ms: 30_000,
             max_attempts: 3,
+            max_lost: DEFAULT_MAX_LOST,
         }
     }
 }
@@ -94,7 +105,10 @@ pub enum TaskState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub cost: f64,
-    pub attempts: u32,
+    /// Errors the task reported (a failed attempt each).
+    pub errors: u32,
+    /// Workers that vanished while running it (expired leases).
+    pub lost: u32,
     pub state: TaskState,
     pub last_error: Option<String>,
 }
@@ -151,7 +165,7 @@ impl Counts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Added {
     New,
-    /// A failed or cancelled task queued again, with a fresh attempt budget.
+    /// A failed or cancelled task queued again, with fresh error and loss budgets.
     Revived,
     /// Queued, running or done already: nothing changes.
     Known,
@@ -217,30 +231,42 @@ impl Queue {
 
     /// Adds a task. A task already queued, running or done is left as it is, which is what
     /// makes resubmitting a sweep reuse its finished work; a failed or cancelled one is queued
-    /// again with a fresh attempt budget (resubmitting is how a user says "try again").
+    /// again with fresh budgets (resubmitting or `retry` is how a user says "try again").
     pub fn add(&mut self, key: TaskKey, cost: f64) -> Added {
-        if let Some(entry) = self.tasks.get_mut(&key) {
-            return match entry.state {
-                TaskState::Failed { .. } | TaskState::Cancelled => {
-                    entry.state = TaskState::Queued;
-                    entry.attempts = 0;
-                    self.ready.insert(ready_key(entry.cost, key));
-                    Added::Revived
-                }
-                _ => Added::Known,
+        if self.tasks.contains_key(&key) {
+            return if self.revive(key) {
+                Added::Revived
+            } else {
+                Added::Known
             };
         }
         self.tasks.insert(
             key,
             Entry {
                 cost,
-                attempts: 0,
+                errors: 0,
+                lost: 0,
                 state: TaskState::Queued,
                 last_error: None,
             },
         );
         self.ready.insert(ready_key(cost, key));
         Added::New
+    }
+
+    /// Queues a failed or cancelled task again with fresh budgets; false for any other state.
+    pub fn revive(&mut self, key: TaskKey) -> bool {
+        let Some(entry) = self.tasks.get_mut(&key) else {
+            return false;
+        };
+        if !matches!(entry.state, TaskState::Failed { .. } | TaskState::Cancelled) {
+            return false;
+        }
+        entry.state = TaskState::Queued;
+        entry.errors = 0;
+        entry.lost = 0;
+        self.ready.insert(ready_key(entry.cost, key));
+        true
     }
 
     /// Takes a queued or running task off the queue (its sweep was cancelled). Done and failed
@@ -260,8 +286,8 @@ impl Queue {
         true
     }
 
-    /// A draining worker hands its lease back: the task is queued again and the attempt does
-    /// not count against the retry limit. Returns false for a lease that is not current.
+    /// A draining worker hands its lease back: the task is queued again, counting neither an
+    /// error nor a loss. Returns false for a lease that is not current.
     pub fn release(&mut self, key: TaskKey, token: LeaseToken) -> bool {
         let Some(entry) = self.tasks.get_mut(&key) else {
             return false;
@@ -269,7 +295,6 @@ impl Queue {
         if !matches!(&entry.state, TaskState::Leased { token: t, .. } if *t == token) {
             return false;
         }
-        entry.attempts = entry.attempts.saturating_sub(1);
         entry.state = TaskState::Queued;
         self.ready.insert(ready_key(entry.cost, key));
         true
@@ -307,7 +332,6 @@ impl Queue {
         self.next_token += 1;
         let token = LeaseToken(self.next_token);
         let expires = now.plus(self.policy.lease_ms);
-        entry.attempts += 1;
         entry.state = TaskState::Leased {
             worker: worker.clone(),
             token,
@@ -382,7 +406,7 @@ impl Queue {
         }
     }
 
-    /// A worker gave up on its lease with `error`: requeue, or fail after `max_attempts`.
+    /// The task reported `error` on its lease: requeue, or fail at `max_attempts` errors.
     pub fn fail(&mut self, key: TaskKey, token: LeaseToken, error: String) -> FailOutcome {
         let Some(entry) = self.tasks.get_mut(&key) else {
             return FailOutcome::Stale;
@@ -390,17 +414,19 @@ impl Queue {
         if !matches!(&entry.state, TaskState::Leased { token: t, .. } if *t == token) {
             return FailOutcome::Stale;
         }
-        Self::retry_or_fail(&mut self.ready, &self.policy, key, entry, error)
+        entry.errors += 1;
+        let spent = entry.errors >= self.policy.max_attempts;
+        Self::retry_or_fail(&mut self.ready, spent, key, entry, error)
     }
 
     fn retry_or_fail(
         ready: &mut BTreeSet<ReadyKey>,
-        policy: &Policy,
+        spent: bool,
         key: TaskKey,
         entry: &mut Entry,
         error: String,
     ) -> FailOutcome {
-        if entry.attempts >= policy.max_attempts {
+        if spent {
             entry.state = TaskState::Failed {
                 error: error.clone(),
             };
@@ -414,7 +440,8 @@ impl Queue {
         }
     }
 
-    /// Requeues (or fails, past the attempt limit) every lease that expired by `now`.
+    /// Requeues every lease that expired by `now` as a lost worker (failing the task at
+    /// `max_lost` losses).
     pub fn expire(&mut self, now: Millis) -> Vec<(TaskKey, LeaseToken, FailOutcome)> {
         let mut out = Vec::new();
         for (key, entry) in self.tasks.iter_mut() {
@@ -426,8 +453,13 @@ impl Queue {
                 && *expires <= now
             {
                 let token = *token;
-                let why = format!("lease {} of worker {} expired", token.0, worker.0);
-                let outcome = Self::retry_or_fail(&mut self.ready, &self.policy, *key, entry, why);
+                entry.lost += 1;
+                let why = format!(
+                    "lost {} worker(s) while running it (last: lease {} of worker {} expired)",
+                    entry.lost, token.0, worker.0
+                );
+                let spent = entry.lost >= self.policy.max_lost;
+                let outcome = Self::retry_or_fail(&mut self.ready, spent, *key, entry, why);
                 out.push((*key, token, outcome));
             }
         }
@@ -435,14 +467,23 @@ impl Queue {
     }
 
     /// After a coordinator restart: leases found in flight get `grace_ms` from `now` for their
-    /// workers to re-attach with a heartbeat before they expire as usual (0: requeue them at
-    /// the first expiry check, for workers known to have died with the coordinator).
-    pub fn recover(&mut self, now: Millis, grace_ms: u64) {
+    /// workers to re-attach with a heartbeat before they expire as usual. With `grace_ms` = 0
+    /// (workers known to have died with the coordinator, as in `rgsweep run`) they are
+    /// requeued at once, each as a lost worker; returns their keys.
+    pub fn recover(&mut self, now: Millis, grace_ms: u64) -> Vec<TaskKey> {
+        if grace_ms == 0 {
+            return self
+                .expire(Millis(u64::MAX))
+                .into_iter()
+                .map(|(k, _, _)| k)
+                .collect();
+        }
         for entry in self.tasks.values_mut() {
             if let TaskState::Leased { expires, .. } = &mut entry.state {
                 *expires = now.plus(grace_ms);
             }
         }
+        Vec::new()
     }
 
     pub fn counts(&self) -> Counts {
@@ -470,6 +511,7 @@ mod tests {
         let mut q = Queue::new(Policy {
             lease_ms: 1_000,
             max_attempts: 2,
+            max_lost: 3,
         });
         for &(n, cost) in tasks {
             assert_eq!(q.add(key(n), cost), Added::New);
@@ -606,7 +648,7 @@ mod tests {
             FailOutcome::Failed
         );
         let e = q.entry(&key(1)).expect("known");
-        assert_eq!(e.attempts, 2);
+        assert_eq!((e.errors, e.lost), (2, 0));
         assert_eq!(
             e.state,
             TaskState::Failed {
@@ -681,7 +723,7 @@ mod tests {
         let l = q.lease(Millis(2), &worker("a"), 5);
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].key, key(2));
-        assert_eq!(q.entry(&key(2)).map(|e| e.attempts), Some(1));
+        assert_eq!(q.entry(&key(2)).map(|e| (e.errors, e.lost)), Some((0, 0)));
     }
 
     #[test]
@@ -692,8 +734,48 @@ mod tests {
             assert!(q.release(key(1), l.token));
             assert!(!q.release(key(1), l.token), "only the current lease");
         }
-        assert_eq!(q.entry(&key(1)).map(|e| e.attempts), Some(0));
+        assert_eq!(q.entry(&key(1)).map(|e| (e.errors, e.lost)), Some((0, 0)));
         assert_eq!(q.counts().queued, 1);
+    }
+
+    #[test]
+    fn lost_workers_are_not_errors_but_have_their_own_limit() {
+        let mut q = queue(&[(1, 1.0)]);
+        // One reported error, then two vanished workers: still queued (limits 2 and 3).
+        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
+        assert_eq!(q.fail(key(1), l.token, "bad".into()), FailOutcome::Requeued);
+        for t in [10_000, 20_000] {
+            q.lease(Millis(t), &worker("killed"), 1);
+            assert_eq!(q.expire(Millis(t + 1_000))[0].2, FailOutcome::Requeued);
+        }
+        let e = q.entry(&key(1)).expect("known");
+        assert_eq!((e.errors, e.lost, &e.state), (1, 2, &TaskState::Queued));
+        assert!(
+            e.last_error
+                .as_deref()
+                .is_some_and(|m| m.contains("lost 2 worker(s)")),
+            "{:?}",
+            e.last_error
+        );
+        // The third lost worker is one too many: a task that kills its workers stops.
+        q.lease(Millis(30_000), &worker("killed"), 1);
+        assert_eq!(q.expire(Millis(31_000))[0].2, FailOutcome::Failed);
+        assert_eq!(q.counts().failed, 1);
+        // Reviving gives both budgets back.
+        assert!(q.revive(key(1)));
+        assert!(!q.revive(key(1)), "only failed or cancelled tasks");
+        let e = q.entry(&key(1)).expect("known");
+        assert_eq!((e.errors, e.lost), (0, 0));
+    }
+
+    #[test]
+    fn zero_grace_requeues_orphaned_leases_at_once() {
+        let mut q = queue(&[(1, 1.0), (2, 1.0), (3, 1.0)]);
+        q.lease(Millis(0), &worker("died-with-us"), 2);
+        assert_eq!(q.recover(Millis(5), 0).len(), 2);
+        assert_eq!(q.counts().queued, 3);
+        assert!(q.expire(Millis(10)).is_empty(), "nothing left to expire");
+        assert_eq!(q.entry(&key(1)).map(|e| e.lost), Some(1));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! and waits.
 
 use crate::alloc::AllocPolicy;
+use crate::client_api::ClientService;
 use crate::core::{Core, CoreError, Verified};
 use crate::jobs::{self, JobOutput};
 use crate::monitor;
@@ -17,7 +18,7 @@ use rgsweep_proto::client::MAX_MESSAGE_BYTES;
 use rgsweep_proto::externalscaler;
 use rgsweep_proto::externalscaler::external_scaler_server::{ExternalScaler, ExternalScalerServer};
 use rgsweep_proto::v1;
-use rgsweep_proto::v1::client_server::{Client, ClientServer};
+use rgsweep_proto::v1::client_server::ClientServer;
 use rgsweep_proto::v1::worker_server::{Worker, WorkerServer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -100,10 +101,10 @@ enum Msg {
 
 /// The async side's way into the core.
 #[derive(Clone)]
-struct Handle(mpsc::Sender<Msg>);
+pub(crate) struct Handle(mpsc::Sender<Msg>);
 
 impl Handle {
-    async fn call<T: Send + 'static>(
+    pub(crate) async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Core, Millis) -> T + Send + 'static,
     ) -> Result<T, Status> {
@@ -196,7 +197,7 @@ fn core_loop(
     Ok(())
 }
 
-fn status_of(e: CoreError) -> Status {
+pub(crate) fn status_of(e: CoreError) -> Status {
     match e {
         CoreError::InvalidSweep(m) => {
             tracing::info!(error = %m, "sweep rejected");
@@ -204,16 +205,14 @@ fn status_of(e: CoreError) -> Status {
         }
         CoreError::Invalid(m) => malformed(m),
         e @ CoreError::NoSuchSweep(_) => Status::not_found(e.to_string()),
-        e @ (CoreError::NotFinished { .. } | CoreError::NoAllocation) => {
-            Status::failed_precondition(e.to_string())
-        }
+        e @ CoreError::NoAllocation => Status::failed_precondition(e.to_string()),
         e @ CoreError::Store(_) => Status::internal(e.to_string()),
     }
 }
 
 /// A malformed request: refused with INVALID_ARGUMENT, and logged, since it means a client or
 /// worker speaks the contract wrongly (or is not who it claims to be).
-fn malformed(what: impl Into<String>) -> Status {
+pub(crate) fn malformed(what: impl Into<String>) -> Status {
     let what = what.into();
     tracing::warn!(error = %what, "malformed request rejected");
     Status::invalid_argument(what)
@@ -338,136 +337,6 @@ fn verify(results: Vec<v1::Completed>) -> Result<Vec<Verified>, Status> {
                 .map_err(|e| malformed(e.to_string()))
         })
         .collect()
-}
-
-struct ClientService {
-    core: Handle,
-}
-
-#[tonic::async_trait]
-impl Client for ClientService {
-    async fn submit(
-        &self,
-        req: Request<v1::SubmitRequest>,
-    ) -> Result<Response<v1::SubmitReply>, Status> {
-        let r = req.into_inner();
-        let reply = self
-            .core
-            .call(move |core, now| core.submit(now, &r.file_name, &r.toml))
-            .await?
-            .map_err(status_of)?;
-        tracing::info!(sweep = %reply.sweep_id, name = %reply.name, tasks = reply.tasks, reused = reply.reused, "sweep submitted");
-        Ok(Response::new(reply))
-    }
-
-    async fn status(
-        &self,
-        req: Request<v1::StatusRequest>,
-    ) -> Result<Response<v1::StatusReply>, Status> {
-        let id = req.into_inner().sweep_id;
-        let reply = self
-            .core
-            .call(move |core, now| core.status(now, &id))
-            .await?
-            .map_err(status_of)?;
-        Ok(Response::new(reply))
-    }
-
-    type WatchStream = ReceiverStream<Result<v1::SweepStatus, Status>>;
-
-    async fn watch(
-        &self,
-        req: Request<v1::StatusRequest>,
-    ) -> Result<Response<Self::WatchStream>, Status> {
-        let id = req.into_inner().sweep_id;
-        if id.is_empty() {
-            return Err(malformed("watch needs a sweep id"));
-        }
-        let core = self.core.clone();
-        let first = {
-            let id = id.clone();
-            core.call(move |c, now| c.status(now, &id))
-                .await?
-                .map_err(status_of)?
-        };
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
-        tokio::spawn(async move {
-            let mut last = first.sweeps.into_iter().next();
-            while let Some(s) = last.clone() {
-                let ended = !matches!(s.state.as_str(), "running" | "aggregating");
-                if tx.send(Ok(s)).await.is_err() || ended {
-                    break;
-                }
-                // Poll the core, send only changes.
-                loop {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    let id = id.clone();
-                    let now = match core.call(move |c, now| c.status(now, &id)).await {
-                        Ok(Ok(r)) => r.sweeps.into_iter().next(),
-                        Ok(Err(e)) => {
-                            let _ = tx.send(Err(status_of(e))).await;
-                            return;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e)).await;
-                            return;
-                        }
-                    };
-                    if now != last {
-                        last = now;
-                        break;
-                    }
-                    if tx.is_closed() {
-                        return;
-                    }
-                }
-            }
-        });
-        Ok(Response::new(ReceiverStream::new(rx)))
-    }
-
-    async fn results(
-        &self,
-        req: Request<v1::ResultsRequest>,
-    ) -> Result<Response<v1::ResultsReply>, Status> {
-        let id = req.into_inner().sweep_id;
-        let files = self
-            .core
-            .call(move |core, _| core.results(&id))
-            .await?
-            .map_err(status_of)?;
-        Ok(Response::new(v1::ResultsReply {
-            files: files
-                .into_iter()
-                .map(|(name, content)| v1::OutputFile { name, content })
-                .collect(),
-        }))
-    }
-
-    async fn cancel(
-        &self,
-        req: Request<v1::CancelRequest>,
-    ) -> Result<Response<v1::CancelReply>, Status> {
-        let id = req.into_inner().sweep_id;
-        let cancelled = self
-            .core
-            .call(move |core, _| core.cancel(&id))
-            .await?
-            .map_err(status_of)?;
-        Ok(Response::new(v1::CancelReply { cancelled }))
-    }
-
-    async fn resume_allocation(
-        &self,
-        _req: Request<v1::ResumeAllocationRequest>,
-    ) -> Result<Response<v1::ResumeAllocationReply>, Status> {
-        let was_paused = self
-            .core
-            .call(|core, _| core.alloc_resume())
-            .await?
-            .map_err(status_of)?;
-        Ok(Response::new(v1::ResumeAllocationReply { was_paused }))
-    }
 }
 
 /// Accepts a request only with `authorization: Bearer <one of tokens>`.
@@ -758,11 +627,9 @@ impl Coordinator {
                 worker_auth.clone(),
             ))
             .add_service(InterceptedService::new(
-                ClientServer::new(ClientService {
-                    core: handle.clone(),
-                })
-                .max_decoding_message_size(64 << 20)
-                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+                ClientServer::new(ClientService::new(handle.clone(), config.db.clone()))
+                    .max_decoding_message_size(64 << 20)
+                    .max_encoding_message_size(MAX_MESSAGE_BYTES),
                 client_auth.clone(),
             ))
             .add_service(InterceptedService::new(reflection, worker_auth));

@@ -22,7 +22,9 @@ pub enum StoreError {
     Corrupt { path: String, message: String },
 }
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2: a task's `attempts` became `errors` (errors it reported) beside `lost` (workers
+/// lost while running it).
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -42,9 +44,10 @@ CREATE TABLE IF NOT EXISTS tasks (
     worker TEXT,
     token INTEGER,
     expires INTEGER,
-    attempts INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
     last_error TEXT,
-    digest BLOB
+    digest BLOB,
+    lost INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sweep_tasks (
     sweep TEXT NOT NULL,
@@ -162,6 +165,7 @@ impl Store {
                 )?;
             }
             Some(SCHEMA_VERSION) => {}
+            Some(1) => migrate_from_v1(&conn)?,
             Some(v) => {
                 return Err(StoreError::Corrupt {
                     path: path.display().to_string(),
@@ -172,6 +176,14 @@ impl Store {
             }
         }
         Ok(Store { conn })
+    }
+
+    /// A consistent copy of the whole database at `dest` (which must not exist), taken while
+    /// the coordinator keeps committing: SQLite's online backup API copies every page in one
+    /// step, inside one read transaction, so the copy is the database as of one commit (WAL
+    /// lets the writer go on meanwhile; a step-by-step copy would restart at every commit).
+    pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        backup(&self.conn, dest)
     }
 
     /// Makes finished sweeps aggregate again if their outputs were written by an older
@@ -232,7 +244,7 @@ impl Store {
     /// Calls `f` for every task row, in key order.
     pub fn for_each_task(&self, mut f: impl FnMut(TaskRow)) -> Result<(), StoreError> {
         let mut st = self.conn.prepare(
-            "SELECT key, spec, cost, state, worker, token, expires, attempts, last_error, digest
+            "SELECT key, spec, cost, state, worker, token, expires, errors, last_error, digest, lost
              FROM tasks ORDER BY key",
         )?;
         let mut rows = st.query([])?;
@@ -269,7 +281,8 @@ impl Store {
                 spec: r.get(1)?,
                 entry: Entry {
                     cost: r.get(2)?,
-                    attempts: r.get::<_, i64>(7)? as u32,
+                    errors: r.get::<_, i64>(7)? as u32,
+                    lost: r.get::<_, i64>(10)? as u32,
                     state,
                     last_error: r.get(8)?,
                 },
@@ -333,8 +346,8 @@ impl Store {
                 ])?;
             }
             let mut st = tx.prepare_cached(
-                "INSERT INTO tasks (key, spec, cost, state, worker, token, expires, attempts, last_error, digest)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO tasks (key, spec, cost, state, worker, token, expires, errors, last_error, digest, lost)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for t in &batch.new_tasks {
                 let (worker, token, expires, digest) = state_columns(&t.entry.state);
@@ -346,14 +359,15 @@ impl Store {
                     worker,
                     token,
                     expires,
-                    t.entry.attempts,
+                    t.entry.errors,
                     t.entry.last_error,
-                    digest
+                    digest,
+                    t.entry.lost
                 ])?;
             }
             let mut st = tx.prepare_cached(
-                "UPDATE tasks SET state = ?2, worker = ?3, token = ?4, expires = ?5, attempts = ?6,
-                 last_error = ?7, digest = ?8 WHERE key = ?1",
+                "UPDATE tasks SET state = ?2, worker = ?3, token = ?4, expires = ?5, errors = ?6,
+                 last_error = ?7, digest = ?8, lost = ?9 WHERE key = ?1",
             )?;
             for (key, entry) in &batch.changed {
                 let (worker, token, expires, digest) = state_columns(&entry.state);
@@ -363,9 +377,10 @@ impl Store {
                     worker,
                     token,
                     expires,
-                    entry.attempts,
+                    entry.errors,
                     entry.last_error,
-                    digest
+                    digest,
+                    entry.lost
                 ])?;
             }
             let mut st = tx
@@ -426,6 +441,65 @@ fn state_columns(s: &TaskState) -> StateColumns<'_> {
     }
 }
 
+/// Checks a copy made by [`Store::backup`]: SQLite's integrity check passes and the schema is
+/// one this rgsweep reads. Opens the file read-only: checking changes nothing.
+pub fn check_copy(path: &Path) -> Result<(), StoreError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let corrupt = |message: String| StoreError::Corrupt {
+        path: path.display().to_string(),
+        message,
+    };
+    let verdict: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if verdict != "ok" {
+        return Err(corrupt(format!("integrity check: {verdict}")));
+    }
+    let version: Option<i64> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match version {
+        Some(1 | SCHEMA_VERSION) => Ok(()),
+        other => Err(corrupt(format!("schema version {other:?}"))),
+    }
+}
+
+/// Version 1 counted leases handed out (`attempts`), which mixed a task's errors with lost
+/// workers and the lease in flight. A failed task keeps its count (it stays failed); every
+/// other task starts with fresh budgets, the only reading that never fails a task for
+/// workers it lost. One transaction: a crash leaves version 1 or version 2, never a mix.
+fn migrate_from_v1(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN;
+         ALTER TABLE tasks RENAME COLUMN attempts TO errors;
+         ALTER TABLE tasks ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
+         UPDATE tasks SET errors = 0 WHERE state != 3;
+         UPDATE meta SET value = 2 WHERE key = 'schema';
+         COMMIT;",
+    )?;
+    Ok(())
+}
+
+fn backup(src: &Connection, dest: &Path) -> Result<(), StoreError> {
+    let mut out = Connection::open(dest)?;
+    let b = rusqlite::backup::Backup::new(src, &mut out)?;
+    // -1: every page in one step, so the copy cannot straddle two commits.
+    loop {
+        match b.step(-1)? {
+            rusqlite::backup::StepResult::Done => break,
+            // The source was locked for a moment (a checkpoint): try again.
+            rusqlite::backup::StepResult::Busy | rusqlite::backup::StepResult::Locked => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            rusqlite::backup::StepResult::More => {}
+            _ => {}
+        }
+    }
+    drop(b);
+    out.pragma_update(None, "journal_mode", "DELETE")?;
+    Ok(())
+}
+
 /// Read-side queries, on their own connection (WAL lets them run beside the writer).
 pub struct Reader {
     conn: Connection,
@@ -436,6 +510,11 @@ impl Reader {
         Ok(Reader {
             conn: connect(path)?,
         })
+    }
+
+    /// See [`Store::backup`]; from a reader, so the core thread never waits on a copy.
+    pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        backup(&self.conn, dest)
     }
 
     /// The committed result bodies of a sweep's tasks, in key order.
@@ -454,4 +533,83 @@ fn outputs(conn: &Connection, sweep: &str) -> Result<Vec<(String, Vec<u8>)>, Sto
         conn.prepare("SELECT name, content FROM outputs WHERE sweep = ?1 ORDER BY name")?;
     let rows = st.query_map([sweep], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("rgsweep-store-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    fn entries(store: &Store) -> Vec<Entry> {
+        let mut out = Vec::new();
+        store.for_each_task(|t| out.push(t.entry)).expect("tasks");
+        out
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_with_fresh_budgets_for_unfailed_tasks() {
+        let db = temp("v1").join("db");
+        {
+            let conn = connect(&db).expect("open");
+            // The version-1 tasks table, as rgsweep wrote it.
+            let (a, b) = ("01".repeat(32), "02".repeat(32));
+            conn.execute_batch(&format!(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                 INSERT INTO meta VALUES ('schema', 1);
+                 CREATE TABLE tasks (key BLOB PRIMARY KEY, spec BLOB NOT NULL, cost REAL NOT NULL,
+                     state INTEGER NOT NULL, worker TEXT, token INTEGER, expires INTEGER,
+                     attempts INTEGER NOT NULL, last_error TEXT, digest BLOB) WITHOUT ROWID;
+                 INSERT INTO tasks VALUES (x'{a}', x'', 1.0, 0, NULL, NULL, NULL, 2, 'expired', NULL);
+                 INSERT INTO tasks VALUES (x'{b}', x'', 1.0, 3, NULL, NULL, NULL, 3, 'boom', NULL);"
+            ))
+            .expect("v1 schema");
+        }
+        let store = Store::open(&db).expect("migrates");
+        let counts: Vec<(u32, u32)> = entries(&store).iter().map(|e| (e.errors, e.lost)).collect();
+        // The queued task starts afresh; the failed one keeps its count.
+        assert_eq!(counts, vec![(0, 0), (3, 0)]);
+        drop(store);
+        let store = Store::open(&db).expect("version 2 opens as it is");
+        assert_eq!(entries(&store).len(), 2);
+    }
+
+    #[test]
+    fn a_backup_taken_beside_a_writer_is_a_sound_copy_of_one_commit() {
+        let dir = temp("backup");
+        let db = dir.join("db");
+        let mut store = Store::open(&db).expect("open");
+        let commit = |store: &mut Store, n: u64| {
+            store
+                .commit(&Batch {
+                    next_token: Some(n),
+                    ..Batch::default()
+                })
+                .expect("commit")
+        };
+        commit(&mut store, 7);
+        let reader = Reader::open(&db).expect("reader");
+        let copy = dir.join("copy.db");
+        reader.backup(&copy).expect("backup");
+        // The writer goes on; the copy stays what it was.
+        commit(&mut store, 8);
+        check_copy(&copy).expect("sound");
+        assert_eq!(
+            Store::open(&copy)
+                .expect("opens")
+                .next_token()
+                .expect("meta"),
+            7
+        );
+        assert_eq!(store.next_token().expect("meta"), 8);
+        // A file that is not a database is refused, not opened as an empty one.
+        let junk = dir.join("junk.db");
+        std::fs::write(&junk, b"not a database at all, just text").expect("write");
+        assert!(check_copy(&junk).is_err());
+    }
 }

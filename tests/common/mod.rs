@@ -265,10 +265,10 @@ pub fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
     }
 }
 
-/// (key, attempts, digest) of a done task.
+/// (key, workers lost while running it, digest) of a done task.
 pub type DoneTask = (Vec<u8>, i64, Vec<u8>);
 
-/// (key, attempts, digest) of every done task and the number of stored results, read straight
+/// (key, workers lost, digest) of every done task and the number of stored results, read straight
 /// from the coordinator's database (the coordinator must not be running or must be between
 /// commits; SQLite's WAL makes a read consistent either way).
 pub fn done_tasks(db: &Path) -> (Vec<DoneTask>, i64) {
@@ -276,7 +276,7 @@ pub fn done_tasks(db: &Path) -> (Vec<DoneTask>, i64) {
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .expect("open db");
     let mut st = conn
-        .prepare("SELECT key, attempts, digest FROM tasks WHERE state = 2 ORDER BY key")
+        .prepare("SELECT key, lost, digest FROM tasks WHERE state = 2 ORDER BY key")
         .expect("query");
     let rows = st
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

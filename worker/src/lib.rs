@@ -215,8 +215,14 @@ pub async fn run(
                     break Err(WorkerError::Refused(status.message().to_string()));
                 }
                 Err(status) => {
-                    backoff =
-                        (backoff * 2).clamp(Duration::from_millis(100), Duration::from_secs(5));
+                    // Never wait longer than a heartbeat: a restarted coordinator keeps this
+                    // worker's leases for one lease time, and results waiting here must reach
+                    // it within that, however long it was down.
+                    let cap = Duration::from_millis(
+                        heartbeat_ms.load(std::sync::atomic::Ordering::Relaxed),
+                    )
+                    .clamp(Duration::from_millis(100), Duration::from_secs(5));
+                    backoff = (backoff * 2).clamp(Duration::from_millis(100), cap);
                     retry_at = Some(tokio::time::Instant::now() + backoff);
                     tracing::warn!(worker = %id, error = %status.message(), retry_in = ?backoff,
                         undelivered = outbox.len(), "coordinator unreachable; will retry");

@@ -11,6 +11,7 @@
 //! - Results are stored as the canonical encoding of the wire message; aggregation reads them
 //!   back sorted by key, so output bytes never depend on arrival order.
 
+use crate::aggregate::{MissingTask, Partial};
 use crate::alloc::{AllocPolicy, Allocator, JobState};
 use crate::monitor::{Counters, Snapshot};
 use crate::queue::{
@@ -36,8 +37,6 @@ pub enum CoreError {
     InvalidSweep(String),
     #[error("no sweep {0}")]
     NoSuchSweep(String),
-    #[error("sweep {id} is {state}; results exist only for a finished sweep")]
-    NotFinished { id: String, state: &'static str },
     #[error("invalid request: {0}")]
     Invalid(String),
     #[error("this coordinator does not allocate workers (start it with --slurm)")]
@@ -164,6 +163,22 @@ pub struct Job {
     /// Final aggregation (outputs) or a partial estimate from the points complete so far.
     pub final_outputs: bool,
     pub done: usize,
+}
+
+/// What `results` returns: stored files, or the makings of a partial aggregation.
+pub enum ResultsPlan {
+    Stored(Vec<(String, Vec<u8>)>),
+    Partial(Box<PartialJob>),
+}
+
+/// An aggregation of a sweep's finished points, with the missing ones listed.
+#[derive(Clone, Debug)]
+pub struct PartialJob {
+    pub sweep_id: String,
+    pub sweep: Sweep,
+    pub partial: Partial,
+    /// Why the sweep's own aggregation failed, if it did.
+    pub error: Option<String>,
 }
 
 /// Checks a result against its own task and key, and encodes it canonically: the stored bytes
@@ -293,7 +308,7 @@ impl Core {
             }
             .into());
         }
-        queue.recover(now, grace_ms);
+        let orphaned = queue.recover(now, grace_ms);
         let mut core = Core {
             queue,
             specs,
@@ -310,6 +325,14 @@ impl Core {
             alloc: None,
             lease_started: HashMap::new(),
         };
+        if !orphaned.is_empty() {
+            // Their workers died with the previous process: expected, not trouble.
+            tracing::info!(
+                tasks = orphaned.len(),
+                "requeued the tasks that were running when the previous process stopped"
+            );
+            core.dirty.extend(orphaned);
+        }
         for row in core.store.sweeps()? {
             let sweep = Sweep::parse(&row.toml, &row.file).map_err(|e| StoreError::Corrupt {
                 path: path.display().to_string(),
@@ -433,6 +456,7 @@ impl Core {
         for task in tasks {
             let key = TaskKey(task.content_key(sweep.seed));
             let cost = task.cost();
+            let was_failed = self.failed(&key);
             let added = self.queue.add(key, cost);
             match added {
                 Added::New => {
@@ -453,17 +477,7 @@ impl Core {
                         },
                     );
                 }
-                Added::Revived => {
-                    self.dirty.insert(key);
-                    // Every sweep that holds this task has one more open task.
-                    if let Some(spec) = self.specs.get(&key) {
-                        for &j in &spec.sweeps {
-                            if j as usize != i {
-                                self.sweeps[j as usize].open += 1;
-                            }
-                        }
-                    }
-                }
+                Added::Revived => self.revived(key, was_failed),
                 Added::Known => reused += 1,
             }
             if fresh {
@@ -481,18 +495,8 @@ impl Core {
                 self.batch.memberships.push((id.clone(), key));
             }
         }
-        // Recount from the queue: exact whatever mix of new, revived and known tasks it was.
-        let (mut open, mut done) = (0, 0);
-        for key in &self.sweeps[i].keys {
-            match self.queue.entry(key).map(|e| &e.state) {
-                Some(TaskState::Done { .. }) => done += 1,
-                Some(TaskState::Failed { .. }) => {}
-                _ => open += 1,
-            }
-        }
+        self.recount(i);
         let s = &mut self.sweeps[i];
-        s.open = open;
-        s.done = done;
         s.error = None;
         if fresh || matches!(s.state, SweepState::Cancelled | SweepState::Failed) {
             self.set_state(i, SweepState::Running);
@@ -504,7 +508,72 @@ impl Core {
             name: s.sweep.name.clone(),
             tasks: s.keys.len() as u64,
             reused,
+            done: s.done as u64,
         })
+    }
+
+    fn failed(&self, key: &TaskKey) -> bool {
+        matches!(
+            self.queue.entry(key).map(|e| &e.state),
+            Some(TaskState::Failed { .. })
+        )
+    }
+
+    /// A failed or cancelled task was queued again. A failed one had left its sweeps' open
+    /// sets (a cancelled one never does), so each of them has one more open task.
+    fn revived(&mut self, key: TaskKey, was_failed: bool) {
+        self.dirty.insert(key);
+        if let Some(spec) = self.specs.get(&key).filter(|_| was_failed) {
+            for &j in &spec.sweeps {
+                self.sweeps[j as usize].open += 1;
+            }
+        }
+    }
+
+    /// A sweep's open and done counts from the queue: exact whatever happened to its tasks.
+    fn recount(&mut self, i: usize) {
+        let (mut open, mut done) = (0, 0);
+        for key in &self.sweeps[i].keys {
+            match self.queue.entry(key).map(|e| &e.state) {
+                Some(TaskState::Done { .. }) => done += 1,
+                Some(TaskState::Failed { .. }) => {}
+                _ => open += 1,
+            }
+        }
+        let s = &mut self.sweeps[i];
+        s.open = open;
+        s.done = done;
+    }
+
+    /// Queues a sweep's failed and cancelled tasks again, with fresh budgets, and runs the
+    /// sweep again if it had ended failed or cancelled (a failed aggregation is retried too).
+    /// Returns how many tasks were requeued. A finished sweep is left alone.
+    pub fn retry(&mut self, sweep_id: &str) -> Result<u64, CoreError> {
+        let i = *self
+            .by_id
+            .get(sweep_id)
+            .ok_or_else(|| CoreError::NoSuchSweep(sweep_id.to_string()))?;
+        if self.sweeps[i].state == SweepState::Done {
+            return Ok(0);
+        }
+        let mut requeued = 0;
+        for k in 0..self.sweeps[i].keys.len() {
+            let key = self.sweeps[i].keys[k];
+            let was_failed = self.failed(&key);
+            if self.queue.revive(key) {
+                self.revived(key, was_failed);
+                requeued += 1;
+            }
+        }
+        self.recount(i);
+        let s = &mut self.sweeps[i];
+        s.error = None;
+        if matches!(s.state, SweepState::Failed | SweepState::Cancelled) {
+            self.set_state(i, SweepState::Running);
+            self.check_finished(i);
+        }
+        tracing::info!(sweep = %sweep_id, requeued, "sweep retried");
+        Ok(requeued)
     }
 
     fn note_worker(&mut self, now: Millis, worker: &WorkerId) {
@@ -938,17 +1007,26 @@ impl Core {
         let mut c = Counts::default();
         let mut done_cost = 0.0;
         let mut errors = Vec::new();
+        let (mut task_errors, mut workers_lost) = (0u64, 0u64);
         for key in &s.keys {
             let Some(e) = self.queue.entry(key) else {
                 continue;
             };
             c.add(&e.state);
+            task_errors += u64::from(e.errors);
+            workers_lost += u64::from(e.lost);
             match &e.state {
                 TaskState::Done { .. } => {
                     done_cost += self.specs.get(key).map_or(0.0, |x| x.task.cost());
                 }
                 TaskState::Failed { error } if errors.len() < 5 => {
-                    errors.push(format!("{key:?}: {error}"));
+                    let at = self.specs.get(key).map_or_else(String::new, |x| {
+                        format!("L={} T={} ", x.task.size, x.task.temperature)
+                    });
+                    errors.push(format!(
+                        "{at}{key:?} failed after {} error(s) and {} lost worker(s): {error}",
+                        e.errors, e.lost
+                    ));
                 }
                 _ => {}
             }
@@ -974,7 +1052,10 @@ impl Core {
             queued: c.queued as u64,
             leased: c.leased as u64,
             done: c.done as u64,
-            failed: (c.failed + c.cancelled) as u64,
+            failed: c.failed as u64,
+            cancelled: c.cancelled as u64,
+            task_errors,
+            workers_lost,
             tasks_per_second: if s.state == SweepState::Running {
                 rate
             } else {
@@ -992,20 +1073,48 @@ impl Core {
         }
     }
 
-    /// The output files of a finished sweep.
-    pub fn results(&self, sweep_id: &str) -> Result<Vec<(String, Vec<u8>)>, CoreError> {
+    /// A finished sweep's stored output files, or, for any other sweep, what an aggregation
+    /// of the points finished so far needs (run off the core thread: [`jobs::partial_outputs`]).
+    ///
+    /// [`jobs::partial_outputs`]: crate::jobs::partial_outputs
+    pub fn results(&self, sweep_id: &str) -> Result<ResultsPlan, CoreError> {
         let i = *self
             .by_id
             .get(sweep_id)
             .ok_or_else(|| CoreError::NoSuchSweep(sweep_id.to_string()))?;
         let s = &self.sweeps[i];
-        if s.state != SweepState::Done {
-            return Err(CoreError::NotFinished {
-                id: sweep_id.to_string(),
-                state: s.state.name(),
+        if s.state == SweepState::Done {
+            return Ok(ResultsPlan::Stored(self.store.outputs(sweep_id)?));
+        }
+        let mut missing = Vec::new();
+        for key in &s.keys {
+            let (Some(e), Some(spec)) = (self.queue.entry(key), self.specs.get(key)) else {
+                continue;
+            };
+            let (state, reason) = match &e.state {
+                TaskState::Done { .. } => continue,
+                TaskState::Queued => ("queued", e.last_error.clone()),
+                TaskState::Leased { .. } => ("running", e.last_error.clone()),
+                TaskState::Failed { error } => ("failed", Some(error.clone())),
+                TaskState::Cancelled => ("cancelled", None),
+            };
+            missing.push(MissingTask {
+                size: spec.task.size,
+                temperature: spec.task.temperature,
+                first_replica: spec.task.first_replica,
+                replicas: spec.task.replicas,
+                state: state.to_string(),
+                errors: e.errors,
+                workers_lost: e.lost,
+                reason,
             });
         }
-        Ok(self.store.outputs(sweep_id)?)
+        Ok(ResultsPlan::Partial(Box::new(PartialJob {
+            sweep_id: sweep_id.to_string(),
+            sweep: s.sweep.clone(),
+            partial: Partial::new(s.state.name(), &s.sweep, missing),
+            error: s.error.clone(),
+        })))
     }
 
     /// Writes every change since the last commit in one transaction.
@@ -1037,393 +1146,4 @@ impl Core {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::jobs;
-
-    const SWEEP: &str = r#"name = "core"
-seed = 3
-model = "ising2d"
-sizes = [4, 6]
-temperatures = [2.2, 2.4]
-replicas = 2
-
-[monte_carlo]
-algorithm = "wolff"
-thermalize = 10
-measurements = 200
-"#;
-
-    fn temp_db(name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("rgsweep-core-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        dir.join("db")
-    }
-
-    fn open(db: &Path, now: u64) -> Core {
-        Core::open(
-            db,
-            Policy {
-                lease_ms: 1_000,
-                max_attempts: 2,
-            },
-            Millis(now),
-            500,
-        )
-        .expect("open")
-    }
-
-    fn worker(n: &str) -> WorkerId {
-        WorkerId(n.into())
-    }
-
-    /// Runs a lease's task as a worker would and verifies its result as the shell would.
-    fn compute(lease: &v1::Lease) -> Verified {
-        let (task, seed) = task_from_wire(lease.task.as_ref().expect("task")).expect("valid");
-        let key = TaskKey(lease.key.clone().try_into().expect("32 bytes"));
-        verify(
-            key,
-            LeaseToken(lease.token),
-            result_to_wire(&task.run(seed), seed),
-        )
-        .expect("valid")
-    }
-
-    fn run_jobs(core: &mut Core, db: &Path) {
-        for job in core.take_jobs() {
-            match jobs::run(db, &job) {
-                Ok(jobs::JobOutput::Final(files)) => core.aggregated(&job.sweep_id, Ok(files)),
-                Ok(jobs::JobOutput::Partial(tc)) => core.partial(Millis(10_000), &job.sweep_id, tc),
-                Err(e) => panic!("job failed: {e}"),
-            }
-        }
-        core.commit().expect("commit");
-    }
-
-    #[test]
-    fn an_invalid_sweep_changes_nothing() {
-        let db = temp_db("invalid");
-        let mut core = open(&db, 0);
-        let bad = SWEEP.replace("replicas = 2", "replicas = 0");
-        let e = core
-            .submit(Millis(0), "bad.toml", &bad)
-            .expect_err("invalid");
-        assert!(e.to_string().contains("bad.toml:"), "{e}");
-        core.commit().expect("commit");
-        drop(core);
-        let core = open(&db, 0);
-        assert_eq!(core.counts(), Counts::default());
-        assert!(
-            core.status(Millis(0), "")
-                .expect("status")
-                .sweeps
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn a_sweep_runs_to_the_thread_pool_bytes_and_survives_restarts() {
-        let db = temp_db("lifecycle");
-        let mut core = open(&db, 0);
-        let reply = core.submit(Millis(0), "core.toml", SWEEP).expect("valid");
-        assert_eq!((reply.tasks, reply.reused), (8, 0));
-        core.commit().expect("commit");
-        let w = worker("w");
-        // Two leases, largest first; one completes, then the coordinator "crashes".
-        let leases = core.lease(Millis(10), &w, 2, 0);
-        assert_eq!(leases.len(), 2);
-        assert_eq!(leases[0].task.as_ref().map(|t| t.size), Some(6));
-        let first = compute(&leases[0]);
-        let first_digest = first.digest;
-        assert_eq!(
-            core.complete(Millis(20), &w, vec![first]),
-            vec![v1::Outcome::Accepted]
-        );
-        core.commit().expect("commit");
-        drop(core);
-
-        let mut core = open(&db, 60_000);
-        let st = core
-            .status(Millis(60_000), &reply.sweep_id)
-            .expect("status");
-        assert_eq!(
-            (st.sweeps[0].done, st.sweeps[0].leased),
-            (1, 1),
-            "state came back"
-        );
-        // The lease in flight survived with its token: its worker re-attaches within the grace.
-        let key1 = TaskKey(leases[1].key.clone().try_into().expect("key"));
-        assert!(
-            core.heartbeat(Millis(60_100), &w, &[(key1, LeaseToken(leases[1].token))])
-                .is_empty()
-        );
-        let second = compute(&leases[1]);
-        assert_eq!(
-            core.complete(Millis(60_200), &w, vec![second]),
-            vec![v1::Outcome::Accepted]
-        );
-        // The rest, with a re-delivery of the first result: fenced as a duplicate.
-        let rest = core.lease(Millis(60_300), &w, 100, 0);
-        assert_eq!(rest.len(), 6);
-        assert!(
-            rest.iter().all(|l| l.token > leases[1].token),
-            "tokens never reused"
-        );
-        let again = compute(&leases[0]);
-        assert_eq!(again.digest, first_digest, "results are deterministic");
-        assert_eq!(
-            core.complete(Millis(60_400), &w, vec![again]),
-            vec![v1::Outcome::Duplicate]
-        );
-        let results: Vec<Verified> = rest.iter().map(compute).collect();
-        core.complete(Millis(60_500), &w, results);
-        core.commit().expect("commit");
-        assert_eq!(
-            core.status(Millis(60_500), &reply.sweep_id)
-                .expect("s")
-                .sweeps[0]
-                .state,
-            "aggregating"
-        );
-        run_jobs(&mut core, &db);
-        let files = core.results(&reply.sweep_id).expect("done");
-        // Same bytes as aggregating in-process results.
-        let sweep = Sweep::parse(SWEEP, "core.toml").expect("valid");
-        let local: Vec<_> = sweep.tasks().iter().map(|t| t.run(sweep.seed)).collect();
-        let expected = crate::aggregate(&sweep, &local).expect("aggregate");
-        // Every file, byte for byte (the store returns them by name).
-        let mut want = expected.files();
-        want.sort();
-        assert_eq!(files, want);
-        assert!(files.iter().any(|(n, _)| n == "report.html"));
-        drop(core);
-        // A finished sweep stays finished, and resubmitting it reuses everything.
-        let mut core = open(&db, 90_000);
-        let again = core
-            .submit(Millis(90_000), "core.toml", SWEEP)
-            .expect("valid");
-        assert_eq!((again.sweep_id, again.reused), (reply.sweep_id.clone(), 8));
-        assert!(core.lease(Millis(90_000), &w, 10, 0).is_empty());
-        assert_eq!(core.results(&reply.sweep_id).expect("done"), files);
-        drop(core);
-        // A database whose outputs an older aggregation wrote: the finished sweep aggregates
-        // again on open, from its stored results, without recomputing a task.
-        let store = Store::open(&db).expect("store");
-        store
-            .conn
-            .execute("UPDATE meta SET value = 1 WHERE key = 'aggregate'", [])
-            .expect("older format");
-        store
-            .conn
-            .execute("DELETE FROM outputs", [])
-            .expect("outputs gone");
-        drop(store);
-        let mut core = open(&db, 95_000);
-        assert_eq!(
-            core.status(Millis(95_000), &reply.sweep_id)
-                .expect("s")
-                .sweeps[0]
-                .state,
-            "aggregating"
-        );
-        assert!(core.lease(Millis(95_000), &w, 10, 0).is_empty());
-        run_jobs(&mut core, &db);
-        assert_eq!(core.results(&reply.sweep_id).expect("done"), files);
-        drop(core);
-        // With the current format recorded, opening again changes nothing.
-        let mut store = Store::open(&db).expect("store");
-        assert_eq!(
-            store
-                .reaggregate_if_older(crate::aggregate::AGGREGATE_FORMAT)
-                .expect("meta"),
-            0
-        );
-    }
-
-    #[test]
-    fn workers_short_of_time_get_only_tasks_expected_to_fit() {
-        let db = temp_db("walltime");
-        let mut core = open(&db, 0);
-        // The largest tasks (L = 6, 36 sites) take 10 s; the L = 4 ones 16/36 of that, 4.4 s.
-        let timed = format!("task_seconds = 10\n{SWEEP}");
-        core.submit(Millis(0), "t.toml", &timed).expect("valid");
-        let w = worker("w");
-        assert!(
-            core.lease(Millis(0), &w, 100, 1_000).is_empty(),
-            "nothing fits 1 s"
-        );
-        let small = core.lease(Millis(0), &w, 100, 5_000);
-        assert_eq!(small.len(), 4, "the four L = 4 tasks fit 5 s");
-        assert!(
-            small
-                .iter()
-                .all(|l| l.task.as_ref().is_some_and(|t| t.size == 4))
-        );
-        assert_eq!(
-            core.lease(Millis(0), &w, 100, 20_000).len(),
-            4,
-            "the rest fit 20 s"
-        );
-        // Without an estimate every task fits any time left.
-        let db = temp_db("walltime-none");
-        let mut core = open(&db, 0);
-        core.submit(Millis(0), "u.toml", SWEEP).expect("valid");
-        assert_eq!(core.lease(Millis(0), &w, 100, 1).len(), 8);
-    }
-
-    #[test]
-    fn without_declared_times_tasks_are_estimated_from_timed_completions() {
-        let db = temp_db("walltime-measured");
-        let mut core = open(&db, 0);
-        core.submit(Millis(0), "m.toml", SWEEP).expect("valid");
-        let w = worker("w");
-        // Three tasks run on a worker without a time limit, 9 s each from lease to result.
-        let first = core.lease(Millis(0), &w, 3, 0);
-        let sizes: Vec<u32> = first
-            .iter()
-            .map(|l| l.task.as_ref().map_or(0, |t| t.size))
-            .collect();
-        assert_eq!(sizes, vec![6, 6, 6], "largest first");
-        let mut results: Vec<Verified> = first.iter().map(compute).collect();
-        let last = results.split_off(2);
-        // Two timed completions are too few to estimate from: everything still fits.
-        core.complete(Millis(9_000), &w, results);
-        let tight = worker("tight");
-        let probe = core.lease(Millis(9_000), &tight, 100, 1);
-        assert_eq!(probe.len(), 5);
-        for l in &probe {
-            let key = TaskKey(l.key.clone().try_into().expect("32 bytes"));
-            core.fail(
-                Millis(9_000),
-                &tight,
-                key,
-                LeaseToken(l.token),
-                String::new(),
-                true,
-            );
-        }
-        core.complete(Millis(9_000), &w, last);
-        // 9 s per 36 sites with a 1.5 margin: an L = 6 task (36 sites) is expected to take
-        // 13.5 s, an L = 4 one (16 sites) 6 s.
-        assert!(core.lease(Millis(9_000), &tight, 100, 5_900).is_empty());
-        let small = core.lease(Millis(9_000), &tight, 100, 6_000);
-        assert_eq!(small.len(), 4, "the four L = 4 tasks fit 6 s");
-        assert!(core.lease(Millis(9_000), &tight, 100, 13_400).is_empty());
-        assert_eq!(core.lease(Millis(9_000), &tight, 100, 13_500).len(), 1);
-    }
-
-    #[test]
-    fn cancelling_keeps_tasks_another_live_sweep_needs() {
-        let db = temp_db("cancel");
-        let mut core = open(&db, 0);
-        let a = core.submit(Millis(0), "a.toml", SWEEP).expect("valid");
-        let wider = SWEEP.replace("[2.2, 2.4]", "[2.2, 2.4, 2.6]");
-        let b = core.submit(Millis(0), "b.toml", &wider).expect("valid");
-        assert_eq!((b.tasks, b.reused), (12, 8), "b shares a's tasks");
-        assert_eq!(
-            core.cancel(&a.sweep_id).expect("known"),
-            0,
-            "b still needs them all"
-        );
-        assert_eq!(core.cancel(&b.sweep_id).expect("known"), 12);
-        assert!(core.lease(Millis(1), &worker("w"), 100, 0).is_empty());
-        core.commit().expect("commit");
-        // Resubmitting brings the cancelled tasks back.
-        let again = core.submit(Millis(2), "a.toml", SWEEP).expect("valid");
-        assert_eq!(again.sweep_id, a.sweep_id);
-        assert_eq!(core.lease(Millis(3), &worker("w"), 100, 0).len(), 8);
-        assert!(matches!(
-            core.cancel("nope"),
-            Err(CoreError::NoSuchSweep(_))
-        ));
-    }
-
-    #[test]
-    fn paused_allocation_resumes_and_plans_again() {
-        let db = temp_db("alloc");
-        let mut core = open(&db, 0);
-        assert!(matches!(core.alloc_resume(), Err(CoreError::NoAllocation)));
-        core.enable_allocation(AllocPolicy {
-            max_failures: 1,
-            ..AllocPolicy::default()
-        });
-        core.submit(Millis(0), "a.toml", SWEEP).expect("valid");
-        assert_eq!(core.alloc_plan(Millis(0)), 2, "the backlog's worth");
-        core.alloc_submitted(Millis(0), Err("invalid partition".into()));
-        assert_eq!(core.alloc_plan(Millis(1_000_000)), 0, "paused");
-        assert!(core.alloc_resume().expect("allocating"), "was paused");
-        assert_eq!(core.alloc_plan(Millis(1_000_000)), 2);
-        assert!(!core.alloc_resume().expect("allocating"), "was active");
-    }
-
-    #[test]
-    fn failures_past_the_limit_fail_the_sweep_with_the_last_error() {
-        let db = temp_db("fail");
-        let mut core = open(&db, 0);
-        let one = SWEEP
-            .replace("sizes = [4, 6]", "sizes = [4]")
-            .replace("[2.2, 2.4]", "[2.2]")
-            .replace("replicas = 2", "replicas = 1");
-        let s = core.submit(Millis(0), "one.toml", &one).expect("valid");
-        let w = worker("w");
-        for attempt in 0..2 {
-            let l = core.lease(Millis(attempt), &w, 1, 0).remove(0);
-            let key = TaskKey(l.key.try_into().expect("key"));
-            let outcome = core.fail(
-                Millis(attempt),
-                &w,
-                key,
-                LeaseToken(l.token),
-                format!("boom {attempt}"),
-                false,
-            );
-            assert_eq!(outcome, if attempt == 0 { "requeued" } else { "failed" });
-        }
-        let st = core
-            .status(Millis(5), &s.sweep_id)
-            .expect("status")
-            .sweeps
-            .remove(0);
-        assert_eq!(st.state, "failed");
-        assert!(st.errors[0].contains("boom 1"), "{:?}", st.errors);
-    }
-
-    #[test]
-    fn status_offers_a_partial_tc_from_the_complete_points() {
-        let db = temp_db("partial");
-        let mut core = open(&db, 0);
-        let text = SWEEP
-            .replace("sizes = [4, 6]", "sizes = [4, 8, 12]")
-            .replace("[2.2, 2.4]", "[2.1, 2.2, 2.3, 2.4]")
-            .replace("measurements = 200", "measurements = 2000");
-        let s = core.submit(Millis(0), "p.toml", &text).expect("valid");
-        let w = worker("w");
-        // Everything but L = 12 (leased first, as the largest, and left running).
-        let all = core.lease(Millis(0), &w, 100, 0);
-        let results: Vec<Verified> = all
-            .iter()
-            .filter(|l| l.task.as_ref().map(|t| t.size) != Some(12))
-            .map(compute)
-            .collect();
-        assert_eq!(results.len(), 16);
-        core.complete(Millis(1), &w, results);
-        core.commit().expect("commit");
-        assert!(
-            core.status(Millis(1), &s.sweep_id).expect("s").sweeps[0]
-                .partial_tc
-                .is_none()
-        );
-        core.tick(Millis(10_000));
-        run_jobs(&mut core, &db);
-        let st = core
-            .status(Millis(10_000), &s.sweep_id)
-            .expect("s")
-            .sweeps
-            .remove(0);
-        assert_eq!(st.state, "running");
-        let tc = st.partial_tc.expect("sizes 4 and 8 cross");
-        // Small lattices, short runs: only a sanity window around 2.269 (REFERENCE.md §1).
-        assert!((tc.value - 2.269).abs() < 0.1 && tc.error > 0.0, "{tc:?}");
-    }
-}
+mod tests;
