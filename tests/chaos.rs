@@ -75,29 +75,6 @@ fn holds_a_lease(db: &Path, worker: &str) -> bool {
     ) > 0
 }
 
-/// Every file of two output directories, byte for byte.
-fn assert_same_files(a: &Path, b: &Path) {
-    let names = |d: &Path| -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(d)
-            .expect("outputs")
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| !n.ends_with(".db") && !n.contains(".db-") && n != "access.json")
-            .collect();
-        v.sort();
-        v
-    };
-    let (x, y) = (names(a), names(b));
-    assert_eq!(x, y, "the same files");
-    assert!(x.len() >= 3, "{x:?}");
-    for n in &x {
-        assert!(
-            std::fs::read(a.join(n)).ok() == std::fs::read(b.join(n)).ok(),
-            "{n} differs from the thread-pool run"
-        );
-    }
-}
-
 #[test]
 fn a_sweep_survives_killed_workers_and_coordinators_and_a_stopped_worker() {
     let dir = scratch("chaos");

@@ -226,6 +226,21 @@ impl Coord {
         })
     }
 
+    /// Runs a client command against this coordinator (`--access` appended).
+    pub fn cli(&self, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        all.extend(["--access", s(&self.access)]);
+        rgsweep(&all)
+    }
+
+    /// Waits for the sweep to reach `state`, whatever it passes through.
+    pub fn wait_end(&self, sweep: &str, state: &str, secs: u64) -> serde_json::Value {
+        wait_for(&format!("sweep {sweep} to be {state}"), secs, || {
+            let st = self.status(sweep);
+            (st["state"] == state).then_some(st)
+        })
+    }
+
     pub fn results(&self, sweep: &str, out: &Path) {
         let o = rgsweep(&[
             "results",
@@ -255,6 +270,29 @@ pub fn reference(file: &Path, out: &Path) {
         s(out),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Every file of two output directories, byte for byte.
+pub fn assert_same_files(a: &Path, b: &Path) {
+    let names = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .expect("outputs")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(".db") && !n.contains(".db-") && n != "access.json")
+            .collect();
+        v.sort();
+        v
+    };
+    let (x, y) = (names(a), names(b));
+    assert_eq!(x, y, "the same files");
+    assert!(x.len() >= 3, "{x:?}");
+    for n in &x {
+        assert!(
+            std::fs::read(a.join(n)).ok() == std::fs::read(b.join(n)).ok(),
+            "{n} differs from the thread-pool run"
+        );
+    }
 }
 
 pub fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
