@@ -36,7 +36,7 @@ enum Command {
     /// outputs; rerunning an interrupted run resumes it.
     Run(RunArgs),
     /// Serve sweeps to workers: gRPC coordinator with a durable SQLite store.
-    Coordinator(remote::CoordinatorArgs),
+    Coordinator(Box<remote::CoordinatorArgs>),
     /// Pull tasks from a coordinator and run them (SIGTERM: finish running tasks, then exit).
     Worker(remote::WorkerArgs),
     /// Learn the RSMI coarse-graining of one point and report I(H:E) and the filters.
@@ -227,7 +227,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Bench(a) => bench::run(a),
         Command::Rsmi(a) => rsmi_cmd::run(a),
-        Command::Coordinator(a) => remote::coordinator(a),
+        Command::Coordinator(a) => remote::coordinator(*a),
         Command::Worker(a) => remote::worker(a),
         Command::Submit(a) => remote::submit(a),
         Command::Status(a) => remote::status(a),

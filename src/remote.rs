@@ -145,6 +145,17 @@ pub(crate) struct CoordinatorArgs {
     /// Consecutive failed submissions that pause allocation (reason shown by `status`).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     alloc_max_failures: u32,
+    /// Copy the database into this directory every --backup-every seconds while running
+    /// (online and consistent); best on other storage than --db, e.g. a shared file system.
+    #[arg(long, value_name = "DIR")]
+    backup_dir: Option<PathBuf>,
+    /// Seconds between backups (with --backup-dir).
+    #[arg(long, default_value_t = 3600.0, requires = "backup_dir")]
+    backup_every: f64,
+    /// Backups kept in --backup-dir (the oldest are removed).
+    #[arg(long, default_value_t = 24, requires = "backup_dir",
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    backup_keep: u64,
     /// Time limit of each worker job in seconds (passed to sbatch as --time, rounded up to
     /// minutes): its worker takes only tasks expected to finish in time (the sweep's
     /// task_seconds) and drains before the limit.
@@ -190,6 +201,14 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
         Some(args) => Some(slurm_config(&a, args, &access_path)?),
         None => None,
     };
+    let backup = match &a.backup_dir {
+        Some(dir) => Some(rgsweep_coordinator::backup::Periodic {
+            dir: dir.clone(),
+            every: Duration::from_millis(secs(a.backup_every, "--backup-every")?),
+            keep: a.backup_keep as usize,
+        }),
+        None => None,
+    };
     let rt = runtime()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -222,6 +241,7 @@ pub(crate) fn coordinator(a: CoordinatorArgs) -> Result<()> {
                 metrics: a.metrics,
                 keda: a.keda,
                 slurm,
+                backup,
             },
             listener,
         )
@@ -601,6 +621,9 @@ pub(crate) struct ResultsArgs {
     /// Directory to write the output files into.
     #[arg(long)]
     out: PathBuf,
+    /// Print what was written (and whether it is partial) as one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Fetches a sweep's output files into `out`. An unfinished sweep's files hold its finished
@@ -645,8 +668,23 @@ pub(crate) fn results(a: ResultsArgs) -> Result<()> {
     rt.block_on(async {
         let mut c = a.connect.client()?;
         let r = fetch_results(&mut c, &a.sweep, &a.out).await?;
-        for f in r.files {
-            eprintln!("wrote {}", a.out.join(&f.name).display());
+        if a.json {
+            let files: Vec<String> = r
+                .files
+                .iter()
+                .map(|f| a.out.join(&f.name).display().to_string())
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "sweep": a.sweep, "state": r.state, "partial": r.partial,
+                    "missing_points": r.missing_points, "points": r.points, "files": files,
+                })
+            );
+        } else {
+            for f in r.files {
+                eprintln!("wrote {}", a.out.join(&f.name).display());
+            }
         }
         Ok(())
     })
@@ -657,6 +695,8 @@ pub(crate) struct RetryArgs {
     sweep: String,
     #[command(flatten)]
     connect: Connect,
+    #[arg(long)]
+    json: bool,
 }
 
 pub(crate) fn retry(a: RetryArgs) -> Result<()> {
@@ -670,7 +710,14 @@ pub(crate) fn retry(a: RetryArgs) -> Result<()> {
             .await
             .map_err(|s| rpc_error(&format!("retry {}", a.sweep), s))?
             .into_inner();
-        println!("sweep {}: {} task(s) queued again", a.sweep, r.requeued);
+        if a.json {
+            println!(
+                "{}",
+                serde_json::json!({"sweep": a.sweep, "requeued": r.requeued})
+            );
+        } else {
+            println!("sweep {}: {} task(s) queued again", a.sweep, r.requeued);
+        }
         Ok(())
     })
 }
@@ -681,6 +728,8 @@ pub(crate) struct BackupArgs {
     out: PathBuf,
     #[command(flatten)]
     connect: Connect,
+    #[arg(long)]
+    json: bool,
 }
 
 /// Streams an online copy of the coordinator's database into `out`: written to a temporary
@@ -728,13 +777,21 @@ pub(crate) fn backup(a: BackupArgs) -> Result<()> {
         }
         rgsweep_coordinator::store::check_copy(&tmp)
             .with_context(|| format!("the copy in {} is not a sound database", tmp.display()))?;
-        Ok(got)
+        Ok((got, digest))
     });
     match outcome {
-        Ok(bytes) => {
+        Ok((bytes, digest)) => {
             std::fs::rename(&tmp, &a.out).with_context(|| {
                 format!("cannot rename {} to {}", tmp.display(), a.out.display())
             })?;
+            if a.json {
+                let sha: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                let path = a.out.display().to_string();
+                println!(
+                    "{}",
+                    serde_json::json!({"path": path, "bytes": bytes, "sha256": sha})
+                );
+            }
             eprintln!(
                 "backup of {:.1} MiB written to {} (start a coordinator with --db {} to carry on from it)",
                 bytes as f64 / (1u64 << 20) as f64,

@@ -160,7 +160,21 @@ fn a_cancelled_sweep_hands_out_its_finished_points_and_retry_completes_it() {
 fn a_backup_taken_mid_sweep_carries_on_in_a_fresh_coordinator() {
     let dir = scratch("backup");
     let file = write(&dir, "sweep.toml", SWEEP);
-    let mut c1 = Coord::start(&dir, None, "2", "2");
+    let periodic = dir.join("periodic");
+    let mut c1 = Coord::start_with(
+        &dir,
+        None,
+        "2",
+        "2",
+        &[
+            "--backup-dir",
+            s(&periodic),
+            "--backup-every",
+            "0.3",
+            "--backup-keep",
+            "2",
+        ],
+    );
     let id = c1.submit(&file)["sweep"].as_str().expect("id").to_string();
     let mut w1 = c1.worker("2", "w1");
     wait_for("a third of the sweep", 60, || {
@@ -169,8 +183,11 @@ fn a_backup_taken_mid_sweep_carries_on_in_a_fresh_coordinator() {
     let fresh = dir.join("fresh");
     std::fs::create_dir_all(&fresh).expect("dir");
     // Taken while the worker keeps delivering.
-    let stderr = ok(&c1.cli(&["backup", s(&db(&fresh))]));
-    assert!(stderr.contains("backup of"), "{stderr}");
+    let o = c1.cli(&["backup", s(&db(&fresh)), "--json"]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("backup --json");
+    let size = std::fs::metadata(db(&fresh)).expect("copy").len();
+    assert_eq!(v["bytes"].as_u64(), Some(size), "{v}");
     let refused = c1.cli(&["backup", s(&db(&fresh))]);
     assert!(
         !refused.status.success(),
@@ -178,6 +195,19 @@ fn a_backup_taken_mid_sweep_carries_on_in_a_fresh_coordinator() {
     );
     let (at_backup, results) = done_tasks(&db(&fresh));
     assert!(at_backup.len() >= 6 && at_backup.len() as i64 == results);
+    // Periodic backups meanwhile: at most the two newest kept, each a sound database.
+    let kept = wait_for("two periodic backups", 30, || {
+        let files: Vec<PathBuf> = std::fs::read_dir(&periodic)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "db"))
+            .collect();
+        (files.len() == 2).then_some(files)
+    });
+    for f in &kept {
+        rgsweep_coordinator::store::check_copy(f).expect("a sound copy");
+    }
     // The first coordinator's machine is gone, with its disk and workers.
     w1.kill9();
     c1.proc.kill9();

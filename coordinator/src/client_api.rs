@@ -17,28 +17,6 @@ use tonic::{Request, Response, Status};
 /// Bytes per backup chunk: well under the message limit.
 const CHUNK: usize = 1 << 20;
 
-/// An online copy of the database beside it (same file system: as much room as the database
-/// itself had), under a name no other backup uses.
-fn backup_copy(db: &Path) -> Result<PathBuf, String> {
-    let mut b = [0u8; 6];
-    getrandom::fill(&mut b).map_err(|e| e.to_string())?;
-    let suffix: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    let mut name = db.as_os_str().to_owned();
-    name.push(format!(".backup-{suffix}.tmp"));
-    let copy = PathBuf::from(name);
-    let started = std::time::Instant::now();
-    let outcome = crate::store::Reader::open(db).and_then(|r| r.backup(&copy));
-    if let Err(e) = outcome {
-        let _ = std::fs::remove_file(&copy);
-        return Err(e.to_string());
-    }
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        "database copied for a backup"
-    );
-    Ok(copy)
-}
-
 /// Sends a file in chunks; the last one carries the SHA-256 of the whole.
 fn stream_file(
     path: &Path,
@@ -235,7 +213,7 @@ impl Client for ClientService {
     ) -> Result<Response<Self::BackupStream>, Status> {
         let guard = self.backups.clone().lock_owned().await;
         let db = self.db.clone();
-        let copy = tokio::task::spawn_blocking(move || backup_copy(&db))
+        let copy = tokio::task::spawn_blocking(move || crate::backup::copy_beside(&db))
             .await
             .map_err(|e| Status::internal(format!("backup: {e}")))?
             .map_err(|e| {

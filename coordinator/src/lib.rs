@@ -8,6 +8,7 @@
 
 pub mod aggregate;
 pub mod alloc;
+pub mod backup;
 mod client_api;
 pub mod core;
 pub mod jobs;

@@ -48,6 +48,8 @@ pub struct Config {
     pub keda: Option<SocketAddr>,
     /// Allocate workers from Slurm as open tasks need them.
     pub slurm: Option<(SlurmConfig, AllocPolicy)>,
+    /// Back the database up periodically.
+    pub backup: Option<crate::backup::Periodic>,
 }
 
 impl Config {
@@ -65,6 +67,7 @@ impl Config {
             metrics: None,
             keda: None,
             slurm: None,
+            backup: None,
         }
     }
 }
@@ -666,6 +669,10 @@ impl Coordinator {
                 }
             }));
             tracing::info!(addr = ?keda_addr, "KEDA external scaler");
+        }
+        if let Some(p) = config.backup.clone() {
+            tracing::info!(dir = %p.dir.display(), every = ?p.every, keep = p.keep, "periodic backups");
+            side.push(tokio::spawn(crate::backup::periodic(config.db.clone(), p)));
         }
         let slurm = config.slurm.as_ref().map(|(c, _)| c.clone());
         if let Some(c) = slurm.clone() {
