@@ -121,6 +121,13 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             .expect_err("bad sweep");
         assert_eq!(e.code(), Code::InvalidArgument);
         assert!(e.message().contains("x.toml:1:"), "{}", e.message());
+        let e = cl
+            .retry(v1::RetryRequest {
+                sweep_id: "nope".into(),
+            })
+            .await
+            .expect_err("no such sweep");
+        assert_eq!(e.code(), Code::NotFound, "{e:?}");
         // Resuming allocation on a coordinator that does not allocate is a clear refusal.
         let e = cl
             .resume_allocation(v1::ResumeAllocationRequest {})
@@ -254,6 +261,19 @@ fn workers_and_clients_can_hold_separate_tokens() {
         "client-secret",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A backup holds every result: workers' tokens cannot take one, and nothing is written.
+    let copy = dir.join("stolen.db");
+    let o = rgsweep(&[
+        "backup",
+        s(&copy),
+        "--coordinator",
+        &address,
+        "--token",
+        "worker-secret",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Unauthenticated"));
+    assert!(!copy.exists() && !dir.join("stolen.db.part").exists());
     runtime().block_on(async {
         let channel = client::channel(&address, None).expect("channel");
         let mut w = client::worker_client(channel, "worker-secret").expect("client");
