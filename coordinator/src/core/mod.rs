@@ -11,20 +11,18 @@
 //! - Results are stored as the canonical encoding of the wire message; aggregation reads them
 //!   back sorted by key, so output bytes never depend on arrival order.
 
-use crate::aggregate::{MissingTask, Partial};
-use crate::alloc::{AllocPolicy, Allocator, JobState};
-use crate::monitor::{Counters, Snapshot};
+use crate::aggregate::Partial;
+use crate::alloc::Allocator;
+use crate::monitor::Counters;
 use crate::queue::{
-    Added, Completion, Counts, FailOutcome, LeaseToken, Millis, Policy, Queue, TaskKey, TaskState,
-    WorkerId,
+    Added, Completion, FailOutcome, LeaseToken, Millis, Policy, Queue, TaskKey, TaskState, WorkerId,
 };
 use crate::store::{Batch, ResultRow, Store, StoreError, SweepRow, TaskRow};
 use prost::Message;
-use rgsweep_physics::task::RESULT_FORMAT;
 use rgsweep_physics::{Sweep, Task};
 use rgsweep_proto::v1;
-use rgsweep_proto::{result_from_wire, result_to_wire, task_from_wire, task_to_wire};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use rgsweep_proto::{task_from_wire, task_to_wire};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 
 /// Largest result a task may produce (its encoded time series); a sweep whose tasks would
@@ -91,41 +89,6 @@ struct Spec {
     sweeps: Vec<u32>,
 }
 
-/// Completions a sweep must have timed before its measured rate estimates its other tasks.
-const MIN_TIMED: usize = 3;
-/// Margin on a measured estimate: tasks of equal cost vary, and a node may be slower.
-const TIMED_MARGIN: f64 = 1.5;
-
-/// Expected milliseconds of a task, the largest over its sweeps: a sweep's declared
-/// `task_seconds` scaled by the task's cost relative to the sweep's largest task, or else, once
-/// `MIN_TIMED` of its tasks were timed (lease to result), their milliseconds per unit of cost
-/// times this task's cost, with `TIMED_MARGIN`; `None` if no sweep can tell yet.
-fn estimate_ms(
-    specs: &HashMap<TaskKey, Spec>,
-    sweeps: &[SweepEntry],
-    key: &TaskKey,
-) -> Option<u64> {
-    let spec = specs.get(key)?;
-    let cost = spec.task.cost();
-    spec.sweeps
-        .iter()
-        .filter_map(|&i| {
-            let s = sweeps.get(i as usize)?;
-            if let Some(seconds) = s.sweep.task_seconds {
-                let share = if s.max_cost > 0.0 {
-                    cost / s.max_cost
-                } else {
-                    1.0
-                };
-                return Some((seconds * share * 1e3).ceil() as u64);
-            }
-            let (ms, timed_cost, n) = s.timed;
-            (n >= MIN_TIMED && timed_cost > 0.0)
-                .then(|| (TIMED_MARGIN * ms / timed_cost * cost).ceil() as u64)
-        })
-        .max()
-}
-
 struct SweepEntry {
     id: String,
     file: String,
@@ -181,45 +144,6 @@ pub struct PartialJob {
     pub error: Option<String>,
 }
 
-/// Checks a result against its own task and key, and encodes it canonically: the stored bytes
-/// (and their digest) are then the same whichever worker computed them.
-pub fn verify(
-    key: TaskKey,
-    token: LeaseToken,
-    wire: v1::TaskResult,
-) -> Result<Verified, CoreError> {
-    use sha2::{Digest, Sha256};
-    let (result, seed) = result_from_wire(wire)
-        .map_err(|e| CoreError::Invalid(format!("result for {key:?}: {e}")))?;
-    if result.task.content_key(seed) != key.0 {
-        return Err(CoreError::Invalid(format!(
-            "result for {key:?} is for another task"
-        )));
-    }
-    let mut canonical = result_to_wire(&result, seed);
-    let body = canonical.encode_to_vec();
-    // The digest that decides "same result" leaves out RSMI training times, the one thing a
-    // rerun cannot reproduce; the stored body keeps the first delivery's times.
-    for p in &mut canonical.rsmi {
-        p.seconds = 0.0;
-    }
-    let digest: [u8; 32] = Sha256::digest(canonical.encode_to_vec()).into();
-    Ok(Verified {
-        key,
-        token,
-        digest,
-        body,
-    })
-}
-
-/// A result checked and encoded by [`verify`], ready for the core.
-pub struct Verified {
-    pub key: TaskKey,
-    pub token: LeaseToken,
-    pub digest: [u8; 32],
-    pub body: Vec<u8>,
-}
-
 pub struct Core {
     queue: Queue,
     specs: HashMap<TaskKey, Spec>,
@@ -238,19 +162,6 @@ pub struct Core {
     /// restart, estimates grow again from the completions that follow (they steer only which
     /// worker takes what, never a result).
     lease_started: HashMap<TaskKey, (LeaseToken, u64)>,
-}
-
-/// The id of a sweep: a hash of its canonical form, so resubmitting the same file finds it.
-pub fn sweep_id(sweep: &Sweep) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(b"rgsweep-sweep-v1");
-    h.update(RESULT_FORMAT.to_le_bytes());
-    h.update(serde_json::to_vec(sweep).unwrap_or_default());
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Encoded size bound of one task's result: two varints of at most 10 bytes per measurement.
@@ -900,223 +811,6 @@ impl Core {
         Ok(cancelled)
     }
 
-    /// Turns automatic worker allocation on.
-    pub fn enable_allocation(&mut self, policy: AllocPolicy) {
-        self.alloc = Some(Allocator::new(policy));
-    }
-
-    /// Allocations to submit now (0 without allocation).
-    pub fn alloc_plan(&self, now: Millis) -> usize {
-        let Some(a) = &self.alloc else { return 0 };
-        let c = self.queue.counts();
-        a.wanted(now.0, c.queued + c.leased, self.connected_workers(now))
-    }
-
-    pub fn alloc_submitted(&mut self, now: Millis, outcome: Result<String, String>) {
-        if let Some(a) = &mut self.alloc {
-            match &outcome {
-                Ok(id) => tracing::info!(job = %id, "worker allocation submitted"),
-                Err(e) => tracing::warn!(error = %e, "worker allocation failed"),
-            }
-            a.submitted(now.0, outcome);
-            if a.status().state == "paused" {
-                tracing::error!(reason = %a.status().reason, "worker allocation paused");
-            }
-        }
-    }
-
-    pub fn alloc_observe(&mut self, listed: &BTreeMap<String, JobState>) {
-        if let Some(a) = &mut self.alloc {
-            a.observe(listed);
-        }
-    }
-
-    /// Resumes paused allocation; returns whether it was paused.
-    pub fn alloc_resume(&mut self) -> Result<bool, CoreError> {
-        let a = self.alloc.as_mut().ok_or(CoreError::NoAllocation)?;
-        let was_paused = a.resume();
-        tracing::info!(was_paused, "worker allocation resumed");
-        Ok(was_paused)
-    }
-
-    /// Allocations still waiting in the scheduler's queue.
-    pub fn alloc_waiting(&self) -> Vec<String> {
-        self.alloc
-            .as_ref()
-            .map_or_else(Vec::new, Allocator::waiting)
-    }
-
-    /// Tasks, workers and event counters for monitoring and autoscaling (walks every task:
-    /// about 10 ms per million, fine at scrape and poll intervals).
-    pub fn snapshot(&self, now: Millis) -> Snapshot {
-        let mut sweeps: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for s in &self.sweeps {
-            *sweeps.entry(s.state.name()).or_default() += 1;
-        }
-        Snapshot {
-            tasks: self.queue.counts(),
-            counters: self.counters,
-            workers: self.connected_workers(now),
-            sweeps: sweeps.into_iter().collect(),
-            uptime_seconds: now.0.saturating_sub(self.started_ms) as f64 / 1e3,
-            allocation: self.alloc.as_ref().map(Allocator::status),
-        }
-    }
-
-    fn connected_workers(&self, now: Millis) -> usize {
-        let window = 3 * self.heartbeat_ms() + 1_000;
-        self.workers
-            .values()
-            .filter(|&&t| t + window >= now.0)
-            .count()
-    }
-
-    pub fn status(&self, now: Millis, sweep_id: &str) -> Result<v1::StatusReply, CoreError> {
-        let which: Vec<usize> = if sweep_id.is_empty() {
-            (0..self.sweeps.len()).collect()
-        } else {
-            vec![
-                *self
-                    .by_id
-                    .get(sweep_id)
-                    .ok_or_else(|| CoreError::NoSuchSweep(sweep_id.to_string()))?,
-            ]
-        };
-        Ok(v1::StatusReply {
-            sweeps: which
-                .into_iter()
-                .map(|i| self.sweep_status(now, i))
-                .collect(),
-            workers: self.connected_workers(now) as u32,
-            allocation: self.alloc.as_ref().map(|a| {
-                let s = a.status();
-                v1::Allocation {
-                    state: s.state.to_string(),
-                    reason: s.reason,
-                    waiting: s.waiting as u32,
-                    running: s.running as u32,
-                    submitted: s.submitted,
-                    failures: s.failures,
-                }
-            }),
-        })
-    }
-
-    fn sweep_status(&self, now: Millis, i: usize) -> v1::SweepStatus {
-        let s = &self.sweeps[i];
-        let mut c = Counts::default();
-        let mut done_cost = 0.0;
-        let mut errors = Vec::new();
-        let (mut task_errors, mut workers_lost) = (0u64, 0u64);
-        for key in &s.keys {
-            let Some(e) = self.queue.entry(key) else {
-                continue;
-            };
-            c.add(&e.state);
-            task_errors += u64::from(e.errors);
-            workers_lost += u64::from(e.lost);
-            match &e.state {
-                TaskState::Done { .. } => {
-                    done_cost += self.specs.get(key).map_or(0.0, |x| x.task.cost());
-                }
-                TaskState::Failed { error } if errors.len() < 5 => {
-                    let at = self.specs.get(key).map_or_else(String::new, |x| {
-                        format!("L={} T={} ", x.task.size, x.task.temperature)
-                    });
-                    errors.push(format!(
-                        "{at}{key:?} failed after {} error(s) and {} lost worker(s): {error}",
-                        e.errors, e.lost
-                    ));
-                }
-                _ => {}
-            }
-        }
-        if let Some(e) = &s.error {
-            errors.push(e.clone());
-        }
-        let window_ms = s
-            .recent
-            .front()
-            .map_or(0, |&(t, _)| now.0.saturating_sub(t))
-            .max(1_000);
-        let recent_cost: f64 = s.recent.iter().map(|&(_, c)| c).sum();
-        let rate = s.recent.len() as f64 / (window_ms as f64 / 1e3);
-        let remaining = s.total_cost - done_cost;
-        let eta = (s.state == SweepState::Running && recent_cost > 0.0)
-            .then(|| remaining / (recent_cost / (window_ms as f64 / 1e3)));
-        v1::SweepStatus {
-            sweep_id: s.id.clone(),
-            name: s.sweep.name.clone(),
-            state: s.state.name().to_string(),
-            tasks: s.keys.len() as u64,
-            queued: c.queued as u64,
-            leased: c.leased as u64,
-            done: c.done as u64,
-            failed: c.failed as u64,
-            cancelled: c.cancelled as u64,
-            task_errors,
-            workers_lost,
-            tasks_per_second: if s.state == SweepState::Running {
-                rate
-            } else {
-                0.0
-            },
-            eta_seconds: eta,
-            progress: if s.total_cost > 0.0 {
-                done_cost / s.total_cost
-            } else {
-                1.0
-            },
-            partial_tc: s.partial,
-            errors,
-            submitted_unix_ms: s.submitted_ms,
-        }
-    }
-
-    /// A finished sweep's stored output files, or, for any other sweep, what an aggregation
-    /// of the points finished so far needs (run off the core thread: [`jobs::partial_outputs`]).
-    ///
-    /// [`jobs::partial_outputs`]: crate::jobs::partial_outputs
-    pub fn results(&self, sweep_id: &str) -> Result<ResultsPlan, CoreError> {
-        let i = *self
-            .by_id
-            .get(sweep_id)
-            .ok_or_else(|| CoreError::NoSuchSweep(sweep_id.to_string()))?;
-        let s = &self.sweeps[i];
-        if s.state == SweepState::Done {
-            return Ok(ResultsPlan::Stored(self.store.outputs(sweep_id)?));
-        }
-        let mut missing = Vec::new();
-        for key in &s.keys {
-            let (Some(e), Some(spec)) = (self.queue.entry(key), self.specs.get(key)) else {
-                continue;
-            };
-            let (state, reason) = match &e.state {
-                TaskState::Done { .. } => continue,
-                TaskState::Queued => ("queued", e.last_error.clone()),
-                TaskState::Leased { .. } => ("running", e.last_error.clone()),
-                TaskState::Failed { error } => ("failed", Some(error.clone())),
-                TaskState::Cancelled => ("cancelled", None),
-            };
-            missing.push(MissingTask {
-                size: spec.task.size,
-                temperature: spec.task.temperature,
-                first_replica: spec.task.first_replica,
-                replicas: spec.task.replicas,
-                state: state.to_string(),
-                errors: e.errors,
-                workers_lost: e.lost,
-                reason,
-            });
-        }
-        Ok(ResultsPlan::Partial(Box::new(PartialJob {
-            sweep_id: sweep_id.to_string(),
-            sweep: s.sweep.clone(),
-            partial: Partial::new(s.state.name(), &s.sweep, missing),
-            error: s.error.clone(),
-        })))
-    }
-
     /// Writes every change since the last commit in one transaction.
     pub fn commit(&mut self) -> Result<(), CoreError> {
         let mut batch = std::mem::take(&mut self.batch);
@@ -1140,10 +834,17 @@ impl Core {
     }
 
     #[cfg(test)]
-    fn counts(&self) -> Counts {
+    fn counts(&self) -> crate::queue::Counts {
         self.queue.counts()
     }
 }
+
+mod estimate;
+mod verify;
+mod views;
+
+use estimate::estimate_ms;
+pub use verify::{Verified, sweep_id, verify};
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,10 @@
 use super::*;
+use crate::aggregate::MissingTask;
+use crate::alloc::AllocPolicy;
 use crate::jobs;
+use crate::queue::Counts;
+use rgsweep_proto::result_to_wire;
+use std::collections::BTreeMap;
 
 const SWEEP: &str = r#"name = "core"
 seed = 3
