@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 /// Version of the aggregation: bump it whenever a change alters any output file for the same
 /// results, so that a coordinator opening an older database aggregates its finished sweeps
 /// again (see `Store::reaggregate_if_older`).
-pub const AGGREGATE_FORMAT: i64 = 7;
+pub const AGGREGATE_FORMAT: i64 = 8;
 
 /// The column order of `observables.csv`; part of the output contract.
 pub const OBSERVABLES_HEADER: &str = "model,size,temperature,samples,energy,energy_err,abs_m,abs_m_err,m2,m2_err,binder,binder_err,susceptibility,susceptibility_err,specific_heat,specific_heat_err,tau_int_energy,tau_int_m2";

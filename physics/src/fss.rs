@@ -21,7 +21,7 @@
 
 use crate::analysis::{BlockSums, Derived, PointData};
 use crate::rng::Stream;
-use crate::stats::{Estimate, covariance, fit_line, fit_line_correlated, std_dev};
+use crate::stats::{Estimate, covariance, fit_line_correlated, fit_linear, std_dev};
 use crate::sweep::FssSettings;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,6 +35,29 @@ pub struct FitEstimate {
     pub error: f64,
     /// χ²/dof of the fit on the unresampled data; absent when the fit has no degree of freedom.
     pub chi2_per_dof: Option<f64>,
+    /// Half the spread of the acceptable fits of the scan over the smallest size kept (and
+    /// with and without the correction to scaling), already included in `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systematic: Option<f64>,
+}
+
+/// One power-law fit of the scan behind an exponent: sizes from `min_size` up, with or without
+/// the leading correction to scaling `Q = A·L^x·(1 + B·L^−ω)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanFit {
+    pub min_size: usize,
+    pub corrected: bool,
+    pub value: f64,
+    /// Bootstrap error.
+    pub error: f64,
+    pub chi2_per_dof: Option<f64>,
+    /// χ²/dof within two standard deviations of its distribution, and an error bar.
+    pub acceptable: bool,
+}
+
+/// χ²/dof of an acceptable fit: at most two standard deviations (√(2/dof)) above 1.
+fn acceptable_chi2(chi2_per_dof: Option<f64>, dof: usize) -> bool {
+    chi2_per_dof.is_some_and(|c| c <= 1.0 + 2.0 * (2.0 / dof as f64).sqrt())
 }
 
 impl FitEstimate {
@@ -70,8 +93,10 @@ pub struct FssSummary {
     pub binder_at_tc: Option<Estimate>,
     pub crossings: Vec<Crossing>,
     pub at_tc: Vec<AtTc>,
-    /// Sizes used in the power-law fits.
+    /// Sizes the power-law fits may use (each exponent's scan picks its smallest size).
     pub fit_sizes: Vec<usize>,
+    /// Every fit behind each exponent (`nu`, `nu_from_log_m`, `gamma_over_nu`, `beta_over_nu`).
+    pub scans: BTreeMap<String, Vec<ScanFit>>,
     pub bootstrap: usize,
     /// Why an estimate is missing, or what limits it.
     pub notes: Vec<String>,
@@ -497,6 +522,7 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
         value: tc.value,
         error: tc.error,
         chi2_per_dof: tc_chi2,
+        systematic: None,
     });
 
     // Quantities at each resample's own T_c.
@@ -556,16 +582,11 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
     // U₄ at T_c on the largest lattice: the best estimate of the universal U₄*.
     summary.binder_at_tc = summary.at_tc.last().map(|a| a.binder);
 
-    // Power-law fits: slope of ln|y| against ln L, over resamples.
-    let lnl: Vec<f64> = fit_idx
-        .iter()
-        .map(|&i| (sizes[i].size as f64).ln())
-        .collect();
-    let power_fit = |q: usize, transform: &dyn Fn(f64) -> f64| -> Option<FitEstimate> {
-        let ys: Vec<Vec<f64>> = values
-            .iter()
-            .map(|v| fit_idx.iter().map(|&i| v[i][q].abs().ln()).collect())
-            .collect();
+    // Power-law fits of ln|Q| against ln L, over resamples, for every smallest size kept and,
+    // with a correction exponent ω, also with the term B·L^−ω; the choice and the spread of the
+    // acceptable fits go into the estimate and the notes.
+    let omega = settings.correction_exponent;
+    let scan = |q: usize, transform: &dyn Fn(f64) -> f64| -> (Vec<ScanFit>, Option<usize>) {
         let sigma: Vec<f64> = fit_idx
             .iter()
             .map(|&i| {
@@ -577,39 +598,144 @@ pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSu
                 std_dev(&col)
             })
             .collect();
-        let mut chi2 = None;
-        let est: Vec<f64> = ys
-            .iter()
-            .enumerate()
-            .map(|(r, y)| {
-                if y.iter().any(|v| !v.is_finite()) {
-                    return f64::NAN;
+        let mut fits = Vec::new();
+        for m in 0..fit_idx.len() {
+            for corrected in [false, true] {
+                let Some(w) = omega.filter(|_| corrected).or((!corrected).then_some(0.0)) else {
+                    continue;
+                };
+                let params = if corrected { 3 } else { 2 };
+                let idx = &fit_idx[m..];
+                if idx.len() <= params {
+                    continue;
                 }
-                match fit_line(&lnl, y, &sigma) {
-                    Some(f) => {
-                        if r == 0 {
-                            chi2 = f.chi2_per_dof();
+                let rows: Vec<Vec<f64>> = idx
+                    .iter()
+                    .map(|&i| {
+                        let l = sizes[i].size as f64;
+                        let mut row = vec![1.0, l.ln()];
+                        if corrected {
+                            row.push(l.powf(-w));
                         }
-                        transform(f.slope)
-                    }
-                    None => f64::NAN,
+                        row
+                    })
+                    .collect();
+                let mut chi2 = None;
+                let est: Vec<f64> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(r, v)| {
+                        let y: Vec<f64> = idx.iter().map(|&i| v[i][q].abs().ln()).collect();
+                        if y.iter().any(|x| !x.is_finite()) {
+                            return f64::NAN;
+                        }
+                        match fit_linear(&rows, &y, &sigma[m..]) {
+                            Some(f) => {
+                                if r == 0 {
+                                    chi2 = f.chi2_per_dof();
+                                }
+                                transform(f.params[1])
+                            }
+                            None => f64::NAN,
+                        }
+                    })
+                    .collect();
+                if !est[0].is_finite() {
+                    continue;
                 }
-            })
-            .collect();
-        if !est[0].is_finite() {
-            return None;
+                let e = bootstrap_estimate(est[0], &est[1..]);
+                fits.push(ScanFit {
+                    min_size: sizes[idx[0]].size,
+                    corrected,
+                    value: e.value,
+                    error: e.error,
+                    chi2_per_dof: chi2,
+                    acceptable: e.error.is_finite() && acceptable_chi2(chi2, idx.len() - params),
+                });
+            }
         }
-        let e = bootstrap_estimate(est[0], &est[1..]);
-        Some(FitEstimate {
-            value: e.value,
-            error: e.error,
-            chi2_per_dof: chi2,
-        })
+        // The corrected fit from the smallest size where it is acceptable (with ω); otherwise
+        // the plain fit from the smallest acceptable size; with none acceptable, the plain fit
+        // over the fewest, largest sizes.
+        let smallest = |corrected: bool| {
+            (0..fits.len())
+                .filter(|&k| fits[k].corrected == corrected && fits[k].acceptable)
+                .min_by_key(|&k| fits[k].min_size)
+        };
+        let chosen = smallest(true).or_else(|| smallest(false)).or_else(|| {
+            (0..fits.len())
+                .filter(|&k| !fits[k].corrected)
+                .max_by_key(|&k| fits[k].min_size)
+        });
+        (fits, chosen)
     };
-    summary.nu = power_fit(1, &|s| 1.0 / s);
-    summary.nu_from_log_m = power_fit(2, &|s| 1.0 / s);
-    summary.gamma_over_nu = power_fit(3, &|s| s);
-    summary.beta_over_nu = power_fit(4, &|s| -s);
+    let describe = |f: &ScanFit| {
+        format!(
+            "{} L ≥ {}: {:.4} ± {:.4}{}",
+            if f.corrected { "corrected" } else { "plain" },
+            f.min_size,
+            f.value,
+            f.error,
+            f.chi2_per_dof
+                .map(|c| format!(" (χ²/dof {c:.2})"))
+                .unwrap_or_default()
+        )
+    };
+    for (key, q, transform) in [
+        ("nu", 1, &(|s: f64| 1.0 / s) as &dyn Fn(f64) -> f64),
+        ("nu_from_log_m", 2, &|s: f64| 1.0 / s),
+        ("gamma_over_nu", 3, &|s: f64| s),
+        ("beta_over_nu", 4, &|s: f64| -s),
+    ] {
+        let (fits, chosen) = scan(q, transform);
+        let estimate = chosen.map(|k| {
+            let c = &fits[k];
+            let good: Vec<f64> = fits
+                .iter()
+                .filter(|f| f.acceptable)
+                .map(|f| f.value)
+                .collect();
+            let spread = if good.len() > 1 {
+                let (lo, hi) = good
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    });
+                0.5 * (hi - lo)
+            } else {
+                0.0
+            };
+            let mut note = format!(
+                "{key}: {} chosen{}; all fits: {}",
+                describe(c),
+                if c.acceptable {
+                    ""
+                } else {
+                    " (no fit has an acceptable χ²)"
+                },
+                fits.iter().map(describe).collect::<Vec<_>>().join("; ")
+            );
+            if spread > 0.0 {
+                note += &format!(
+                    "; ± {spread:.4} (half the spread of the acceptable fits) added to its error"
+                );
+            }
+            summary.notes.push(note);
+            FitEstimate {
+                value: c.value,
+                error: c.error.hypot(spread),
+                chi2_per_dof: c.chi2_per_dof,
+                systematic: (good.len() > 1).then_some(spread),
+            }
+        });
+        match key {
+            "nu" => summary.nu = estimate,
+            "nu_from_log_m" => summary.nu_from_log_m = estimate,
+            "gamma_over_nu" => summary.gamma_over_nu = estimate,
+            _ => summary.beta_over_nu = estimate,
+        }
+        summary.scans.insert(key.to_string(), fits);
+    }
     summary
 }
 

@@ -123,6 +123,7 @@ struct RawFss {
     fit_min_size: Option<Spanned<i64>>,
     shift_exponent: Option<Spanned<f64>>,
     bootstrap: Option<Spanned<i64>>,
+    correction_exponent: Option<Spanned<f64>>,
 }
 
 /// A list of temperatures or an arithmetic range.
@@ -201,6 +202,10 @@ pub struct FssSettings {
     pub shift_exponent: f64,
     /// Bootstrap replicates for the FSS error bars.
     pub bootstrap: usize,
+    /// Exponent ω of the leading correction to scaling: the power-law fits are also tried as
+    /// `Q = A·L^x·(1 + B·L^−ω)` (take it from the literature: the data of a sweep rarely fixes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction_exponent: Option<f64>,
 }
 
 impl Default for FssSettings {
@@ -209,6 +214,7 @@ impl Default for FssSettings {
             fit_min_size: 0,
             shift_exponent: 2.0,
             bootstrap: 200,
+            correction_exponent: None,
         }
     }
 }
@@ -897,6 +903,17 @@ impl Sweep {
                     ));
                 }
                 fss.shift_exponent = x;
+            }
+            if let Some(v) = &f.correction_exponent {
+                let x = *v.get_ref();
+                if !(x.is_finite() && x > 0.0 && x <= 10.0) {
+                    return Err(cx.err(
+                        v.span(),
+                        "fss.correction_exponent",
+                        format!("must be a positive number up to 10, got {x}"),
+                    ));
+                }
+                fss.correction_exponent = Some(x);
             }
             if let Some(v) = &f.bootstrap {
                 fss.bootstrap = cx.positive(v, "fss.bootstrap", 100_000)? as usize;

@@ -856,6 +856,16 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                 .collect()
         })
         .unwrap_or_default();
+    // The flow analysis's: which coupling crossings made T_c and ν, which were dropped and why.
+    if let Some(rg) = summary["rg"].as_object() {
+        for (map, block) in rg {
+            for n in block["notes"].as_array().into_iter().flatten() {
+                if let Some(n) = n.as_str() {
+                    notes.push(format!("{map} flow: {n}"));
+                }
+            }
+        }
+    }
     let nu = summary["fss"]["nu"]["value"].as_f64();
     // Scaling the data by an exponent the fit did not determine shows nothing but the noise
     // of that exponent; the reader is told instead.

@@ -3,19 +3,23 @@
 //! fast they part; y_t and y_h from the linearised RG at the sweep point nearest that T_c.
 //!
 //! T_c: with lattices L and L/2 in the sweep, level n+1 of L is compared with level n of L/2
-//! (Swendsen's two-lattice matching: both are lattices of L/2^(n+1) sites per side, so the
-//! finite-size effects of the two sides cancel); otherwise levels n+1 and n of the same L.
-//! Near the fixed point K⁽ⁿ⁺¹⁾ − K* ≈ λ_t (K⁽ⁿ⁾ − K*), so the ratio of the slopes in T of
-//! levels n+1 and n of the same lattice at that T_c is λ_t, and ν = ln 2 / ln λ_t.
+//! for every n (Swendsen's two-lattice matching: both are lattices of L/2^(n+1) sites per
+//! side, so the finite-size effects of the two sides cancel); only without any such pair,
+//! levels n+1 and n of the same L. Near the fixed point K⁽ⁿ⁺¹⁾ − K* ≈ λ_t (K⁽ⁿ⁾ − K*), so the
+//! ratio of the two curves' slopes in T at the crossing is λ_t, and ν = ln 2 / ln λ_t. Each
+//! pair's crossing must be one the data supports ([`super::crossing`]); the trustworthy ones
+//! are combined into one T_c and one ν whose errors include the pairs' spread, and the notes
+//! say which pairs were used and which were dropped and why.
 //!
 //! Errors are jackknife errors over blocks of configurations, the same block index left out of
 //! every replica at every temperature at once (independent samples, so the one jackknife covers
-//! them all); a crossing that some leave-out sample does not have gets a NaN error, not a
-//! made-up one.
+//! them all, and a combination of pairs is jackknifed block by block); a crossing that some
+//! leave-out sample does not have is not used.
 
 use super::couplings::{Operator, jackknife_error};
+use super::crossing::{Pair, fit};
 use super::flow::{Level, MapKind, Settings};
-use crate::stats::{Estimate, fit_line};
+use crate::stats::Estimate;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -102,7 +106,20 @@ pub struct Crossing {
     pub against_size: usize,
     pub against_level: usize,
     pub tc: Estimate,
+    /// ν = ln 2 / ln λ, λ the ratio of the two curves' slopes at the crossing.
     pub nu: Estimate,
+    /// Usable temperatures keeping their sign below and above the crossing.
+    pub support: [usize; 2],
+}
+
+/// A pair of curves that gave no trustworthy crossing, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Dropped {
+    pub size: usize,
+    pub level: usize,
+    pub against_size: usize,
+    pub against_level: usize,
+    pub why: String,
 }
 
 /// Where the linearised-RG exponents were read.
@@ -126,72 +143,27 @@ pub struct LevelExponents {
 /// A map's results across the sweep.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MapSummary {
+    /// T_c and ν combined over every trustworthy crossing (NaN when there is none).
     pub tc: Estimate,
     pub nu: Estimate,
     pub y_t: Estimate,
     pub y_h: Estimate,
-    /// ν = 1/y_t from the linearised RG (the flow's own ν, `nu`, comes from the slopes of one
-    /// coupling and is the noisier of the two).
+    /// ν = 1/y_t from the linearised RG.
     pub nu_linearised: Estimate,
-    /// Which crossing `tc` and `nu` are (the largest lattice's deepest two-lattice crossing, if
-    /// any; null if no curves cross in the sweep's temperature range).
-    pub from: Option<Crossing>,
     pub linearised: Option<LinearPoint>,
-    /// Every crossing, by size then level.
+    /// The crossings `tc` and `nu` combine, by size then level.
     pub crossings: Vec<Crossing>,
+    /// Pairs that gave no crossing, or one not used, with the reason.
+    pub dropped: Vec<Dropped>,
     /// y_t and y_h of every size and level at the temperature nearest T_c (convergence in n
     /// and L at a glance).
     pub exponents: Vec<LevelExponents>,
+    /// How `tc` and `nu` were formed, and what limits them.
+    pub notes: Vec<String>,
 }
 
 fn nan() -> Estimate {
     Estimate::new(f64::NAN, f64::NAN)
-}
-
-/// Points of each side of a crossing in the straight-line fits: enough to average the
-/// pseudo-likelihood's noise over, few enough that the curves stay straight.
-const WINDOW: usize = 8;
-
-/// Curves over ascending temperatures: values and their errors.
-struct Curve {
-    values: Vec<f64>,
-    errors: Vec<f64>,
-}
-
-/// The temperature where curves `a` and `b` cross, and the ratio of the slopes of `a` and `c`
-/// there. Straight lines weighted by the errors are fitted to a − b, a and c over the (at most
-/// [`WINDOW`]) temperatures nearest the sign change (the middle one if noise makes several): a
-/// single coarse level's coupling is noisy (neighbouring temperatures differ by several errors
-/// on a 16×16 level), and the line averages that noise over the window.
-fn crossing(t: &[f64], a: &Curve, b: &Curve, c: &Curve) -> Option<(f64, f64)> {
-    let d: Vec<f64> = a.values.iter().zip(&b.values).map(|(x, y)| x - y).collect();
-    let changes: Vec<usize> = (0..d.len().saturating_sub(1))
-        .filter(|&i| d[i] * d[i + 1] <= 0.0)
-        .collect();
-    let i = *changes.get(changes.len() / 2)?;
-    // The window: grow outwards from the bracketing pair.
-    let (mut lo, mut hi) = (i, i + 2);
-    while hi - lo < WINDOW && (lo > 0 || hi < t.len()) {
-        if lo > 0 && (hi >= t.len() || i - lo < hi - i - 1) {
-            lo -= 1;
-        } else {
-            hi += 1;
-        }
-    }
-    let sd: Vec<f64> = a
-        .errors
-        .iter()
-        .zip(&b.errors)
-        .map(|(x, y)| x.hypot(*y))
-        .collect();
-    let line = |y: &[f64], s: &[f64]| fit_line(&t[lo..hi], &y[lo..hi], &s[lo..hi]);
-    let fd = line(&d, &sd)?;
-    if fd.slope == 0.0 {
-        return None;
-    }
-    let tc = -fd.intercept / fd.slope;
-    let (fa, fc) = (line(&a.values, &a.errors)?, line(&c.values, &c.errors)?);
-    Some((tc, fa.slope / fc.slope))
 }
 
 /// ν = ln 2 / ln λ_t.
@@ -199,33 +171,37 @@ fn nu(lambda: f64) -> f64 {
     2f64.ln() / lambda.ln()
 }
 
-/// The crossing of (size, level) against (against, against_level) for one map, and ν from the
-/// slopes of (size, level) and (size, level − 1) there — the flow of one lattice from one level
-/// to the next, K⁽ⁿ⁺¹⁾ − K* ≈ λ_t (K⁽ⁿ⁾ − K*) — with jackknife errors.
+/// A crossing with its jackknife leave-out values (one per block; all pairs of a sweep have
+/// the same blocks, so combinations of pairs are jackknifed block by block).
+struct Found {
+    crossing: Crossing,
+    tc_blocks: Vec<f64>,
+    nu_blocks: Vec<f64>,
+}
+
+type Points<'a> = BTreeMap<(usize, u64, usize), &'a Combined>;
+
+/// The crossing of (size, level) against (against, against_level) for one map, with ν from the
+/// ratio of the two curves' slopes there: on two lattices both curves describe lattices of the
+/// same final size, so λ_t = dK⁽ⁿ⁺¹⁾_L/dT ÷ dK⁽ⁿ⁾_{L/2}/dT with the finite-size effects
+/// cancelling as they do for T_c.
 fn cross(
-    points: &BTreeMap<(usize, u64, usize), &Combined>,
+    points: &Points,
     temperatures: &[f64],
     nn: usize,
     (size, level): (usize, usize),
     (against, against_level): (usize, usize),
-) -> Option<Crossing> {
+) -> Result<Found, String> {
     let mut t = Vec::new();
-    let mut rows: Vec<[&Combined; 3]> = Vec::new();
+    let mut rows: Vec<[&Combined; 2]> = Vec::new();
     for &temp in temperatures {
         let at = |s: usize, n: usize| points.get(&(s, temp.to_bits(), n)).copied();
-        let (Some(x), Some(y), Some(z)) = (
-            at(size, level),
-            at(against, against_level),
-            at(size, level.checked_sub(1)?),
-        ) else {
-            continue;
-        };
-        if [x, y, z].iter().all(|p| p.couplings[nn].is_finite()) {
+        if let (Some(x), Some(y)) = (at(size, level), at(against, against_level)) {
             t.push(temp);
-            rows.push([x, y, z]);
+            rows.push([x, y]);
         }
     }
-    // Weights: the jackknife errors (a level without them counts as its neighbours' mean).
+    // Errors: the jackknife errors (a level without them counts as its neighbours' mean).
     let errors = |k: usize| {
         let e: Vec<f64> = rows.iter().map(|r| r[k].errors[nn]).collect();
         let known: Vec<f64> = e
@@ -242,28 +218,53 @@ fn cross(
             .map(|x| if x.is_finite() && x > 0.0 { x } else { fill })
             .collect::<Vec<_>>()
     };
-    let curve = |k: usize, value: &dyn Fn(&Combined) -> f64| Curve {
-        values: rows.iter().map(|r| value(r[k])).collect(),
-        errors: errors(k),
+    let value = |k: usize| {
+        rows.iter()
+            .map(|r| r[k].couplings[nn])
+            .collect::<Vec<f64>>()
     };
-    let full = |p: &Combined| p.couplings[nn];
-    let (tc, lambda) = crossing(&t, &curve(0, &full), &curve(1, &full), &curve(2, &full))?;
-    let blocks = rows
+    let (a, b, a_err, b_err) = (value(0), value(1), errors(0), errors(1));
+    let pair = Pair {
+        t: &t,
+        a: &a,
+        a_err: &a_err,
+        b: &b,
+        b_err: &b_err,
+    };
+    let at = pair.locate()?;
+    let (tc, lambda) = fit(&pair, &at, &a, &b).ok_or("the line fits failed")?;
+    if lambda.is_nan() || lambda <= 1.0 {
+        return Err(format!(
+            "the slopes' ratio at T = {tc:.4} is {lambda:.3}: the deeper curve is not the steeper"
+        ));
+    }
+    let window = &at.kept[at.window.0..at.window.1];
+    let blocks = window
         .iter()
-        .flatten()
-        .map(|p| p.leave_out.len())
+        .flat_map(|&i| rows[i].iter().map(|p| p.leave_out.len()))
         .min()
         .unwrap_or(0);
-    let mut tcs = Vec::new();
-    let mut nus = Vec::new();
+    let mut tc_blocks = Vec::new();
+    let mut nu_blocks = Vec::new();
     if blocks >= 2 {
         for k in 0..blocks {
-            let leave = |p: &Combined| p.leave_out[k][nn];
-            if let Some((t_k, l_k)) =
-                crossing(&t, &curve(0, &leave), &curve(1, &leave), &curve(2, &leave))
-            {
-                tcs.push(t_k);
-                nus.push(nu(l_k));
+            // Outside the window the values are not read: the full ones stand in.
+            let leave = |side: usize, full: &[f64]| -> Vec<f64> {
+                (0..rows.len())
+                    .map(|i| {
+                        rows[i][side]
+                            .leave_out
+                            .get(k)
+                            .map_or(full[i], |row| row[nn])
+                    })
+                    .collect()
+            };
+            match fit(&pair, &at, &leave(0, &a), &leave(1, &b)) {
+                Some((t_k, l_k)) => {
+                    tc_blocks.push(t_k);
+                    nu_blocks.push(nu(l_k));
+                }
+                None => break,
             }
         }
     }
@@ -274,14 +275,53 @@ fn cross(
             f64::NAN
         }
     };
-    Some(Crossing {
-        size,
-        level,
-        against_size: against,
-        against_level,
-        tc: Estimate::new(tc, error(&tcs)),
-        nu: Estimate::new(nu(lambda), error(&nus)),
+    Ok(Found {
+        crossing: Crossing {
+            size,
+            level,
+            against_size: against,
+            against_level,
+            tc: Estimate::new(tc, error(&tc_blocks)),
+            nu: Estimate::new(nu(lambda), error(&nu_blocks)),
+            support: at.support,
+        },
+        tc_blocks,
+        nu_blocks,
     })
+}
+
+/// The error-weighted mean of several pairs' estimates: weights 1/σ² from the full data, the
+/// error by jackknife over the shared blocks (the pairs share configurations, so their errors
+/// are not independent), with the pairs' weighted standard deviation added in quadrature when
+/// they scatter more than their errors allow (χ²/dof > 1). Returns the estimate and χ²/dof.
+fn combine_pairs(values: &[(Estimate, &[f64])]) -> (Estimate, Option<f64>) {
+    let w: Vec<f64> = values
+        .iter()
+        .map(|(e, _)| 1.0 / (e.error * e.error))
+        .collect();
+    let total: f64 = w.iter().sum();
+    let mean = |x: &dyn Fn(usize) -> f64| -> f64 {
+        (0..values.len()).map(|i| w[i] * x(i)).sum::<f64>() / total
+    };
+    let centre = mean(&|i| values[i].0.value);
+    let blocks = values.first().map_or(0, |(_, b)| b.len());
+    let jack: Vec<f64> = (0..blocks).map(|k| mean(&|i| values[i].1[k])).collect();
+    let mut error = jackknife_error(&jack);
+    let scatter: f64 = (0..values.len())
+        .map(|i| w[i] * (values[i].0.value - centre).powi(2))
+        .sum();
+    let chi2 = (values.len() > 1).then(|| scatter / (values.len() - 1) as f64);
+    if chi2.is_some_and(|c| c > 1.0) {
+        // The pairs disagree (corrections to scaling differ between levels): their weighted
+        // standard deviation joins the error, so the error covers the pairs themselves, not
+        // only their mean.
+        error = error.hypot((scatter / total).sqrt());
+    }
+    (Estimate::new(centre, error), chi2)
+}
+
+fn pair_name(size: usize, level: usize, against: usize, against_level: usize) -> String {
+    format!("L={size} level {level} / L={against} level {against_level}")
 }
 
 /// Every map's T_c, ν, y_t and y_h from the combined levels of a sweep.
@@ -295,7 +335,7 @@ pub fn analyse(settings: &Settings, combined: &[Combined]) -> BTreeMap<String, M
         return out;
     };
     for &map in &settings.maps {
-        let points: BTreeMap<(usize, u64, usize), &Combined> = combined
+        let points: Points = combined
             .iter()
             .filter(|c| c.map == map)
             .map(|c| ((c.size, c.temperature.to_bits(), c.level), c))
@@ -305,112 +345,357 @@ pub fn analyse(settings: &Settings, combined: &[Combined]) -> BTreeMap<String, M
         let mut temperatures: Vec<f64> = points.keys().map(|k| f64::from_bits(k.1)).collect();
         temperatures.sort_by(f64::total_cmp);
         temperatures.dedup();
-        let mut crossings = Vec::new();
-        for &size in &sizes {
-            let against = if sizes.contains(&(size / 2)) && size.is_multiple_of(2) {
-                size / 2
-            } else {
-                size
-            };
-            for n in 0..settings.levels {
-                if let Some(c) = cross(&points, &temperatures, nn, (size, n + 1), (against, n)) {
-                    crossings.push(c);
-                }
-            }
-        }
-        // The headline: two-lattice crossings first, then the largest lattice, then the deepest
-        // level (closest to the fixed point).
-        let from = crossings
-            .iter()
-            .filter(|c| c.tc.value.is_finite())
-            .max_by_key(|c| (c.against_size != c.size, c.size, c.level))
-            .cloned();
-        let linear = from.as_ref().and_then(|f| {
-            let largest = *sizes.last()?;
-            let nearest = temperatures
-                .iter()
-                .copied()
-                .min_by(|x, y| (x - f.tc.value).abs().total_cmp(&(y - f.tc.value).abs()))?;
-            let p = points.get(&(largest, nearest.to_bits(), settings.levels))?;
-            Some((
-                LinearPoint {
-                    size: largest,
-                    temperature: nearest,
-                    level: settings.levels,
-                },
-                p.y_t.unwrap_or_else(nan),
-                p.y_h.unwrap_or_else(nan),
-            ))
-        });
-        let nearest = from.as_ref().and_then(|f| {
-            temperatures
-                .iter()
-                .copied()
-                .min_by(|x, y| (x - f.tc.value).abs().total_cmp(&(y - f.tc.value).abs()))
-        });
-        let exponents = nearest.map_or_else(Vec::new, |t| {
-            sizes
-                .iter()
-                .flat_map(|&size| (1..=settings.levels).map(move |n| (size, n)))
-                .filter_map(|(size, level)| {
-                    let p = points.get(&(size, t.to_bits(), level))?;
-                    Some(LevelExponents {
-                        size,
-                        temperature: t,
-                        level,
-                        y_t: p.y_t.unwrap_or_else(nan),
-                        y_h: p.y_h.unwrap_or_else(nan),
-                    })
-                })
-                .collect()
-        });
-        let (linearised, y_t, y_h) = match linear {
-            Some((p, t, h)) => (Some(p), t, h),
-            None => (None, nan(), nan()),
-        };
         out.insert(
             map.name().to_string(),
-            MapSummary {
-                tc: from.as_ref().map_or_else(nan, |c| c.tc),
-                nu: from.as_ref().map_or_else(nan, |c| c.nu),
-                y_t,
-                y_h,
-                nu_linearised: Estimate::new(1.0 / y_t.value, y_t.error / (y_t.value * y_t.value)),
-                from,
-                linearised,
-                crossings,
-                exponents,
-            },
+            summarise(settings, nn, &points, &sizes, &temperatures),
         );
     }
     out
 }
 
+fn summarise(
+    settings: &Settings,
+    nn: usize,
+    points: &Points,
+    sizes: &[usize],
+    temperatures: &[f64],
+) -> MapSummary {
+    let mut notes = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
+    let mut dropped = Vec::new();
+    let halved = |size: usize| size.is_multiple_of(2) && sizes.contains(&(size / 2));
+    // Two-lattice pairs (level n+1 of L against level n of L/2: the same final lattice) where
+    // the sweep has L/2; the same lattice's successive levels only when no size has its half.
+    let two_lattice = sizes.iter().any(|&s| halved(s));
+    for &size in sizes {
+        let against = if halved(size) { size / 2 } else { size };
+        for n in 0..settings.levels {
+            let drop = |why: String| Dropped {
+                size,
+                level: n + 1,
+                against_size: against,
+                against_level: n,
+                why,
+            };
+            if two_lattice && against == size {
+                dropped.push(drop(format!(
+                    "same-lattice pair (levels of {size}/2^(n+1) and {size}/2^n sites a side: \
+                     finite-size effects do not cancel) while two-lattice pairs exist"
+                )));
+                continue;
+            }
+            match cross(points, temperatures, nn, (size, n + 1), (against, n)) {
+                Ok(f) if f.crossing.tc.error.is_finite() && f.crossing.tc.error > 0.0 => {
+                    found.push(f)
+                }
+                Ok(f) => dropped.push(drop(format!(
+                    "crossing at T = {:.4} has no jackknife error (a leave-out sample lacks it)",
+                    f.crossing.tc.value
+                ))),
+                Err(why) => dropped.push(drop(why)),
+            }
+        }
+    }
+    let crossings: Vec<Crossing> = found.iter().map(|f| f.crossing.clone()).collect();
+    let (tc, nu) = if found.is_empty() {
+        notes.push(
+            "no trustworthy crossing of the coupling curves in the sweep's temperatures: T_c and ν are not estimated (see dropped)"
+                .to_string(),
+        );
+        (nan(), nan())
+    } else {
+        let (tc, tc_chi2) = combine_pairs(
+            &found
+                .iter()
+                .map(|f| (f.crossing.tc, f.tc_blocks.as_slice()))
+                .collect::<Vec<_>>(),
+        );
+        let nus: Vec<(Estimate, &[f64])> = found
+            .iter()
+            .filter(|f| f.crossing.nu.error.is_finite() && f.crossing.nu.error > 0.0)
+            .map(|f| (f.crossing.nu, f.nu_blocks.as_slice()))
+            .collect();
+        let (nu, nu_chi2) = if nus.is_empty() {
+            (nan(), None)
+        } else {
+            combine_pairs(&nus)
+        };
+        let used: Vec<String> = crossings
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} (T = {:.5} ± {:.5}, ν = {:.3} ± {:.3})",
+                    pair_name(c.size, c.level, c.against_size, c.against_level),
+                    c.tc.value,
+                    c.tc.error,
+                    c.nu.value,
+                    c.nu.error
+                )
+            })
+            .collect();
+        notes.push(format!(
+            "T_c and ν: error-weighted means over {} crossing(s): {}",
+            used.len(),
+            used.join("; ")
+        ));
+        for (what, chi2) in [("T_c", tc_chi2), ("ν", nu_chi2)] {
+            if let Some(c) = chi2.filter(|&c| c > 1.0) {
+                notes.push(format!(
+                    "the pairs' {what} scatter beyond their errors (χ²/dof = {c:.2}): their weighted \
+                     standard deviation is added to the error"
+                ));
+            }
+        }
+        (tc, nu)
+    };
+    for d in &dropped {
+        notes.push(format!(
+            "dropped {}: {}",
+            pair_name(d.size, d.level, d.against_size, d.against_level),
+            d.why
+        ));
+    }
+    let nearest = tc.value.is_finite().then(|| {
+        temperatures
+            .iter()
+            .copied()
+            .min_by(|x, y| (x - tc.value).abs().total_cmp(&(y - tc.value).abs()))
+    });
+    let nearest = nearest.flatten();
+    let linear = nearest.and_then(|t| {
+        let largest = *sizes.last()?;
+        let p = points.get(&(largest, t.to_bits(), settings.levels))?;
+        Some((
+            LinearPoint {
+                size: largest,
+                temperature: t,
+                level: settings.levels,
+            },
+            p.y_t.unwrap_or_else(nan),
+            p.y_h.unwrap_or_else(nan),
+        ))
+    });
+    let exponents = nearest.map_or_else(Vec::new, |t| {
+        sizes
+            .iter()
+            .flat_map(|&size| (1..=settings.levels).map(move |n| (size, n)))
+            .filter_map(|(size, level)| {
+                let p = points.get(&(size, t.to_bits(), level))?;
+                Some(LevelExponents {
+                    size,
+                    temperature: t,
+                    level,
+                    y_t: p.y_t.unwrap_or_else(nan),
+                    y_h: p.y_h.unwrap_or_else(nan),
+                })
+            })
+            .collect()
+    });
+    let (linearised, y_t, y_h) = match linear {
+        Some((p, t, h)) => (Some(p), t, h),
+        None => (None, nan(), nan()),
+    };
+    let nu_linearised = Estimate::new(1.0 / y_t.value, y_t.error / (y_t.value * y_t.value));
+    let z = (nu.value - nu_linearised.value) / nu.error.hypot(nu_linearised.error);
+    if z.abs() > 2.0 {
+        notes.push(format!(
+            "ν from the flow ({:.3} ± {:.3}) and from the linearised RG ({:.3} ± {:.3}) differ by {:.1} errors",
+ nu.value,
+ nu.error,
+ nu_linearised.value,
+ nu_linearised.error,
+ z.abs()
+        ));
+    }
+    MapSummary {
+        tc,
+        nu,
+        y_t,
+        y_h,
+        nu_linearised,
+        linearised,
+        crossings,
+        dropped,
+        exponents,
+        notes,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rg::MapKind;
+
+    const BLOCKS: usize = 6;
+
+    /// One synthetic level: `k` with error `err`; its leave-out values scatter by ±err/√B
+    /// around it in a fixed pattern, so the jackknife error is of the order of `err`.
+    fn level(size: usize, temperature: f64, level: usize, k: f64, err: f64) -> Combined {
+        let leave_out = (0..BLOCKS)
+            .map(|b| {
+                let sign = if (b + level + size).is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                };
+                vec![if k.is_finite() {
+                    k + sign * err / (BLOCKS as f64)
+                } else {
+                    k
+                }]
+            })
+            .collect();
+        Combined {
+            size,
+            temperature,
+            map: MapKind::Majority,
+            level,
+            couplings: vec![k],
+            errors: vec![if k.is_finite() { err } else { f64::NAN }],
+            leave_out: if k.is_finite() { leave_out } else { Vec::new() },
+            y_t: Some(Estimate::new(1.0, 0.01)),
+            y_h: Some(Estimate::new(1.875, 0.01)),
+            mi_nats: f64::NAN,
+        }
+    }
+
+    fn settings(levels: usize) -> Settings {
+        Settings {
+            maps: vec![MapKind::Majority],
+            levels,
+            operators: vec![Operator::NearestNeighbour],
+            samples: 100,
+            blocks: BLOCKS,
+            rsmi: None,
+        }
+    }
+
+    const TC: f64 = 2.27;
+    const LAMBDA: f64 = 2.0;
+
+    /// Flows of sizes 32 and 64, levels 0–2, over T = 1.9 … 3.6: near T_c every level is a
+    /// straight line through K* = 0.44 at T_c whose slope grows by λ a level; below 2.1 the
+    /// coarse levels are ordered (K = ∞); from 2.6 up every coarse coupling is zero within its
+    /// errors, wobbling in sign (the paper-scale tail).
+    fn flows(k: impl Fn(usize, f64, usize) -> f64) -> Vec<Combined> {
+        let mut out = Vec::new();
+        for size in [32, 64] {
+            for i in 0..=34 {
+                let t = 1.9 + 0.05 * f64::from(i);
+                for n in 0..=2 {
+                    out.push(level(size, t, n, k(size, t, n), 0.004));
+                }
+            }
+        }
+        out
+    }
+
+    fn realistic(size: usize, t: f64, n: usize) -> f64 {
+        let wobble = if ((t * 100.0).round() as i64 + n as i64 + size as i64) % 2 == 0 {
+            0.003
+        } else {
+            -0.003
+        };
+        match (n, t) {
+            (0, _) => 1.0 / t,
+            (_, t) if t < 2.1 => f64::INFINITY,
+            (_, t) if t > 2.58 => wobble,
+            _ => 0.44 + LAMBDA.powi(n as i32) * 0.8 * (TC - t),
+        }
+    }
 
     #[test]
-    fn straight_flows_cross_where_they_were_built_to() {
-        // K⁽ⁿ⁾(T) = K* + λⁿ·a·(T_c − T): every level crosses the next at T_c, with slope ratio λ.
-        let (tc, lambda, k_star): (f64, f64, f64) = (2.3, 1.8, 0.4);
-        let t: Vec<f64> = (0..9).map(|i| 2.1 + 0.05 * f64::from(i)).collect();
-        let curve = |n: i32| -> Vec<f64> {
-            t.iter()
-                .map(|x| k_star + lambda.powi(n) * 0.3 * (tc - x))
-                .collect()
-        };
-        let plain = |values: Vec<f64>| Curve {
-            errors: vec![1.0; values.len()],
-            values,
-        };
-        let (found, slope_ratio) =
-            crossing(&t, &plain(curve(2)), &plain(curve(1)), &plain(curve(1))).expect("they cross");
-        assert!((found - tc).abs() < 1e-12, "{found}");
-        assert!((slope_ratio - lambda).abs() < 1e-12);
-        assert!((nu(lambda) - 2f64.ln() / 1.8f64.ln()).abs() < 1e-15);
-        // Parallel curves never cross.
-        let shifted: Vec<f64> = curve(1).iter().map(|k| k + 1.0).collect();
-        assert!(crossing(&t, &plain(shifted), &plain(curve(1)), &plain(curve(1))).is_none());
+    fn a_noise_only_tail_and_an_ordered_side_leave_the_true_crossing() {
+        let s = settings(2);
+        // Level 0 is the simulated model, K = 1/T: give it the same line near T_c.
+        let combined = flows(|size, t, n| {
+            if n == 0 && (2.1..=2.58).contains(&t) {
+                0.44 + 0.8 * (TC - t)
+            } else {
+                realistic(size, t, n)
+            }
+        });
+        let summary = &analyse(&s, &combined)["majority"];
+        assert!((summary.tc.value - TC).abs() < 1e-6, "{summary:?}");
+        assert!(summary.tc.error.is_finite() && summary.tc.error < 0.01);
+        assert!(
+            (summary.nu.value - 1.0).abs() < 1e-6,
+            "λ = 2: ν = 1; {summary:?}"
+        );
+        // Both two-lattice pairs (64/1 vs 32/0 and 64/2 vs 32/1) are used; 32 has no half, so
+        // its same-lattice pairs are dropped, and said to be.
+        let used: Vec<(usize, usize)> = summary
+            .crossings
+            .iter()
+            .map(|c| (c.size, c.level))
+            .collect();
+        assert_eq!(used, vec![(64, 1), (64, 2)]);
+        assert_eq!(summary.dropped.len(), 2);
+        assert!(
+            summary
+                .dropped
+                .iter()
+                .all(|d| d.size == 32 && d.why.contains("same-lattice"))
+        );
+        assert!(
+            summary
+                .notes
+                .iter()
+                .any(|n| n.contains("dropped L=32 level 1"))
+        );
+        assert!(summary.notes.iter().any(|n| n.contains("2 crossing(s)")));
+    }
+
+    #[test]
+    fn flows_that_never_cross_give_no_estimate_and_say_why() {
+        let s = settings(2);
+        // Parallel coarse levels (each 0.1 above the last) near T_c, the same tail and
+        // ordered side: only noise could cross, and noise is not a crossing.
+        let combined = flows(|size, t, n| {
+            if (2.1..=2.58).contains(&t) {
+                0.44 + 0.8 * (TC - t) + 0.1 * n as f64
+            } else {
+                realistic(size, t, n)
+            }
+        });
+        let summary = &analyse(&s, &combined)["majority"];
+        assert!(
+            summary.tc.value.is_nan() && summary.nu.value.is_nan(),
+            "{summary:?}"
+        );
+        assert!(summary.crossings.is_empty());
+        assert_eq!(summary.dropped.len(), 4);
+        assert!(
+            summary.notes[0].contains("no trustworthy crossing"),
+            "{:?}",
+            summary.notes
+        );
+        assert!(summary.linearised.is_none() && summary.exponents.is_empty());
+    }
+
+    #[test]
+    fn pairs_that_disagree_widen_the_error_by_their_spread() {
+        let s = settings(2);
+        // The 64/1 vs 32/0 pair crosses 0.02 below the 64/2 vs 32/1 pair (a correction to
+        // scaling at the shallow level): the combined error must cover both.
+        let combined = flows(|size, t, n| {
+            if (2.1..=2.58).contains(&t) {
+                let tc = if n == 0 { TC - 0.02 * 2.0 } else { TC };
+                0.44 + LAMBDA.powi(n as i32) * 0.8 * (tc - t)
+            } else {
+                realistic(size, t, n)
+            }
+        });
+        let summary = &analyse(&s, &combined)["majority"];
+        let [a, b] = [&summary.crossings[0], &summary.crossings[1]];
+        assert!((a.tc.value - b.tc.value).abs() > 0.01, "{a:?} {b:?}");
+        let spread = (a.tc.value - b.tc.value).abs();
+        assert!(summary.tc.error > 0.3 * spread, "{summary:?}");
+        assert!(
+            summary
+                .notes
+                .iter()
+                .any(|n| n.contains("scatter beyond their errors"))
+        );
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod couplings;
+pub mod crossing;
 pub mod flow;
 pub mod linear;
 pub mod maps;
