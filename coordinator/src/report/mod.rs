@@ -517,8 +517,9 @@ fn keyed_curves(
         .collect()
 }
 
-/// Exact or literature values for the estimates of a model (REFERENCE.md §1–§2).
-fn reference(model: &str, q: Option<u64>) -> BTreeMap<&'static str, (f64, &'static str)> {
+/// Exact or literature values of the estimates a sweep of `model` reports (REFERENCE.md §1), with
+/// their source: the report and the shipped configs' regression test read them.
+pub fn reference(model: &str, q: Option<u64>) -> BTreeMap<&'static str, (f64, &'static str)> {
     let mut r = BTreeMap::new();
     match (model, q) {
         ("ising2d", _) => {

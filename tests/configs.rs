@@ -1,0 +1,161 @@
+//! Every shipped config, run at reduced scale, gives finite estimates within 5 error bars of
+//! their exact or literature values (REFERENCE.md §1, through the report's `reference`): the
+//! regression test for issue 13, where a shipped config printed T_c = 3.37 ± 1.71. The same
+//! analysis paths as the full runs (FSS with its fit scans, RSMI, RG flows with their crossing
+//! screening) on smaller lattices and fewer samples, a couple of minutes in all. The full runs
+//! are `tests/science.rs` (`--ignored`), with their numbers in the README.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use toml::Value;
+
+/// Keys replaced in a config (dotted paths into its tables) to make it small.
+type Reduction = &'static [(&'static str, &'static str)];
+
+fn reductions(name: &str) -> Reduction {
+    match name {
+        "quickstart.toml" => &[],
+        "ising2d-fss.toml" => &[
+            ("sizes", "[16, 32, 64]"),
+            ("replicas", "2"),
+            ("monte_carlo.measurements", "8000"),
+            ("fss.fit_min_size", "16"),
+            ("fss.bootstrap", "100"),
+        ],
+        "ising3d-fss.toml" => &[
+            ("sizes", "[8, 12, 16]"),
+            ("replicas", "2"),
+            ("monte_carlo.measurements", "6000"),
+            ("fss.bootstrap", "100"),
+        ],
+        "ising2d-rsmi.toml" => &[
+            ("sizes", "[32]"),
+            ("temperatures", "[1.5, 2.269, 4.0]"),
+            ("monte_carlo.measurements", "1200"),
+            ("rsmi.block", "2"),
+            ("rsmi.buffers", "[0, 2]"),
+            ("rsmi.env", "4"),
+            ("rsmi.samples", "400"),
+        ],
+        "ising2d-flows.toml" | "ising2d-flows-paper.toml" => &[
+            ("sizes", "[32, 64]"),
+            ("monte_carlo.measurements", "3000"),
+            ("rg.levels", "2"),
+            ("rg.samples", "1500"),
+        ],
+        other => panic!(
+            "configs/{other} has no reduction here: every shipped config must be in this test"
+        ),
+    }
+}
+
+fn reduce(text: &str, edits: Reduction) -> String {
+    let mut doc: toml::Table = text.parse().expect("a shipped config is TOML");
+    for (path, value) in edits {
+        let value: Value = format!("v = {value}")
+            .parse::<toml::Table>()
+            .expect("a TOML value")
+            .remove("v")
+            .expect("v");
+        let mut keys: Vec<&str> = path.split('.').collect();
+        let last = keys.pop().expect("a key");
+        let mut table = &mut doc;
+        for k in keys {
+            table = table
+                .get_mut(k)
+                .and_then(Value::as_table_mut)
+                .unwrap_or_else(|| panic!("no table {k} for {path}"));
+        }
+        assert!(table.contains_key(last), "{path}: not a key of the config");
+        table.insert(last.to_string(), value);
+    }
+    toml::to_string(&doc).expect("serialises")
+}
+
+/// Checks an estimate `{value, error}` against `exact`: finite, and within 5 error bars.
+fn check(what: &str, e: &serde_json::Value, exact: f64) {
+    let (v, err) = (e["value"].as_f64(), e["error"].as_f64());
+    let (Some(v), Some(err)) = (v, err) else {
+        panic!("{what}: no finite estimate: {e}");
+    };
+    assert!(v.is_finite() && err.is_finite() && err > 0.0, "{what}: {e}");
+    assert!(
+        (v - exact).abs() <= 5.0 * err,
+        "{what} = {v} ± {err}: {exact} is {:.1} error bars away",
+        (v - exact).abs() / err
+    );
+    eprintln!(
+        "  {what} = {v:.5} ± {err:.5} (reference {exact}, {:.1}σ)",
+        (v - exact).abs() / err
+    );
+}
+
+fn run_reduced(config: &Path) -> (serde_json::Value, std::path::PathBuf) {
+    let name = config.file_name().and_then(|n| n.to_str()).expect("name");
+    let dir = scratch(&format!("config-{name}"));
+    let text = std::fs::read_to_string(config).expect("config");
+    let file = write(&dir, name, &reduce(&text, reductions(name)));
+    let out = dir.join("out");
+    let started = std::time::Instant::now();
+    let o = rgsweep(&["run", s(&file), "--thread-pool", "--json", "--out", s(&out)]);
+    assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    eprintln!("{name}: {:.1} s", started.elapsed().as_secs_f64());
+    (
+        serde_json::from_slice(&o.stdout).expect("summary JSON"),
+        out,
+    )
+}
+
+#[test]
+fn every_shipped_config_gives_honest_numbers_at_reduced_scale() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut configs: Vec<_> = std::fs::read_dir(root.join("configs"))
+        .expect("configs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    configs.sort();
+    assert!(configs.len() >= 6, "{configs:?}");
+    for config in &configs {
+        let (summary, out) = run_reduced(config);
+        let sweep = &summary["sweep"];
+        let model = sweep["model"].as_str().expect("model");
+        let refs = rgsweep_coordinator::report::reference(model, sweep["q"].as_u64());
+        let sizes = sweep["sizes"].as_array().map_or(0, Vec::len);
+        if sizes >= 2 {
+            for key in ["tc", "nu", "gamma_over_nu", "beta_over_nu"] {
+                let exact = refs.get(key).expect("a reference value").0;
+                check(&format!("{model} FSS {key}"), &summary["fss"][key], exact);
+            }
+        }
+        if let Some(rg) = summary["rg"].as_object() {
+            for (map, block) in rg {
+                for key in ["tc", "nu", "y_t", "y_h"] {
+                    let exact = refs.get(key).expect("a reference value").0;
+                    check(&format!("{model} {map} flow {key}"), &block[key], exact);
+                }
+            }
+        }
+        if sweep.get("rsmi").is_some() {
+            // I(H:E) of one binary unit: between 0 and ln 2, and near ln 2 deep in the ordered
+            // phase (T = 1.5), where the block's majority is the whole information.
+            let csv = std::fs::read_to_string(out.join("rsmi.csv")).expect("rsmi.csv");
+            for line in csv.lines().skip(1) {
+                let f: Vec<&str> = line.split(',').collect();
+                let (t, mi, err): (f64, f64, f64) = (
+                    f[2].parse().expect("T"),
+                    f[7].parse().expect("mi"),
+                    f[8].parse().expect("err"),
+                );
+                assert!(mi.is_finite() && err.is_finite(), "{line}");
+                assert!(mi > -5.0 * err && mi < 2f64.ln() + 5.0 * err, "{line}");
+                if t == 1.5 {
+                    assert!(mi > 0.6, "ordered phase: {line}");
+                }
+            }
+        }
+    }
+}
