@@ -46,8 +46,11 @@ pub struct SweepError {
 const MAX_SITES: u64 = 1 << 26;
 /// Largest total of stored measurements (16 bytes each) in a sweep: results are held in memory
 /// for aggregation, so a sweep past this would be killed for memory rather than refused here.
-const MAX_STORED_MEASUREMENTS: u64 = 1 << 30;
-const MAX_REPLICAS: u32 = 1 << 20;
+pub const MAX_STORED_MEASUREMENTS: u64 = 1 << 30;
+/// Replicas of one point: replica indices stay below this (the wire checks them too).
+pub const MAX_REPLICAS: u32 = 1 << 20;
+pub const MAX_MEASUREMENTS: u64 = 1 << 32;
+pub const MAX_INTERVAL: u64 = 1 << 20;
 /// Largest number of tasks in a sweep. The task list is planned in memory and stored by the
 /// coordinator row by row: without a bound a 200-byte file (100000 temperatures × 2^20
 /// replicas) asked for 2^36 tasks, and a modest 400000 made `tasks()` allocate 100 MB.
@@ -919,7 +922,11 @@ impl Sweep {
             ));
         }
         let thermalize = cx.non_negative(&mc.thermalize, "monte_carlo.thermalize")?;
-        let measurements = cx.positive(&mc.measurements, "monte_carlo.measurements", 1 << 32)?;
+        let measurements = cx.positive(
+            &mc.measurements,
+            "monte_carlo.measurements",
+            MAX_MEASUREMENTS,
+        )?;
         if measurements < 16 {
             return Err(cx.err(
                 mc.measurements.span(),
@@ -928,7 +935,7 @@ impl Sweep {
             ));
         }
         let interval = match &mc.interval {
-            Some(i) => cx.positive(i, "monte_carlo.interval", 1 << 20)?,
+            Some(i) => cx.positive(i, "monte_carlo.interval", MAX_INTERVAL)?,
             None => 1,
         };
 

@@ -244,12 +244,12 @@ fn generated(cases: u32, seed: u64) {
 
 #[test]
 fn mutated_files_are_read_or_refused_clearly() {
-    mutations(cases(5_000), 1);
+    mutations(cases(20_000), 1);
 }
 
 #[test]
 fn generated_files_are_read_or_refused_clearly() {
-    generated(cases(1_000) as u32, 2);
+    generated(cases(5_000) as u32, 2);
 }
 
 #[test]

@@ -320,12 +320,12 @@ fn grammar(cases: u32, seed: u64) {
 
 #[test]
 fn mutated_configs_are_accepted_or_refused_clearly() {
-    mutations(cases(3_000), 1);
+    mutations(cases(20_000), 1);
 }
 
 #[test]
 fn generated_sweeps_are_accepted_or_refused_clearly() {
-    grammar(cases(500) as u32, 2);
+    grammar(cases(3_000) as u32, 2);
 }
 
 #[test]

@@ -157,9 +157,12 @@ pub fn mutate(rng: &mut Rng, input: &[u8], corpus: &[Vec<u8>], tokens: &[&[u8]])
                 };
                 out.splice(at..end, t.iter().copied());
             }
-            7 if !corpus.is_empty() => {
+            7 if corpus.iter().any(|c| !c.is_empty()) => {
                 // A line of another input, in place of one of ours (text) or anywhere (binary).
-                let other = rng.pick(corpus);
+                let mut other = rng.pick(corpus);
+                while other.is_empty() {
+                    other = rng.pick(corpus);
+                }
                 let lines: Vec<&[u8]> = other.split_inclusive(|&b| b == b'\n').collect();
                 let line = rng.pick(&lines).to_vec();
                 let start = out[..at]
