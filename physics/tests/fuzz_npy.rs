@@ -135,6 +135,7 @@ const TOKENS: &[&[u8]] = &[
 
 fn mutations(n: u64, seed: u64) {
     let _one = exclusive();
+    let started = std::time::Instant::now();
     let corpus = corpus();
     let raw: Vec<Vec<u8>> = corpus.iter().map(|s| s.bytes.clone()).collect();
     for s in &corpus {
@@ -154,7 +155,10 @@ fn mutations(n: u64, seed: u64) {
         accepted += u64::from(check(&bytes, dim, size, s.q));
     }
     assert!(accepted * 100 >= n, "{accepted} of {n} accepted");
-    eprintln!("fuzz_npy mutations: {n} inputs, {accepted} accepted");
+    eprintln!(
+        "fuzz_npy mutations: {n} inputs, {accepted} accepted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// A file from parts: version, header length as written (right or not), dictionary entries
@@ -226,6 +230,7 @@ fn npy_file() -> impl Strategy<Value = (Vec<u8>, usize, usize)> {
 
 fn generated(cases: u32, seed: u64) {
     let _one = exclusive();
+    let started = std::time::Instant::now();
     let mut runner = TestRunner::new(Config {
         cases,
         rng_seed: RngSeed::Fixed(seed),
@@ -239,7 +244,10 @@ fn generated(cases: u32, seed: u64) {
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
-    eprintln!("fuzz_npy generated: {cases} inputs");
+    eprintln!(
+        "fuzz_npy generated: {cases} inputs in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[test]

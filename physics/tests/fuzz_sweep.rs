@@ -99,6 +99,7 @@ const TOKENS: &[&[u8]] = &[
 
 fn mutations(n: u64, seed: u64) {
     let _one = exclusive();
+    let started = std::time::Instant::now();
     let corpus = shipped();
     assert!(corpus.len() >= 6);
     for original in &corpus {
@@ -115,7 +116,10 @@ fn mutations(n: u64, seed: u64) {
     }
     // The mutations must still reach the checks after parsing, not only TOML syntax errors.
     assert!(accepted * 50 >= n, "{accepted} of {n} accepted");
-    eprintln!("fuzz_sweep mutations: {n} inputs, {accepted} accepted");
+    eprintln!(
+        "fuzz_sweep mutations: {n} inputs, {accepted} accepted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn float() -> impl Strategy<Value = f64> {
@@ -297,6 +301,7 @@ fn sweep_file() -> impl Strategy<Value = String> {
 
 fn grammar(cases: u32, seed: u64) {
     let _one = exclusive();
+    let started = std::time::Instant::now();
     let mut runner = TestRunner::new(Config {
         cases,
         rng_seed: RngSeed::Fixed(seed),
@@ -313,8 +318,9 @@ fn grammar(cases: u32, seed: u64) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(accepted.get() > 0, "no generated sweep was valid");
     eprintln!(
-        "fuzz_sweep grammar: {cases} inputs, {} accepted",
-        accepted.get()
+        "fuzz_sweep grammar: {cases} inputs, {} accepted in {:.1} s",
+        accepted.get(),
+        started.elapsed().as_secs_f64()
     );
 }
 

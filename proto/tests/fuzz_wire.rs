@@ -320,6 +320,7 @@ const TOKENS: &[&[u8]] = &[
 
 fn mutations(n: u64, seed: u64) {
     let _one = exclusive();
+    let started = std::time::Instant::now();
     let corpus = corpus();
     for (kind, bytes) in &corpus {
         assert!(
@@ -346,7 +347,10 @@ fn mutations(n: u64, seed: u64) {
         accepted += u64::from(check(kind, &bytes));
     }
     assert!(accepted * 100 >= n, "{accepted} of {n} accepted");
-    eprintln!("fuzz_wire mutations: {n} inputs, {accepted} accepted by a conversion");
+    eprintln!(
+        "fuzz_wire mutations: {n} inputs, {accepted} accepted by a conversion in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// One edit of a valid wire result, with an arbitrary or boundary value.
@@ -544,6 +548,7 @@ fn apply(w: &mut v1::TaskResult, e: &Edit) {
 
 fn structured(cases: u32, seed: u64) {
     let _one = exclusive();
+    let started = std::time::Instant::now();
     let wires: Vec<v1::TaskResult> = results().iter().map(|r| result_to_wire(r, SEED)).collect();
     let mut runner = TestRunner::new(Config {
         cases,
@@ -572,8 +577,9 @@ fn structured(cases: u32, seed: u64) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(accepted.get() > 0);
     eprintln!(
-        "fuzz_wire structured: {cases} inputs, {} results accepted",
-        accepted.get()
+        "fuzz_wire structured: {cases} inputs, {} results accepted in {:.1} s",
+        accepted.get(),
+        started.elapsed().as_secs_f64()
     );
 }
 
