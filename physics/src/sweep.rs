@@ -51,10 +51,11 @@ pub const MAX_STORED_MEASUREMENTS: u64 = 1 << 30;
 pub const MAX_REPLICAS: u32 = 1 << 20;
 pub const MAX_MEASUREMENTS: u64 = 1 << 32;
 pub const MAX_INTERVAL: u64 = 1 << 20;
-/// Largest number of tasks in a sweep. The task list is planned in memory and stored by the
-/// coordinator row by row: without a bound a 200-byte file (100000 temperatures × 2^20
-/// replicas) asked for 2^36 tasks, and a modest 400000 made `tasks()` allocate 100 MB.
-pub const MAX_TASKS: usize = 100_000;
+/// Largest number of tasks in a sweep: the coordinator is built and measured for 10^7 queued
+/// tasks (`rgsweep bench coordinator --queued`), and `tasks()` plans them all in memory at
+/// about 100 bytes each. Bounded before only through the stored measurements, a 150-byte file
+/// could ask for 2^26 tasks, gigabytes from `tasks()`.
+pub const MAX_TASKS: usize = 10_000_000;
 /// Largest memory of one task's kept configurations, and of one RSMI training's (V, E) pairs.
 /// A few lines asking for 10⁷ samples of an 8192² lattice, or RSMI blocks at every site of
 /// one, would otherwise be accepted and kill every worker that leased the task.
@@ -905,9 +906,14 @@ impl Sweep {
                 span,
                 field,
                 format!(
-                    "sizes × temperatures × replicas = {} × {} × {replicas} = {tasks} tasks; at most {MAX_TASKS}",
+                    "sizes × temperatures × replicas = {} × {} × {replicas} = {tasks} tasks{}; at most {MAX_TASKS}",
                     sizes.len(),
-                    temperatures.len()
+                    temperatures.len(),
+                    if replica_group(mc.algorithm) > 1 {
+                        " (multispin: 64 replicas per task)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }
@@ -1096,7 +1102,9 @@ impl Sweep {
     /// Each task is one replica, except for multispin, where one task runs up to 64 replicas.
     pub fn tasks(&self) -> Vec<crate::task::Task> {
         let group = replica_group(self.monte_carlo.algorithm);
-        let mut out = Vec::new();
+        let count =
+            self.sizes.len() * self.temperatures.len() * self.replicas.div_ceil(group) as usize;
+        let mut out = Vec::with_capacity(count);
         for &size in self.sizes.iter().rev() {
             for &temperature in &self.temperatures {
                 let mut first = 0;
