@@ -236,7 +236,7 @@ mod tests {
     /// A version-1 file of `header` (padded as NumPy pads) followed by `body`.
     fn raw(header: &str, body: &[u8]) -> Vec<u8> {
         let mut h = header.to_string();
-        while (MAGIC.len() + 4 + h.len() + 1) % 64 != 0 {
+        while !(MAGIC.len() + 4 + h.len() + 1).is_multiple_of(64) {
             h.push(' ');
         }
         h.push('\n');

@@ -1144,7 +1144,7 @@ fn replica_group(algorithm: Algorithm) -> u32 {
 fn tidy(t: f64) -> f64 {
     // Past 1e12 there are no decimals left to tidy, and printing 1e300 to ten decimals takes
     // 300 bytes, 30 MB for the 100000 temperatures of one range.
-    if !(t.abs() < 1e12) {
+    if t.is_nan() || t.abs() >= 1e12 {
         return t;
     }
     let s = format!("{t:.10}");

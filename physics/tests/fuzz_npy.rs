@@ -209,7 +209,7 @@ fn npy_file() -> impl Strategy<Value = (Vec<u8>, usize, usize)> {
                 let mut header =
                     format!("{{'descr': {descr}, 'fortran_order': {order}, 'shape': {tuple}, }}");
                 let prefix = 6 + 2 + if version == 1 { 2 } else { 4 };
-                while (prefix + header.len() + 1) % 64 != 0 {
+                while !(prefix + header.len() + 1).is_multiple_of(64) {
                     header.push(' ');
                 }
                 header.push('\n');
