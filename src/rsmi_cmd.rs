@@ -2,7 +2,6 @@
 
 use crate::AlgorithmArg;
 use anyhow::{Context, Result, bail};
-use ndarray::ArrayD;
 use rgsweep_physics::rsmi::samples::{self, System};
 use rgsweep_physics::rsmi::{self, Bound, Encoding, Geometry, Job, TrainSettings};
 use rgsweep_physics::{Algorithm, ModelKind, Stream};
@@ -107,68 +106,10 @@ pub(crate) fn read_samples(
     q: Option<u8>,
 ) -> Result<Vec<Vec<u8>>> {
     let name = path.display().to_string();
-    let (shape, data) =
-        read_any(path).with_context(|| format!("{name}: not a readable .npy file"))?;
-    if shape.len() != dim + 1 || shape[1..].iter().any(|&s| s != size) {
-        bail!(
-            "{name}: shape {shape:?}, expected [n{}] for L = {size}",
-            ", L".repeat(dim)
-        );
-    }
-    if shape[0] == 0 {
-        bail!("{name}: no configurations");
-    }
-    let sites = size.pow(dim as u32);
-    let mut out = Vec::with_capacity(shape[0]);
-    for (k, chunk) in data.chunks(sites).enumerate() {
-        let mut c = Vec::with_capacity(sites);
-        for &v in chunk {
-            let state = match q {
-                None if v == 1.0 => 0,
-                None if v == -1.0 => 1,
-                Some(q) if v >= 0.0 && v < f64::from(q) && v.fract() == 0.0 => v as u8,
-                _ => bail!(
-                    "{name}: configuration {k} holds {v}; expected {}",
-                    q.map_or("±1 (Ising)".to_string(), |q| format!(
-                        "0..{} (Potts q = {q})",
-                        q - 1
-                    ))
-                ),
-            };
-            c.push(state);
-        }
-        out.push(c);
-    }
-    Ok(out)
-}
-
-/// The array's shape and its values as f64. NumPy files come as int8 … float64 and
-/// ndarray-npy reads one element type at a time, so the common ones are tried in turn.
-fn read_any(path: &Path) -> Result<(Vec<usize>, Vec<f64>)> {
-    use ndarray_npy::read_npy;
-    fn take<T: Copy>(a: ArrayD<T>, f: impl Fn(T) -> f64) -> (Vec<usize>, Vec<f64>) {
-        (a.shape().to_vec(), a.iter().map(|&x| f(x)).collect())
-    }
-    if let Ok(a) = read_npy::<_, ArrayD<i8>>(path) {
-        return Ok(take(a, f64::from));
-    }
-    if let Ok(a) = read_npy::<_, ArrayD<u8>>(path) {
-        return Ok(take(a, f64::from));
-    }
-    if let Ok(a) = read_npy::<_, ArrayD<i16>>(path) {
-        return Ok(take(a, f64::from));
-    }
-    if let Ok(a) = read_npy::<_, ArrayD<i32>>(path) {
-        return Ok(take(a, f64::from));
-    }
-    if let Ok(a) = read_npy::<_, ArrayD<i64>>(path) {
-        return Ok(take(a, |x| x as f64));
-    }
-    if let Ok(a) = read_npy::<_, ArrayD<f32>>(path) {
-        return Ok(take(a, f64::from));
-    }
-    let a: ArrayD<f64> = read_npy(path)?;
-    Ok(take(a, |x| x))
+    let bytes = std::fs::read(path).with_context(|| format!("{name}: not a readable .npy file"))?;
+    Ok(rgsweep_physics::npy::read_samples(
+        &bytes, &name, dim, size, q,
+    )?)
 }
 
 pub(crate) fn run(a: Args) -> Result<()> {

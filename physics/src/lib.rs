@@ -14,6 +14,7 @@ pub mod exact;
 pub mod fss;
 pub mod lattice;
 pub mod model;
+pub mod npy;
 pub mod rg;
 pub mod rng;
 pub mod rsmi;

@@ -46,8 +46,21 @@ pub struct SweepError {
 const MAX_SITES: u64 = 1 << 26;
 /// Largest total of stored measurements (16 bytes each) in a sweep: results are held in memory
 /// for aggregation, so a sweep past this would be killed for memory rather than refused here.
-const MAX_STORED_MEASUREMENTS: u64 = 1 << 30;
-const MAX_REPLICAS: u32 = 1 << 20;
+pub const MAX_STORED_MEASUREMENTS: u64 = 1 << 30;
+/// Replicas of one point: replica indices stay below this (the wire checks them too).
+pub const MAX_REPLICAS: u32 = 1 << 20;
+pub const MAX_MEASUREMENTS: u64 = 1 << 32;
+pub const MAX_INTERVAL: u64 = 1 << 20;
+/// Largest number of tasks in a sweep: the coordinator is built and measured for 10^7 queued
+/// tasks (`rgsweep bench coordinator --queued`), and `tasks()` plans them all in memory at
+/// about 100 bytes each. Bounded before only through the stored measurements, a 150-byte file
+/// could ask for 2^26 tasks, gigabytes from `tasks()`.
+pub const MAX_TASKS: usize = 10_000_000;
+/// Largest memory of one task's kept configurations, and of one RSMI training's (V, E) pairs.
+/// A few lines asking for 10⁷ samples of an 8192² lattice, or RSMI blocks at every site of
+/// one, would otherwise be accepted and kill every worker that leased the task.
+const MAX_KEPT_BYTES: u64 = 1 << 31;
+const MAX_PAIR_BYTES: u64 = 1 << 31;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -385,7 +398,7 @@ impl Ctx<'_> {
     fn rsmi(
         &self,
         r: &Spanned<RawRsmi>,
-        model: ModelKind,
+        (model, q): (ModelKind, u8),
         sizes: &[usize],
         algorithm: Algorithm,
         measurements: u64,
@@ -410,7 +423,7 @@ impl Ctx<'_> {
         }
         let mut buffers = Vec::new();
         for b in raw.buffers.get_ref() {
-            let buffer = self.non_negative(b, "rsmi.buffers")? as usize;
+            let buffer = self.width(b, "rsmi.buffers")?;
             if buffers.contains(&buffer) {
                 return Err(self.err(
                     b.span(),
@@ -499,8 +512,8 @@ impl Ctx<'_> {
             let job = settings
                 .job(model, 2, size, settings.buffers[0])
                 .map_err(|e| self.err(r.span(), "rsmi", e.to_string()))?;
-            let per_config = job.corners().len() as u64;
-            let held_out = job.split(samples as usize).2 as u64 * per_config;
+            let per_config = job.corner_count();
+            let held_out = (job.split(samples as usize).2 as u64).saturating_mul(per_config);
             if held_out < batch as u64 {
                 return Err(self.err(
                     raw.samples.span(),
@@ -509,6 +522,21 @@ impl Ctx<'_> {
                         "L = {size}: a fifth of {samples} configurations × {per_config} blocks = {held_out} held-out pairs, fewer than one batch of {batch}; take more samples or a smaller stride"
                     ),
                 ));
+            }
+            for &buffer in &settings.buffers {
+                let job = settings
+                    .job(model, q, size, buffer)
+                    .map_err(|e| self.err(r.span(), "rsmi", e.to_string()))?;
+                let bytes = job.pair_bytes(samples);
+                if bytes > MAX_PAIR_BYTES {
+                    return Err(self.err(
+                        raw.samples.span(),
+                        "rsmi.samples",
+                        format!(
+                            "L = {size}, buffer {buffer}: {samples} configurations × {per_config} blocks make {bytes} bytes of training pairs; at most {MAX_PAIR_BYTES}: take fewer samples, a larger stride or a smaller env"
+                        ),
+                    ));
+                }
             }
         }
         Ok(settings)
@@ -668,7 +696,7 @@ impl Ctx<'_> {
                 };
             }
             if let Some(b) = &raw.buffer {
-                rule.buffer = self.non_negative(b, "rg.buffer")? as usize;
+                rule.buffer = self.width(b, "rg.buffer")?;
             }
             if let Some(e) = &raw.env {
                 rule.env = self.positive(e, "rg.env", 1024)? as usize;
@@ -699,7 +727,7 @@ impl Ctx<'_> {
                         )
                     })?;
                     let held_out =
-                        job.split(samples as usize).2 as u64 * job.corners().len() as u64;
+                        (job.split(samples as usize).2 as u64).saturating_mul(job.corner_count());
                     if held_out < rule.batch as u64 {
                         return Err(self.err(
                             raw.samples.span(),
@@ -707,6 +735,16 @@ impl Ctx<'_> {
                             format!(
                                 "the RSMI map on L = {l}: {held_out} held-out pairs, fewer than one batch of {}; take more samples",
                                 rule.batch
+                            ),
+                        ));
+                    }
+                    let bytes = job.pair_bytes(samples);
+                    if bytes > MAX_PAIR_BYTES {
+                        return Err(self.err(
+                            raw.samples.span(),
+                            "rg.samples",
+                            format!(
+                                "the RSMI map on L = {l}: {samples} configurations make {bytes} bytes of training pairs; at most {MAX_PAIR_BYTES}: take fewer samples"
                             ),
                         ));
                     }
@@ -724,6 +762,19 @@ impl Ctx<'_> {
             blocks,
             rsmi,
         })
+    }
+
+    /// A buffer width: bounded like the environment's, so that region sizes cannot overflow.
+    fn width(&self, v: &Spanned<i64>, field: &str) -> Result<usize, SweepError> {
+        let x = *v.get_ref();
+        if !(0..=1024).contains(&x) {
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be an integer from 0 to 1024, got {x}"),
+            ));
+        }
+        Ok(x as usize)
     }
 
     fn non_negative(&self, v: &Spanned<i64>, field: &str) -> Result<u64, SweepError> {
@@ -849,6 +900,29 @@ impl Sweep {
         };
 
         let mc = raw.monte_carlo.get_ref();
+        let tasks = (sizes.len() as u64)
+            .saturating_mul(temperatures.len() as u64)
+            .saturating_mul(u64::from(replicas.div_ceil(replica_group(mc.algorithm))));
+        if tasks > MAX_TASKS as u64 {
+            let (span, field) = match &raw.replicas {
+                Some(r) if *r.get_ref() > 1 => (r.span(), "replicas"),
+                _ => (raw.temperatures.span(), "temperatures"),
+            };
+            return Err(cx.err(
+                span,
+                field,
+                format!(
+                    "sizes × temperatures × replicas = {} × {} × {replicas} = {tasks} tasks{}; at most {MAX_TASKS}",
+                    sizes.len(),
+                    temperatures.len(),
+                    if replica_group(mc.algorithm) > 1 {
+                        " (multispin: 64 replicas per task)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
         if mc.algorithm == Algorithm::Multispin && !model.is_ising() {
             return Err(cx.err(
                 raw.monte_carlo.span(),
@@ -860,7 +934,11 @@ impl Sweep {
             ));
         }
         let thermalize = cx.non_negative(&mc.thermalize, "monte_carlo.thermalize")?;
-        let measurements = cx.positive(&mc.measurements, "monte_carlo.measurements", 1 << 32)?;
+        let measurements = cx.positive(
+            &mc.measurements,
+            "monte_carlo.measurements",
+            MAX_MEASUREMENTS,
+        )?;
         if measurements < 16 {
             return Err(cx.err(
                 mc.measurements.span(),
@@ -869,7 +947,7 @@ impl Sweep {
             ));
         }
         let interval = match &mc.interval {
-            Some(i) => cx.positive(i, "monte_carlo.interval", 1 << 20)?,
+            Some(i) => cx.positive(i, "monte_carlo.interval", MAX_INTERVAL)?,
             None => 1,
         };
 
@@ -931,7 +1009,13 @@ impl Sweep {
         }
 
         let rsmi = match &raw.rsmi {
-            Some(r) => Some(cx.rsmi(r, model, &sizes, mc.algorithm, measurements)?),
+            Some(r) => Some(cx.rsmi(
+                r,
+                (model, q.unwrap_or(2)),
+                &sizes,
+                mc.algorithm,
+                measurements,
+            )?),
             None => None,
         };
         let save_samples = match &raw.save_samples {
@@ -972,6 +1056,42 @@ impl Sweep {
             )?),
             None => None,
         };
+        let kept = [
+            (
+                rsmi.as_ref().map_or(0, |r| r.samples),
+                raw.rsmi
+                    .as_ref()
+                    .map(|r| (r.get_ref().samples.span(), "rsmi.samples")),
+            ),
+            (
+                rg.as_ref().map_or(0, |r| r.samples),
+                raw.rg
+                    .as_ref()
+                    .map(|r| (r.get_ref().samples.span(), "rg.samples")),
+            ),
+            (
+                save_samples,
+                raw.save_samples
+                    .as_ref()
+                    .map(|s| (s.span(), "save_samples")),
+            ),
+        ]
+        .into_iter()
+        .max_by_key(|(n, _)| *n);
+        if let Some((n, Some((span, field)))) = kept {
+            let largest = sizes.last().copied().unwrap_or(0) as u64;
+            let sites = largest.saturating_pow(dim);
+            let bytes = n.saturating_mul(sites);
+            if bytes > MAX_KEPT_BYTES {
+                return Err(cx.err(
+                    span,
+                    field,
+                    format!(
+                        "{n} configurations of L = {largest} ({sites} sites each) are kept in memory by each task: {bytes} bytes, at most {MAX_KEPT_BYTES}"
+                    ),
+                ));
+            }
+        }
 
         Ok(Sweep {
             name,
@@ -998,12 +1118,10 @@ impl Sweep {
     /// The tasks of this sweep, largest lattices first so long tasks do not trail at the end.
     /// Each task is one replica, except for multispin, where one task runs up to 64 replicas.
     pub fn tasks(&self) -> Vec<crate::task::Task> {
-        let group = if self.monte_carlo.algorithm == Algorithm::Multispin {
-            64
-        } else {
-            1
-        };
-        let mut out = Vec::new();
+        let group = replica_group(self.monte_carlo.algorithm);
+        let count =
+            self.sizes.len() * self.temperatures.len() * self.replicas.div_ceil(group) as usize;
+        let mut out = Vec::with_capacity(count);
         for &size in self.sizes.iter().rev() {
             for &temperature in &self.temperatures {
                 let mut first = 0;
@@ -1029,9 +1147,23 @@ impl Sweep {
     }
 }
 
+/// Replicas per task: multispin runs 64 in the bit planes of one lattice.
+fn replica_group(algorithm: Algorithm) -> u32 {
+    if algorithm == Algorithm::Multispin {
+        64
+    } else {
+        1
+    }
+}
+
 /// Rounds away the binary noise of `start + k·step` so that keys and file rows read `2.15`,
 /// not `2.1500000000000004`.
 fn tidy(t: f64) -> f64 {
+    // Past 1e12 there are no decimals left to tidy, and printing 1e300 to ten decimals takes
+    // 300 bytes, 30 MB for the 100000 temperatures of one range.
+    if t.is_nan() || t.abs() >= 1e12 {
+        return t;
+    }
     let s = format!("{t:.10}");
     s.parse().unwrap_or(t)
 }
@@ -1110,21 +1242,20 @@ fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, 
     if list.is_empty() {
         return Err(cx.err(span, field, "needs at least one temperature".into()));
     }
-    let mut out: Vec<f64> = Vec::with_capacity(list.len());
-    for t in list {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(cx.err(
-                span,
-                field,
-                format!("temperatures must be positive and finite, got {t}"),
-            ));
-        }
-        if out.contains(&t) {
-            return Err(cx.err(span, field, format!("temperature {t} is listed twice")));
-        }
-        out.push(t);
+    if let Some(t) = list.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+        return Err(cx.err(
+            span,
+            field,
+            format!("temperatures must be positive and finite, got {t}"),
+        ));
     }
+    let mut out = list;
     out.sort_by(f64::total_cmp);
+    // Sorted, a repeat is a neighbour: searching the list for each one took half a second of a
+    // coordinator's time for the 100000 temperatures one line of a range may give.
+    if let Some(w) = out.windows(2).find(|w| w[0] == w[1]) {
+        return Err(cx.err(span, field, format!("temperature {} is listed twice", w[0])));
+    }
     Ok(out)
 }
 

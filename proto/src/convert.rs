@@ -6,7 +6,7 @@ use crate::v1;
 use rgsweep_physics::rg::{self, Level, MapKind, Operator, RsmiRule, Rule};
 use rgsweep_physics::rsmi::{Bound, Geometry};
 use rgsweep_physics::stats::Estimate;
-use rgsweep_physics::sweep::{MonteCarlo, RsmiSweep};
+use rgsweep_physics::sweep::{self, MonteCarlo, RsmiSweep};
 use rgsweep_physics::task::{RsmiPoint, SweepStatsRecord};
 use rgsweep_physics::{Algorithm, ModelKind, Series, Task, TaskResult};
 
@@ -204,10 +204,35 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
     if t.replicas == 0 || (algorithm == Algorithm::Multispin && t.replicas > 64) {
         return Err(invalid("replicas", format!("{}", t.replicas)));
     }
+    // Replica indices are first_replica + k: past u32 they overflowed in the result's checks.
+    if u64::from(t.first_replica) + u64::from(t.replicas) > u64::from(sweep::MAX_REPLICAS) {
+        return Err(invalid(
+            "first_replica",
+            format!(
+                "{} + {} replicas passes {}",
+                t.first_replica,
+                t.replicas,
+                sweep::MAX_REPLICAS
+            ),
+        ));
+    }
     if t.interval == 0 || t.measurements == 0 {
         return Err(invalid(
             "measurements",
             "measurements and interval must be positive",
+        ));
+    }
+    // A task's series are allocated up front: the sweep file's limits hold here too.
+    if t.measurements > sweep::MAX_MEASUREMENTS
+        || t.interval > sweep::MAX_INTERVAL
+        || u64::from(t.replicas).saturating_mul(t.measurements) > sweep::MAX_STORED_MEASUREMENTS
+    {
+        return Err(invalid(
+            "measurements",
+            format!(
+                "{} replicas × {} measurements every {} sweeps is more than a sweep file may ask",
+                t.replicas, t.measurements, t.interval
+            ),
         ));
     }
     let rsmi = match &t.rsmi {

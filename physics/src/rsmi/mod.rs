@@ -103,6 +103,38 @@ impl Job {
         (n - held_out - validation, validation, held_out)
     }
 
+    /// `corners().len()`, without listing them.
+    pub fn corner_count(&self) -> u64 {
+        let g = &self.geometry;
+        if self.open {
+            let margin = g.buffer.saturating_add(g.env);
+            let last = g.size.saturating_sub(g.block.saturating_add(margin));
+            return if last < margin {
+                0
+            } else {
+                ((last - margin) / self.stride.max(1) + 1) as u64
+            };
+        }
+        g.corner_count(self.stride)
+    }
+
+    /// Bytes of the (V, E) pairs of `configs` configurations (what [`run`] holds while
+    /// training), saturating.
+    pub fn pair_bytes(&self, configs: u64) -> u64 {
+        let g = &self.geometry;
+        let cube = |side: usize| (side as u64).saturating_pow(g.dim as u32);
+        let inner = g.block.saturating_add(g.buffer.saturating_mul(2));
+        let outer = inner.saturating_add(g.env.saturating_mul(2));
+        // Blocks are held as f64, environments as i8.
+        let per_pair = cube(g.block)
+            .saturating_mul(8)
+            .saturating_add(cube(outer).saturating_sub(cube(inner)))
+            .saturating_mul(self.encoding.width() as u64);
+        configs
+            .saturating_mul(self.corner_count())
+            .saturating_mul(per_pair)
+    }
+
     pub fn corners(&self) -> Vec<[usize; 3]> {
         let g = &self.geometry;
         if self.open {

@@ -49,7 +49,11 @@ impl Geometry {
         if env == 0 {
             return Err(GeometryError::EmptyEnvironment);
         }
-        let span = block + 2 * (buffer + env);
+        // Widths come from files and the network: a sum past usize is simply too large.
+        let span = buffer
+            .saturating_add(env)
+            .saturating_mul(2)
+            .saturating_add(block);
         if span > size {
             return Err(GeometryError::TooLarge {
                 block,
@@ -84,6 +88,13 @@ impl Geometry {
             .into_iter()
             .filter(|o| !(0..self.dim).all(|a| (inner_lo..inner_hi).contains(&o[a])))
             .collect()
+    }
+
+    /// How many corners [`Geometry::corners`] lists, without listing them (a million-site
+    /// lattice at stride 1 has a million).
+    pub fn corner_count(&self, stride: usize) -> u64 {
+        let per_axis = self.size.div_ceil(stride.max(1)) as u64;
+        per_axis.saturating_pow(self.dim.clamp(1, 3) as u32)
     }
 
     /// Block corners on a regular grid of spacing `stride` in every direction.
