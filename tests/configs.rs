@@ -100,7 +100,11 @@ fn run_reduced(config: &Path) -> (serde_json::Value, std::path::PathBuf) {
     let out = dir.join("out");
     let started = std::time::Instant::now();
     let o = rgsweep(&["run", s(&file), "--thread-pool", "--json", "--out", s(&out)]);
-    assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     eprintln!("{name}: {:.1} s", started.elapsed().as_secs_f64());
     (
         serde_json::from_slice(&o.stdout).expect("summary JSON"),

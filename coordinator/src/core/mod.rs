@@ -164,12 +164,16 @@ pub struct Core {
     lease_started: HashMap<TaskKey, (LeaseToken, u64)>,
 }
 
-/// Encoded size bound of one task's result: two varints of at most 10 bytes per measurement.
+/// Encoded size bound of one task's result: two varints of at most 10 bytes per measurement,
+/// and one byte per site of every saved configuration (a sweep that would save more than a
+/// result may carry is refused at submit, not when its workers try to deliver).
 fn result_bound(task: &Task) -> u64 {
-    task.monte_carlo
-        .measurements
+    let sites = (task.size as u64).saturating_pow(task.model.dim() as u32);
+    let series = task.monte_carlo.measurements.saturating_mul(2 * 10);
+    let samples = task.save_samples.saturating_mul(sites.saturating_add(8));
+    series
+        .saturating_add(samples)
         .saturating_mul(u64::from(task.replicas))
-        .saturating_mul(2 * 10)
 }
 
 impl Core {
@@ -341,10 +345,18 @@ impl Core {
         let sweep = Sweep::parse(toml, file).map_err(|e| CoreError::InvalidSweep(e.to_string()))?;
         let tasks = sweep.tasks();
         if let Some(t) = tasks.iter().find(|t| result_bound(t) > MAX_RESULT_BYTES) {
+            let (field, advice) = if t.save_samples > 0 {
+                ("save_samples", "save fewer configurations")
+            } else {
+                (
+                    "monte_carlo.measurements",
+                    "use fewer measurements per replica or a larger interval",
+                )
+            };
             return Err(CoreError::InvalidSweep(format!(
-                "{file}: field `monte_carlo.measurements`: a task of L={} would store up to {} MiB \
-                 of measurements, more than the {} MiB a result may carry; use fewer measurements \
-                 per replica or a larger interval",
+                "{file}: field `{field}`: a task of L={} would store up to {} MiB of \
+                 measurements and configurations, more than the {} MiB a result may carry; \
+                 {advice}",
                 t.size,
                 result_bound(t) >> 20,
                 MAX_RESULT_BYTES >> 20

@@ -591,3 +591,22 @@ fn a_running_sweep_with_nothing_finished_gives_empty_partial_outputs() {
     let summary: serde_json::Value = serde_json::from_slice(&files["summary.json"]).expect("json");
     assert!(summary["fss"]["tc"].is_null());
 }
+
+#[test]
+fn a_sweep_saving_more_than_a_result_carries_is_refused_at_submit() {
+    let db = temp_db("too-many-samples");
+    let mut core = open(&db, 0);
+    // 5000 configurations of 256² sites: 312 MiB per replica, past the 256 MiB limit.
+    let big = format!(
+        "save_samples = 5000\n{}",
+        SWEEP
+            .replace("sizes = [4, 6]", "sizes = [256]")
+            .replace("measurements = 200", "measurements = 5000")
+    );
+    let e = core
+        .submit(Millis(0), "big.toml", &big)
+        .expect_err("too big");
+    assert!(e.to_string().contains("field `save_samples`"), "{e}");
+    core.commit().expect("commit");
+    assert_eq!(core.counts(), Counts::default(), "nothing queued");
+}
