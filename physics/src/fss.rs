@@ -643,7 +643,8 @@ fn analyse_points(
                 };
                 let params = if corrected { 3 } else { 2 };
                 let idx = &fit_idx[m..];
-                if idx.len() <= params {
+                // Two sizes still give a slope (without a χ²), as they always did.
+                if idx.len() < params || (corrected && idx.len() == params) {
                     continue;
                 }
                 let rows: Vec<Vec<f64>> = idx
@@ -687,7 +688,8 @@ fn analyse_points(
                     value: e.value,
                     error: e.error,
                     chi2_per_dof: chi2,
-                    acceptable: e.error.is_finite() && acceptable_chi2(chi2, idx.len() - params),
+                    acceptable: e.error.is_finite()
+                        && (idx.len() == params || acceptable_chi2(chi2, idx.len() - params)),
                 });
             }
         }

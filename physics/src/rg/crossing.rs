@@ -7,7 +7,8 @@
 //!   ordered and not both are consistent with zero (|K| < [`ZERO_SIGMAS`] errors);
 //! - at least [`MIN_SUPPORT`] such temperatures on each side keep the sign of their side, and
 //!   on each side some |d| reaches [`MIN_SCORE`] errors (a crossing between two stretches where
-//!   the curves agree within noise is no crossing).
+//!   the curves agree within noise is no crossing); temperatures where |d| is below
+//!   [`NEUTRAL_SIGMAS`] errors lie on the crossing itself and count for neither side.
 //!
 //! Of several such sign changes the best supported one (the larger of the two sides' weaker
 //! peak |d|/σ) is taken and the others are reported; T_c is where an error-weighted line
@@ -19,6 +20,9 @@ use crate::stats::fit_line;
 
 /// A coupling within this many errors of zero is consistent with zero.
 pub const ZERO_SIGMAS: f64 = 2.0;
+/// Where d is within this many errors of zero the curves agree: such a temperature is part of
+/// the crossing, not of either side.
+pub const NEUTRAL_SIGMAS: f64 = 1.0;
 /// Temperatures that must keep the sign of d on each side of a crossing.
 pub const MIN_SUPPORT: usize = 2;
 /// The largest |d|/σ on each side must reach this.
@@ -73,8 +77,13 @@ impl Pair<'_> {
         let d = |k: usize| self.a[kept[k]] - self.b[kept[k]];
         let z = |k: usize| d(k).abs() / self.sigma_d(kept[k]);
         let sign = |k: usize| d(k) > 0.0;
-        let changes: Vec<usize> = (0..kept.len().saturating_sub(1))
-            .filter(|&k| sign(k) != sign(k + 1))
+        // Points where the curves agree within NEUTRAL_SIGMAS errors belong to the crossing
+        // itself: they neither break a side's run nor count for it (noise flips their sign).
+        let sig: Vec<usize> = (0..kept.len())
+            .filter(|&k| z(k) >= NEUTRAL_SIGMAS)
+            .collect();
+        let changes: Vec<usize> = (0..sig.len().saturating_sub(1))
+            .filter(|&j| sign(sig[j]) != sign(sig[j + 1]))
             .collect();
         if changes.is_empty() {
             let finite = (0..n)
@@ -91,15 +100,19 @@ impl Pair<'_> {
         let mut best: Option<Located> = None;
         let mut passed = 0;
         let mut why = String::new();
-        for &k in &changes {
-            // The runs of the two signs meeting at k | k + 1.
-            let below = (0..=k).rev().take_while(|&j| sign(j) == sign(k)).count();
-            let above = (k + 1..kept.len())
-                .take_while(|&j| sign(j) == sign(k + 1))
+        for &j in &changes {
+            // The runs of significant points of the two signs meeting between sig[j] and
+            // sig[j + 1].
+            let below = (0..=j)
+                .rev()
+                .take_while(|&i| sign(sig[i]) == sign(sig[j]))
                 .count();
-            let peak = |r: std::ops::Range<usize>| r.map(z).fold(0.0, f64::max);
-            let score = peak(k + 1 - below..k + 1).min(peak(k + 1..k + 1 + above));
-            let t_at = self.t[kept[k]];
+            let above = (j + 1..sig.len())
+                .take_while(|&i| sign(sig[i]) == sign(sig[j + 1]))
+                .count();
+            let peak = |r: std::ops::Range<usize>| r.map(|i| z(sig[i])).fold(0.0, f64::max);
+            let score = peak(j + 1 - below..j + 1).min(peak(j + 1..j + 1 + above));
+            let t_at = self.t[kept[sig[j]]];
             if below < MIN_SUPPORT || above < MIN_SUPPORT {
                 why = format!(
                     "the sign change above T = {t_at} has {below} temperature(s) below and \
@@ -116,11 +129,13 @@ impl Pair<'_> {
             }
             passed += 1;
             if best.as_ref().is_none_or(|b| score > b.score) {
-                // The window: the nearest temperatures of the two runs, at most WINDOW.
-                let (run_lo, run_hi) = (k + 1 - below, k + 1 + above);
-                let (mut lo, mut hi) = (k, k + 2);
+                // The window: the two bracketing points and what lies between them, grown to
+                // at most WINDOW temperatures within the two runs.
+                let (run_lo, run_hi) = (sig[j + 1 - below], sig[j + above] + 1);
+                let (mut lo, mut hi) = (sig[j], sig[j + 1] + 1);
+                let centre = sig[j] + sig[j + 1];
                 while hi - lo < WINDOW && (lo > run_lo || hi < run_hi) {
-                    if lo > run_lo && (hi >= run_hi || k - lo < hi - k - 1) {
+                    if lo > run_lo && (hi >= run_hi || centre - 2 * lo < 2 * hi - centre - 2) {
                         lo -= 1;
                     } else {
                         hi += 1;
