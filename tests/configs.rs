@@ -14,6 +14,9 @@ use toml::Value;
 /// Keys replaced in a config (dotted paths into its tables) to make it small.
 type Reduction = &'static [(&'static str, &'static str)];
 
+/// Temperatures around T_c: the flows' crossings need nothing else.
+const NEAR_TC: &str = "[2.15, 2.19, 2.21, 2.23, 2.25, 2.269185, 2.29, 2.31, 2.33, 2.35, 2.4]";
+
 fn reductions(name: &str) -> Reduction {
     match name {
         "quickstart.toml" => &[],
@@ -39,10 +42,20 @@ fn reductions(name: &str) -> Reduction {
             ("rsmi.env", "4"),
             ("rsmi.samples", "400"),
         ],
-        "ising2d-flows.toml" | "ising2d-flows-paper.toml" => &[
-            ("sizes", "[32, 64]"),
+        // The flows need L = 128 against 64 and three levels: the shallow pairs are not
+        // converged (they are dropped), so smaller lattices leave nothing to match.
+        "ising2d-flows-paper.toml" => &[
+            ("temperatures", NEAR_TC),
             ("monte_carlo.measurements", "3000"),
-            ("rg.levels", "2"),
+            ("rg.levels", "3"),
+            ("rg.samples", "1500"),
+        ],
+        // The learned rule is covered above: here majority rule and decimation (whose
+        // couplings need not cross).
+        "ising2d-flows.toml" => &[
+            ("temperatures", NEAR_TC),
+            ("monte_carlo.measurements", "3000"),
+            ("rg.maps", r#"["majority", "decimation"]"#),
             ("rg.samples", "1500"),
         ],
         other => panic!(
@@ -137,6 +150,13 @@ fn every_shipped_config_gives_honest_numbers_at_reduced_scale() {
         }
         if let Some(rg) = summary["rg"].as_object() {
             for (map, block) in rg {
+                // Decimation's couplings need not cross at all (they settle to finite values
+                // on both sides); without a crossing the analysis must say so, not guess.
+                if map == "decimation" && block["tc"]["value"].is_null() {
+                    let notes = block["notes"].to_string();
+                    assert!(notes.contains("no trustworthy crossing"), "{notes}");
+                    continue;
+                }
                 for key in ["tc", "nu", "y_t", "y_h"] {
                     let exact = refs.get(key).expect("a reference value").0;
                     check(&format!("{model} {map} flow {key}"), &block[key], exact);

@@ -121,3 +121,69 @@ fn ising2d_flows_find_the_critical_point_and_exponents() {
         }
     }
 }
+
+/// Issue 13 at the 2018 paper's scale (`configs/ising2d-flows-paper.toml`, about 10 minutes on
+/// 2 cores): the learned RSMI rule's T_c within 0.2% of Onsager's with the truth inside 3
+/// error bars, the linearised ν = 1/y_t of both rules within 0.05 of 1, and no crossing from
+/// the disordered tail among the pairs used (the bug: T_c = 3.37 ± 1.71). Still open, printed
+/// but not asserted: the flow's own ν (slope ratios), 1.1–1.25 at these lattices, and the
+/// majority rule's T_c, −0.30% (3.0 error bars).
+#[test]
+#[ignore = "long: about 10 minutes on 2 cores"]
+fn paper_scale_flows_find_the_critical_point() {
+    let (s, _) = run("configs/ising2d-flows-paper.toml", "paper");
+    let rg = &s["rg"];
+    for map in ["majority", "rsmi"] {
+        for key in ["tc", "nu", "y_t", "y_h", "nu_linearised"] {
+            eprintln!("{map} {key}: {}", rg[map][key]);
+        }
+        for c in rg[map]["crossings"].as_array().expect("crossings") {
+            let t = c["tc"]["value"].as_f64().expect("T");
+            assert!(
+                (t - 2.269).abs() < 0.1,
+                "{map}: a tail crossing was used: {c}"
+            );
+        }
+        let nu = &rg[map]["nu_linearised"];
+        let v = nu["value"].as_f64().expect("value");
+        let e = nu["error"].as_f64().expect("error");
+        assert!(
+            (v - 1.0).abs() <= 0.05 && (v - 1.0).abs() <= 3.0 * e,
+            "{map}: ν_lin = {v} ± {e}"
+        );
+    }
+    let tc = &rg["rsmi"]["tc"];
+    let (v, e) = (
+        tc["value"].as_f64().expect("value"),
+        tc["error"].as_f64().expect("error"),
+    );
+    let exact = 2.269_185_314;
+    assert!(
+        (v - exact).abs() <= 0.002 * exact && (v - exact).abs() <= 3.0 * e,
+        "RSMI T_c = {v} ± {e}"
+    );
+}
+
+/// The 3D Ising FSS config (`configs/ising3d-fss.toml`, about 4 minutes on 2 cores): T_c, ν,
+/// γ/ν and β/ν each with the literature value inside 3 error bars (REFERENCE.md §1). The
+/// issue's 1.5% on ν is not yet met at L ≤ 32 (ν = 0.612(19)); printed, not asserted.
+#[test]
+#[ignore = "long: about 4 minutes on 2 cores"]
+fn ising3d_fss_agrees_with_the_literature() {
+    let (s, _) = run("configs/ising3d-fss.toml", "fss3d");
+    let fss = &s["fss"];
+    for (key, reference) in [
+        ("tc", 4.511_528),
+        ("nu", 0.629_97),
+        ("gamma_over_nu", 1.963_6),
+        ("beta_over_nu", 0.518_1),
+    ] {
+        let v = fss[key]["value"].as_f64().expect("value");
+        let e = fss[key]["error"].as_f64().expect("error");
+        eprintln!("{key}: {v} ± {e} (literature {reference})");
+        assert!(
+            (v - reference).abs() <= 3.0 * e,
+            "{key} = {v} ± {e}: {reference} beyond 3 error bars"
+        );
+    }
+}
