@@ -122,6 +122,18 @@ pub struct Dropped {
     pub why: String,
 }
 
+impl Dropped {
+    fn of(c: &Crossing, why: String) -> Dropped {
+        Dropped {
+            size: c.size,
+            level: c.level,
+            against_size: c.against_size,
+            against_level: c.against_level,
+            why,
+        }
+    }
+}
+
 /// Where the linearised-RG exponents were read.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LinearPoint {
@@ -343,17 +355,14 @@ fn converged(found: Vec<Found>, dropped: &mut Vec<Dropped>) -> Vec<Found> {
         for f in pairs {
             let c = &f.crossing;
             if let Some((m, e)) = broken {
-                dropped.push(Dropped {
-                    size: c.size,
-                    level: c.level,
-                    against_size: c.against_size,
-                    against_level: c.against_level,
-                    why: format!(
+                dropped.push(Dropped::of(
+                    c,
+                    format!(
                         "T = {:.5} ± {:.5}: shallower than a pair not converged in the level \
                          (the deeper pairs give {m:.5} ± {e:.5})",
                         c.tc.value, c.tc.error
                     ),
-                });
+                ));
                 continue;
             }
             if !deeper.is_empty() {
@@ -365,18 +374,15 @@ fn converged(found: Vec<Found>, dropped: &mut Vec<Dropped>) -> Vec<Found> {
                 );
                 let deviation = (c.tc.value - m.value).abs() / c.tc.error.hypot(m.error);
                 if deviation > CONVERGED_SIGMAS {
-                    dropped.push(Dropped {
-                        size: c.size,
-                        level: c.level,
-                        against_size: c.against_size,
-                        against_level: c.against_level,
-                        why: format!(
+                    dropped.push(Dropped::of(
+                        c,
+                        format!(
                             "T = {:.5} ± {:.5} is {deviation:.1} errors from the deeper pairs' \
                              {:.5} ± {:.5}: not converged in the level (corrections to scaling \
                              near the simulated model)",
                             c.tc.value, c.tc.error, m.value, m.error
                         ),
-                    });
+                    ));
                     broken = Some((m.value, m.error));
                     continue;
                 }

@@ -182,16 +182,18 @@ mod tests {
         (0..n).map(|i| 2.0 + 0.05 * i as f64).collect()
     }
 
-    fn locate(t: &[f64], a: &[f64], b: &[f64], err: f64) -> Result<Located, String> {
-        let e = vec![err; t.len()];
+    fn pair<'a>(t: &'a [f64], a: &'a [f64], b: &'a [f64], e: &'a [f64]) -> Pair<'a> {
         Pair {
             t,
             a,
-            a_err: &e,
+            a_err: e,
             b,
-            b_err: &e,
+            b_err: e,
         }
-        .locate()
+    }
+
+    fn locate(t: &[f64], a: &[f64], b: &[f64], err: f64) -> Result<Located, String> {
+        pair(t, a, b, &vec![err; t.len()]).locate()
     }
 
     #[test]
@@ -206,13 +208,7 @@ mod tests {
         };
         let (a, b) = (curve(2), curve(1));
         let e = vec![0.001; t.len()];
-        let pair = Pair {
-            t: &t,
-            a: &a,
-            a_err: &e,
-            b: &b,
-            b_err: &e,
-        };
+        let pair = pair(&t, &a, &b, &e);
         let at = pair.locate().expect("they cross");
         assert_eq!(at.window.1 - at.window.0, WINDOW);
         let (found, ratio) = fit(&pair, &at, &a, &b).expect("fits");
@@ -247,14 +243,7 @@ mod tests {
         let at = locate(&t, &a, &b, err).expect("the real crossing");
         assert_eq!(at.rivals, 0);
         let e = vec![err; t.len()];
-        let pair = Pair {
-            t: &t,
-            a: &a,
-            a_err: &e,
-            b: &b,
-            b_err: &e,
-        };
-        let (tc, _) = fit(&pair, &at, &a, &b).expect("fits");
+        let (tc, _) = fit(&pair(&t, &a, &b, &e), &at, &a, &b).expect("fits");
         assert!((tc - 2.27).abs() < 1e-9, "{tc}");
         // Without the real crossing, the tail alone yields none.
         let only_tail: Vec<usize> = (0..t.len()).filter(|&i| t[i] > 2.58).collect();
