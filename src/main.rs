@@ -352,6 +352,7 @@ fn run(a: RunArgs) -> Result<()> {
     } else {
         let summary: SummaryFile = serde_json::from_str(&text).context("summary.json")?;
         print_summary(&sweep.name, &summary.fss, &out, seconds, tasks);
+        print_flows(summary.rg.as_ref());
     }
     Ok(())
 }
@@ -360,6 +361,36 @@ fn run(a: RunArgs) -> Result<()> {
 #[derive(serde::Deserialize)]
 struct SummaryFile {
     fss: rgsweep_physics::fss::FssSummary,
+    #[serde(default)]
+    rg: Option<serde_json::Value>,
+}
+
+/// Each map's T_c, ν and exponents from the flow (`summary.json`'s `rg` block), or why there
+/// are none.
+fn print_flows(rg: Option<&serde_json::Value>) {
+    let Some(maps) = rg.and_then(|v| v.as_object()) else {
+        return;
+    };
+    let show = |e: &serde_json::Value| match (e["value"].as_f64(), e["error"].as_f64()) {
+        (Some(v), Some(err)) => format!("{v:.5} ± {err:.5}"),
+        _ => "n/a".to_string(),
+    };
+    for (map, b) in maps {
+        if b["tc"]["value"].is_null() {
+            println!(
+                "  {map} flow: no trustworthy crossing of the couplings (see summary.json notes)"
+            );
+            continue;
+        }
+        println!(
+            "  {map} flow: T_c = {}, nu = {} (linearised {}), y_t = {}, y_h = {}",
+            show(&b["tc"]),
+            show(&b["nu"]),
+            show(&b["nu_linearised"]),
+            show(&b["y_t"]),
+            show(&b["y_h"])
+        );
+    }
 }
 
 /// A progress bar over a sweep's cost, in thousandths.
@@ -407,6 +438,8 @@ fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: b
         println!("{}", serde_json::to_string(&outputs.summary)?);
     } else {
         print_summary(&sweep.name, &outputs.summary.fss, out, seconds, tasks.len());
+        let rg = serde_json::to_value(&outputs.summary.rg).ok();
+        print_flows(rg.as_ref());
     }
     Ok(())
 }

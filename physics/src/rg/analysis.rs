@@ -574,13 +574,22 @@ fn summarise(
     let nu_linearised = Estimate::new(1.0 / y_t.value, y_t.error / (y_t.value * y_t.value));
     let z = (nu.value - nu_linearised.value) / nu.error.hypot(nu_linearised.error);
     if z.abs() > 2.0 {
+        let finals: Vec<String> = crossings
+            .iter()
+            .map(|c| (c.size >> c.level).to_string())
+            .collect();
         notes.push(format!(
-            "ν from the flow ({:.3} ± {:.3}) and from the linearised RG ({:.3} ± {:.3}) differ by {:.1} errors",
- nu.value,
- nu.error,
- nu_linearised.value,
- nu_linearised.error,
- z.abs()
+            "ν from the flow ({:.3} ± {:.3}) and from the linearised RG ({:.3} ± {:.3}) differ \
+             by {:.1} errors: the flow's ν is a ratio of two curves' slopes on final lattices of \
+             {} sites a side, where finite-size corrections to the couplings' temperature \
+             dependence are still large; the linearised RG at one temperature is the better \
+             estimate of ν here",
+            nu.value,
+            nu.error,
+            nu_linearised.value,
+            nu_linearised.error,
+            z.abs(),
+            finals.join(", ")
         ));
     }
     MapSummary {
