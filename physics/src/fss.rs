@@ -51,7 +51,8 @@ pub struct ScanFit {
     /// Bootstrap error.
     pub error: f64,
     pub chi2_per_dof: Option<f64>,
-    /// χ²/dof within two standard deviations of its distribution, and an error bar.
+    /// At least one degree of freedom, χ²/dof within two standard deviations of its
+    /// distribution, and an error bar.
     pub acceptable: bool,
 }
 
@@ -688,8 +689,11 @@ fn analyse_points(
                     value: e.value,
                     error: e.error,
                     chi2_per_dof: chi2,
+                    // A fit without a degree of freedom cannot be judged: it is never
+                    // "acceptable", only the last resort when nothing else fits.
                     acceptable: e.error.is_finite()
-                        && (idx.len() == params || acceptable_chi2(chi2, idx.len() - params)),
+                        && idx.len() > params
+                        && acceptable_chi2(chi2, idx.len() - params),
                 });
             }
         }
@@ -747,10 +751,10 @@ fn analyse_points(
             let mut note = format!(
                 "{key}: {} chosen{}; all fits: {}",
                 describe(c),
-                if c.acceptable {
-                    ""
-                } else {
-                    " (no fit has an acceptable χ²)"
+                match (c.acceptable, c.chi2_per_dof) {
+                    (true, _) => "",
+                    (false, None) => " (no fit with a degree of freedom: more sizes needed)",
+                    (false, Some(_)) => " (no fit has an acceptable χ²)",
                 },
                 fits.iter().map(describe).collect::<Vec<_>>().join("; ")
             );
