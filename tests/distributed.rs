@@ -8,32 +8,12 @@ use common::*;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// 18 tasks of about 0.1–0.3 s each: long enough to kill things mid-sweep.
-const SWEEP: &str = r#"name = "e2e"
-seed = 11
-model = "ising2d"
-sizes = [8, 16, 32]
-temperatures = [2.22, 2.27, 2.32]
-replicas = 2
-
-[monte_carlo]
-algorithm = "metropolis"
-thermalize = 500
-measurements = 40000
-"#;
-
-const TASKS: u64 = 18;
+use common::{E2E_SWEEP as SWEEP, E2E_TASKS as TASKS};
 
 /// The thread-pool outputs of [`SWEEP`], computed once for every test.
 fn reference_outputs() -> &'static PathBuf {
     static REF: OnceLock<PathBuf> = OnceLock::new();
-    REF.get_or_init(|| {
-        let dir = scratch("reference");
-        let file = write(&dir, "sweep.toml", SWEEP);
-        let out = dir.join("out");
-        reference(&file, &out);
-        out
-    })
+    reference_once(&REF, SWEEP)
 }
 
 #[test]

@@ -9,29 +9,12 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// 9 points of 2 tasks each, 0.1–0.3 s a task.
-const SWEEP: &str = r#"name = "recovery"
-seed = 12
-model = "ising2d"
-sizes = [8, 16, 32]
-temperatures = [2.22, 2.27, 2.32]
-replicas = 2
-
-[monte_carlo]
-algorithm = "metropolis"
-thermalize = 500
-measurements = 40000
-"#;
+/// The e2e sweep: 9 points of 2 tasks each, 0.1–0.3 s a task.
+const SWEEP: &str = E2E_SWEEP;
 
 fn reference_outputs() -> &'static PathBuf {
     static REF: OnceLock<PathBuf> = OnceLock::new();
-    REF.get_or_init(|| {
-        let dir = scratch("recovery-reference");
-        let file = write(&dir, "sweep.toml", SWEEP);
-        let out = dir.join("out");
-        reference(&file, &out);
-        out
-    })
+    reference_once(&REF, SWEEP)
 }
 
 fn ok(o: &std::process::Output) -> String {

@@ -258,6 +258,33 @@ impl Coord {
     }
 }
 
+/// 18 tasks of about 0.1–0.3 s each: long enough to kill things mid-sweep.
+pub const E2E_SWEEP: &str = r#"name = "e2e"
+seed = 11
+model = "ising2d"
+sizes = [8, 16, 32]
+temperatures = [2.22, 2.27, 2.32]
+replicas = 2
+
+[monte_carlo]
+algorithm = "metropolis"
+thermalize = 500
+measurements = 40000
+"#;
+
+pub const E2E_TASKS: u64 = 18;
+
+/// The thread-pool outputs of `sweep`, computed once per test binary (`cell` is its static).
+pub fn reference_once<'a>(cell: &'a std::sync::OnceLock<PathBuf>, sweep: &str) -> &'a PathBuf {
+    cell.get_or_init(|| {
+        let dir = scratch("reference");
+        let file = write(&dir, "sweep.toml", sweep);
+        let out = dir.join("out");
+        reference(&file, &out);
+        out
+    })
+}
+
 /// Reference outputs: the thread-pool execution of the same file.
 pub fn reference(file: &Path, out: &Path) {
     let o = rgsweep(&[
