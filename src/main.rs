@@ -3,6 +3,7 @@
 //! Conventions: results go to stdout (`--json`: exactly one JSON value), logs and progress to
 //! stderr; exit code 0 on success, 1 on failure (including a bad sweep file), 2 on a usage error.
 
+mod backup_cmd;
 mod bench;
 mod bench_coordinator;
 mod remote;
@@ -52,7 +53,7 @@ enum Command {
     /// Queue a sweep's failed and cancelled tasks again.
     Retry(remote::RetryArgs),
     /// Copy the coordinator's database while it runs (a consistent snapshot) into a new file.
-    Backup(remote::BackupArgs),
+    Backup(backup_cmd::BackupArgs),
     /// Control the coordinator's automatic worker allocation (`coordinator --slurm`).
     #[command(subcommand)]
     Alloc(remote::AllocCommand),
@@ -233,7 +234,7 @@ fn main() -> ExitCode {
         Command::Status(a) => remote::status(a),
         Command::Results(a) => remote::results(a),
         Command::Retry(a) => remote::retry(a),
-        Command::Backup(a) => remote::backup(a),
+        Command::Backup(a) => backup_cmd::backup(a),
         Command::Cancel(a) => remote::cancel(a),
         Command::Alloc(c) => remote::alloc(c),
         Command::Report(a) => report(a),

@@ -155,12 +155,6 @@ impl Partial {
             missing,
         }
     }
-
-    fn lacks(&self, size: usize, temperature: f64) -> bool {
-        self.missing
-            .iter()
-            .any(|p| p.size == size && p.temperature == temperature)
-    }
 }
 
 /// One row of `observables.csv`.
@@ -249,9 +243,14 @@ pub fn aggregate_partial(
     if partial.missing.is_empty() {
         return aggregate(sweep, results);
     }
+    let lacking: std::collections::BTreeSet<(usize, u64)> = partial
+        .missing
+        .iter()
+        .map(|p| (p.size, p.temperature.to_bits()))
+        .collect();
     let complete: Vec<TaskResult> = results
         .iter()
-        .filter(|r| !partial.lacks(r.task.size, r.task.temperature))
+        .filter(|r| !lacking.contains(&(r.task.size, r.task.temperature.to_bits())))
         .cloned()
         .collect();
     aggregate_with(sweep, &complete, Some(partial))

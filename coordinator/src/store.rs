@@ -178,14 +178,6 @@ impl Store {
         Ok(Store { conn })
     }
 
-    /// A consistent copy of the whole database at `dest` (which must not exist), taken while
-    /// the coordinator keeps committing: SQLite's online backup API copies every page in one
-    /// step, inside one read transaction, so the copy is the database as of one commit (WAL
-    /// lets the writer go on meanwhile; a step-by-step copy would restart at every commit).
-    pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
-        backup(&self.conn, dest)
-    }
-
     /// Makes finished sweeps aggregate again if their outputs were written by an older
     /// aggregation (`format` is [`crate::aggregate::AGGREGATE_FORMAT`]): outputs are a function
     /// of the results *and* of the aggregation code, and the results are kept. One
@@ -441,7 +433,7 @@ fn state_columns(s: &TaskState) -> StateColumns<'_> {
     }
 }
 
-/// Checks a copy made by [`Store::backup`]: SQLite's integrity check passes and the schema is
+/// Checks a copy made by [`Reader::backup`]: SQLite's integrity check passes and the schema is
 /// one this rgsweep reads. Opens the file read-only: checking changes nothing.
 pub fn check_copy(path: &Path) -> Result<(), StoreError> {
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
@@ -512,7 +504,11 @@ impl Reader {
         })
     }
 
-    /// See [`Store::backup`]; from a reader, so the core thread never waits on a copy.
+    /// A consistent copy of the whole database at `dest` (which must not exist), taken while
+    /// the coordinator keeps committing: SQLite's online backup API copies every page in one
+    /// step, inside one read transaction, so the copy is the database as of one commit (WAL
+    /// lets the writer go on meanwhile; a step-by-step copy would restart at every commit).
+    /// From a reader, so the core thread never waits on a copy.
     pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
         backup(&self.conn, dest)
     }
