@@ -404,4 +404,5 @@ maps = ["majority", "decimation", "rsmi"]
 levels = 2
 samples = 200
 max_epochs = 10
+retrain = true
 "#;

@@ -7,9 +7,11 @@
 //! - [`linear`]: linearised RG (Swendsen 1979): y_t and y_h from correlations between levels.
 //! - [`flow`]: one replica's flow: every map (majority, decimation, the learned RSMI rule),
 //!   level by level, couplings and exponents.
+//! - [`crossing`], [`collapse`]: where two levels' coupling curves cross, and λ_t there.
 //! - [`analysis`]: the flow across a sweep: T_c and ν from where levels' couplings cross.
 
 pub mod analysis;
+pub mod collapse;
 pub mod couplings;
 pub mod crossing;
 pub mod flow;

@@ -5,8 +5,9 @@
 //! T_c: with lattices L and L/2 in the sweep, level n+1 of L is compared with level n of L/2
 //! for every n (Swendsen's two-lattice matching: both are lattices of L/2^(n+1) sites per
 //! side, so the finite-size effects of the two sides cancel); only without any such pair,
-//! levels n+1 and n of the same L. Near the fixed point K⁽ⁿ⁺¹⁾ − K* ≈ λ_t (K⁽ⁿ⁾ − K*), so the
-//! ratio of the two curves' slopes in T at the crossing is λ_t, and ν = ln 2 / ln λ_t. Each
+//! levels n+1 and n of the same L. Near the fixed point K⁽ⁿ⁺¹⁾(T) = f(λ_t·(T − T_c)) when
+//! K⁽ⁿ⁾(T) = f(T − T_c): the stretch that collapses one curve onto the other is λ_t
+//! ([`super::collapse`]), and ν = ln 2 / ln λ_t. Each
 //! pair's crossing must be one the data supports ([`super::crossing`]); the trustworthy ones
 //! are combined into one T_c and one ν whose errors include the pairs' spread, and the notes
 //! say which pairs were used and which were dropped and why.
@@ -106,7 +107,7 @@ pub struct Crossing {
     pub against_size: usize,
     pub against_level: usize,
     pub tc: Estimate,
-    /// ν = ln 2 / ln λ, λ the ratio of the two curves' slopes at the crossing.
+    /// ν = ln 2 / ln λ, λ the stretch that collapses one curve onto the other there.
     pub nu: Estimate,
     /// Usable temperatures keeping their sign below and above the crossing.
     pub support: [usize; 2],
@@ -194,9 +195,9 @@ struct Found {
 type Points<'a> = BTreeMap<(usize, u64, usize), &'a Combined>;
 
 /// The crossing of (size, level) against (against, against_level) for one map, with ν from the
-/// ratio of the two curves' slopes there: on two lattices both curves describe lattices of the
-/// same final size, so λ_t = dK⁽ⁿ⁺¹⁾_L/dT ÷ dK⁽ⁿ⁾_{L/2}/dT with the finite-size effects
-/// cancelling as they do for T_c.
+/// stretch λ_t that collapses one curve onto the other there: on two lattices both curves
+/// describe lattices of the same final size, so K⁽ⁿ⁺¹⁾_L(T) = f(λ_t·(T − T_c)) and
+/// K⁽ⁿ⁾_{L/2}(T) = f(T − T_c) with the finite-size effects cancelling as they do for T_c.
 fn cross(
     points: &Points,
     temperatures: &[f64],
@@ -580,10 +581,10 @@ fn summarise(
             .collect();
         notes.push(format!(
             "ν from the flow ({:.3} ± {:.3}) and from the linearised RG ({:.3} ± {:.3}) differ \
-             by {:.1} errors: the flow's ν is a ratio of two curves' slopes on final lattices of \
-             {} sites a side, where finite-size corrections to the couplings' temperature \
-             dependence are still large; the linearised RG at one temperature is the better \
-             estimate of ν here",
+             by {:.1} errors: the flow's ν is the stretch that collapses one curve onto the \
+             other on final lattices of {} sites a side, where finite-size corrections to the \
+             couplings' temperature dependence are still large; the linearised RG at one \
+             temperature is the better estimate of ν here",
             nu.value,
             nu.error,
             nu_linearised.value,
