@@ -61,11 +61,16 @@ enum BenchWhat {
     /// Coordinator throughput and memory: trivial tasks, simulated workers over real gRPC on
     /// 127.0.0.1, durable commits.
     Coordinator(crate::bench_coordinator::Args),
+    /// Interacting dimers: worm and plaquette updates per second, and the time to an
+    /// independent configuration (2τ_int of the energy).
+    Dimers(crate::bench_dimers::Args),
 }
 
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
-    if let Some(BenchWhat::Coordinator(c)) = a.what {
-        return crate::bench_coordinator::run(c);
+    match a.what {
+        Some(BenchWhat::Coordinator(c)) => return crate::bench_coordinator::run(c),
+        Some(BenchWhat::Dimers(d)) => return crate::bench_dimers::run(d),
+        None => {}
     }
     if let Some(size) = a.size {
         let offered: Vec<usize> = ModelKind::ALL

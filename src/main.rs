@@ -6,6 +6,7 @@
 mod backup_cmd;
 mod bench;
 mod bench_coordinator;
+mod bench_dimers;
 mod remote;
 mod rsmi_cmd;
 

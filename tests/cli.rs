@@ -220,3 +220,34 @@ fn coordinator_benchmark_reports_consistent_numbers() {
     assert!(num("latency_p99_ms") <= num("latency_max_ms"), "{v}");
     assert_eq!(num("queued_tasks"), 2000.0, "{v}");
 }
+
+#[test]
+fn dimer_benchmark_reports_every_sampler_and_refuses_odd_sizes() {
+    let o = rgsweep(&[
+        "bench",
+        "dimers",
+        "--size",
+        "8",
+        "--temperatures",
+        "1.0,inf",
+        "--measurements",
+        "300",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(rows.len(), 6);
+    for r in &rows {
+        assert!(r["updates_per_second"].as_f64().expect("rate") > 0.0, "{r}");
+        assert!(r["tau_updates"].as_f64().expect("τ") >= 0.5, "{r}");
+        let worm = r["sampler"].as_str().expect("name").starts_with("worm");
+        assert_eq!(r["steps_per_worm"].is_f64(), worm, "{r}");
+    }
+    // Minimal-bounce exits never bounce at T = ∞, where all four weights are equal.
+    assert!(rows.iter().any(|r| r["sampler"] == "worm-minimal-bounce"
+        && r["temperature"].is_null()
+        && r["bounce_fraction"] == 0.0));
+    let o = rgsweep(&["bench", "dimers", "--size", "7"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--size must be even"));
+}
