@@ -75,7 +75,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
     if let Some(size) = a.size {
         let offered: Vec<usize> = ModelKind::ALL
             .into_iter()
-            .filter(|&m| a.model.is_none_or(|x| ModelKind::from(x) == m))
+            .filter(|&m| m.is_spin() && a.model.is_none_or(|x| ModelKind::from(x) == m))
             .flat_map(bench_sizes)
             .collect();
         if !offered.contains(&size) {
@@ -86,12 +86,13 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
     }
     let mut rows = Vec::new();
     for model in ModelKind::ALL {
-        if a.model.is_some_and(|m| ModelKind::from(m) != model) {
+        // Dimers have their own benchmark (`bench dimers`): worms are not spin updates.
+        if a.model.is_some_and(|m| ModelKind::from(m) != model) || !model.is_spin() {
             continue;
         }
         for algorithm in Algorithm::ALL {
             if a.algorithm.is_some_and(|x| Algorithm::from(x) != algorithm)
-                || (algorithm == Algorithm::Multispin && !model.is_ising())
+                || !algorithm.runs(model)
             {
                 continue;
             }
@@ -99,7 +100,9 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
                 if a.size.is_some_and(|s| s != size) {
                     continue;
                 }
-                let row = measure(model, algorithm, size, a.seconds);
+                let Some(row) = measure(model, algorithm, size, a.seconds) else {
+                    continue;
+                };
                 if !a.json {
                     eprintln!(
                         "{:<8} {:<14} L={:<4} {:>8.3} ns/spin update{}",
@@ -122,10 +125,10 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64) -> Row {
-    let mut w = Workload::new(model, 3, algorithm, size);
+fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64) -> Option<Row> {
+    let mut w = Workload::new(model, 3, algorithm, size)?;
     let m = w.measure(min_seconds, Instant::now, |a, b| (*b - *a).as_secs_f64());
-    Row {
+    Some(Row {
         model,
         algorithm,
         size,
@@ -135,5 +138,5 @@ fn measure(model: ModelKind, algorithm: Algorithm, size: usize, min_seconds: f64
         ns_per_spin_update: m.ns_per_spin_update,
         ns_per_spin_per_sweep: algorithm.is_cluster().then_some(m.ns_per_spin_update),
         mean_cluster_size: m.mean_cluster_size,
-    }
+    })
 }

@@ -123,6 +123,7 @@ pub(crate) enum ModelArg {
     Ising2d,
     Ising3d,
     Potts2d,
+    Dimer2d,
 }
 
 impl From<ModelArg> for ModelKind {
@@ -131,6 +132,7 @@ impl From<ModelArg> for ModelKind {
             ModelArg::Ising2d => ModelKind::Ising2d,
             ModelArg::Ising3d => ModelKind::Ising3d,
             ModelArg::Potts2d => ModelKind::Potts2d,
+            ModelArg::Dimer2d => ModelKind::Dimer2d,
         }
     }
 }
@@ -142,6 +144,9 @@ pub(crate) enum AlgorithmArg {
     Wolff,
     SwendsenWang,
     Multispin,
+    Worm,
+    WormMinimalBounce,
+    Plaquette,
 }
 
 impl From<AlgorithmArg> for Algorithm {
@@ -152,6 +157,9 @@ impl From<AlgorithmArg> for Algorithm {
             AlgorithmArg::Wolff => Algorithm::Wolff,
             AlgorithmArg::SwendsenWang => Algorithm::SwendsenWang,
             AlgorithmArg::Multispin => Algorithm::Multispin,
+            AlgorithmArg::Worm => Algorithm::Worm,
+            AlgorithmArg::WormMinimalBounce => Algorithm::WormMinimalBounce,
+            AlgorithmArg::Plaquette => Algorithm::Plaquette,
         }
     }
 }
@@ -176,8 +184,9 @@ struct SimulateArgs {
     size: u64,
     #[arg(long, value_parser = positive_f64)]
     temperature: f64,
-    #[arg(long, value_enum, default_value = "wolff")]
-    algorithm: AlgorithmArg,
+    /// Default: wolff for spin models, worm for dimer2d.
+    #[arg(long, value_enum)]
+    algorithm: Option<AlgorithmArg>,
     /// Measured sweeps (one measurement after each).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(16..=1_000_000_000))]
     sweeps: u64,
@@ -252,7 +261,14 @@ fn main() -> ExitCode {
 
 fn simulate(a: SimulateArgs) -> Result<()> {
     let model = ModelKind::from(a.model);
-    let algorithm = Algorithm::from(a.algorithm);
+    let algorithm = a.algorithm.map_or(
+        if model.is_spin() {
+            Algorithm::Wolff
+        } else {
+            Algorithm::Worm
+        },
+        Algorithm::from,
+    );
     let q = match (model, a.q) {
         (ModelKind::Potts2d, Some(q)) => q,
         (ModelKind::Potts2d, None) => bail!("--q is required for potts2d (q >= 2)"),
@@ -262,7 +278,16 @@ fn simulate(a: SimulateArgs) -> Result<()> {
     if algorithm == Algorithm::Multispin && !model.is_ising() {
         bail!("--algorithm multispin is bit-packed Ising and cannot run {model}");
     }
+    if !algorithm.runs(model) {
+        bail!(
+            "--algorithm {algorithm} cannot sample {model}; use {}",
+            Algorithm::names_for(model)
+        );
+    }
     let size = a.size as usize;
+    if let Some(why) = model.size_error(size) {
+        bail!("--size: {why}");
+    }
     if model.dim() == 3 && size > 406 {
         bail!("--size {size} is too large for a 3D lattice (at most 406)");
     }
@@ -291,6 +316,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         save_samples: 0,
         rg: None,
         task_seconds: None,
+        interaction: (!model.is_spin()).then_some(-1),
     };
     let tasks = sweep.tasks();
     let started = std::time::Instant::now();
@@ -298,6 +324,34 @@ fn simulate(a: SimulateArgs) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     let refs: Vec<_> = results.iter().collect();
     let point = point_data(&refs).context("no result")?;
+    if !model.is_spin() {
+        let o = rgsweep_physics::model::dimer2d::analysis::observables(&point)
+            .context("the results lack the dimer series")?;
+        if a.json {
+            let v = serde_json::json!({
+                "model": model, "size": size, "temperature": a.temperature,
+                "algorithm": algorithm, "replicas": replicas, "seed": a.seed, "seconds": seconds,
+                "observables": o,
+            });
+            println!("{}", serde_json::to_string(&v)?);
+        } else {
+            println!(
+                "{model} L={size} T={} {algorithm}: {} samples from {replicas} replica(s), {seconds:.2} s",
+                a.temperature, o.samples
+            );
+            for (name, e) in [
+                ("energy per site", o.energy),
+                ("specific heat", o.specific_heat),
+                ("<|M_col|^2>", o.columnar_m2),
+                ("<W^2>", o.winding2),
+            ] {
+                println!("  {name:<16} {:>14.8} ± {:.8}", e.value, e.error);
+            }
+            println!("  tau_int(energy)  {:>14.3} sweeps", o.tau_int_energy);
+            println!("  tau_int(M^2)     {:>14.3} sweeps", o.tau_int_m2);
+        }
+        return Ok(());
+    }
     let o = point.observables();
     if a.json {
         let v = serde_json::json!({
@@ -353,8 +407,9 @@ fn run(a: RunArgs) -> Result<()> {
         print!("{text}");
     } else {
         let summary: SummaryFile = serde_json::from_str(&text).context("summary.json")?;
-        print_summary(&sweep.name, &summary.fss, &out, seconds, tasks);
+        print_summary(&sweep.name, summary.fss.as_ref(), &out, seconds, tasks);
         print_flows(summary.rg.as_ref());
+        print_dimers(summary.dimers.as_ref());
     }
     Ok(())
 }
@@ -362,9 +417,36 @@ fn run(a: RunArgs) -> Result<()> {
 /// The part of `summary.json` the text report prints.
 #[derive(serde::Deserialize)]
 struct SummaryFile {
-    fss: rgsweep_physics::fss::FssSummary,
+    #[serde(default)]
+    fss: Option<rgsweep_physics::fss::FssSummary>,
     #[serde(default)]
     rg: Option<serde_json::Value>,
+    #[serde(default)]
+    dimers: Option<serde_json::Value>,
+}
+
+/// A dimer sweep's α_d(T) per size pair, T_KT and notes (`summary.json`'s `dimers` block).
+fn print_dimers(d: Option<&serde_json::Value>) {
+    let Some(d) = d.filter(|d| d.is_object()) else {
+        return;
+    };
+    let show = |e: &serde_json::Value| match (e["value"].as_f64(), e["error"].as_f64()) {
+        (Some(v), Some(err)) => format!("{v:.4} ± {err:.4}"),
+        _ => "n/a".to_string(),
+    };
+    for e in d["alpha_d"].as_array().into_iter().flatten() {
+        println!(
+            "  alpha_d L={}/{} T={}: {}",
+            e["size"],
+            e["against"],
+            e["temperature"],
+            show(&e["alpha_d"])
+        );
+    }
+    println!("  T_KT (alpha_d = 1/4)  {}", show(&d["t_kt"]));
+    for n in d["notes"].as_array().into_iter().flatten() {
+        println!("  note: {}", n.as_str().unwrap_or_default());
+    }
 }
 
 /// Each map's T_c, ν and exponents from the flow (`summary.json`'s `rg` block), or why there
@@ -439,16 +521,24 @@ fn run_thread_pool(sweep: &Sweep, out: &std::path::Path, threads: usize, json: b
     if json {
         println!("{}", serde_json::to_string(&outputs.summary)?);
     } else {
-        print_summary(&sweep.name, &outputs.summary.fss, out, seconds, tasks.len());
+        print_summary(
+            &sweep.name,
+            outputs.summary.fss.as_ref(),
+            out,
+            seconds,
+            tasks.len(),
+        );
         let rg = serde_json::to_value(&outputs.summary.rg).ok();
         print_flows(rg.as_ref());
+        let dimers = serde_json::to_value(&outputs.summary.dimers).ok();
+        print_dimers(dimers.as_ref());
     }
     Ok(())
 }
 
 fn print_summary(
     name: &str,
-    f: &rgsweep_physics::fss::FssSummary,
+    f: Option<&rgsweep_physics::fss::FssSummary>,
     out: &std::path::Path,
     seconds: f64,
     tasks: usize,
@@ -457,6 +547,9 @@ fn print_summary(
         "sweep {name}: {tasks} tasks in {seconds:.1} s -> {}",
         out.display()
     );
+    let Some(f) = f else {
+        return;
+    };
     for c in &f.crossings {
         println!(
             "  Binder crossing L={}/{}: T* = {:.5} ± {:.5}, U4* = {:.4} ± {:.4}",

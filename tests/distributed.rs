@@ -614,3 +614,59 @@ fn a_coordinator_outage_longer_than_the_lease_costs_a_running_task_nothing() {
     assert_eq!(code, Some(0), "{log}");
     assert!(log.contains("1 computed, 1 accepted"), "{log}");
 }
+
+/// Interacting dimers through the whole machinery: every output file (the dimers' own
+/// observables.csv, summary.json with α_d(T) and T_KT, the report and its figures) the same
+/// bytes from the thread pool, four worker processes, and a run whose worker was killed mid-task.
+#[test]
+fn dimer_outputs_do_not_depend_on_workers_or_kills() {
+    const DIMERS: &str = r#"name = "dimers-e2e"
+seed = 14
+model = "dimer2d"
+sizes = [8, 16, 32]
+temperatures = [0.6, 0.65, 0.7]
+replicas = 2
+
+[monte_carlo]
+algorithm = "worm"
+thermalize = 500
+measurements = 20000
+"#;
+    let dir = scratch("dimers");
+    let file = write(&dir, "sweep.toml", DIMERS);
+    let reference = dir.join("reference");
+    common::reference(&file, &reference);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reference.join("summary.json")).expect("summary"),
+    )
+    .expect("json");
+    assert!(
+        summary.get("fss").is_none(),
+        "no FSS of a magnetisation dimers lack"
+    );
+    assert_eq!(
+        summary["dimers"]["alpha_d"].as_array().map(Vec::len),
+        Some(6)
+    );
+    assert!(summary["dimers"]["t_kt"]["value"].is_f64(), "{summary}");
+    assert!(
+        std::fs::read_to_string(reference.join("observables.csv"))
+            .expect("csv")
+            .starts_with("model,size,temperature,samples,energy,energy_err,specific_heat")
+    );
+    let four = dir.join("four");
+    std::fs::create_dir_all(&four).expect("dir");
+    let c = Coord::start(&four, None, "5", "5");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let workers: Vec<Proc> = (0..4).map(|i| c.worker("1", &format!("w{i}"))).collect();
+    c.wait_state(&id, "done", 120);
+    c.results(&id, &four.join("out"));
+    drop(workers);
+    let killed = dir.join("killed");
+    std::fs::create_dir_all(&killed).expect("dir");
+    let c = Coord::start(&killed, None, "1", "1");
+    c.run_with_a_killed_worker(&file, &killed.join("out"));
+    for out in [four.join("out"), killed.join("out")] {
+        assert_same_files(&out, &reference);
+    }
+}

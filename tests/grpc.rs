@@ -71,6 +71,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             rsmi: None,
             rg: None,
             save_samples: 0,
+            interaction: None,
         };
         // One replica whose energy series has `n` entries (the task asks for 3).
         let result = |n: usize| v1::TaskResult {
@@ -80,6 +81,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             replicas: vec![v1::Series {
                 energy: vec![0; n],
                 order: vec![0; 3],
+                named: Vec::new(),
             }],
             stats: None,
             rsmi: Vec::new(),

@@ -6,6 +6,7 @@
 //! from the sweep seed — so arrival order, thread count and worker count cannot change a byte.
 
 use rgsweep_physics::fss::{self, FssSummary};
+use rgsweep_physics::model::dimer2d::analysis::DimerSummary;
 use rgsweep_physics::rg::analysis::{self, Combined, MapSummary};
 use rgsweep_physics::rg::{self, Level, MapKind};
 use rgsweep_physics::sweep::RsmiSweep;
@@ -86,7 +87,12 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partial: Option<Partial>,
     pub sweep: Sweep,
-    pub fss: FssSummary,
+    /// Spin models: finite-size scaling of the order parameter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fss: Option<FssSummary>,
+    /// dimer2d: α_d(T) between sizes, T_KT and the notes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimers: Option<DimerSummary>,
     /// With `[rg]`: per map, T_c and ν from the flow and the linearised-RG exponents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rg: Option<BTreeMap<String, MapSummary>>,
@@ -262,6 +268,9 @@ fn aggregate_with(
     partial: Option<Partial>,
 ) -> Result<Outputs, AggregateError> {
     let points = points(sweep, results)?;
+    if !sweep.model.is_spin() {
+        return Ok(crate::dimers::outputs(sweep, &points, partial).with_report());
+    }
     let rows: Vec<Row> = points
         .iter()
         .map(|p| Row {
@@ -284,7 +293,8 @@ fn aggregate_with(
     let summary = Summary {
         partial,
         sweep: sweep.clone(),
-        fss,
+        fss: Some(fss),
+        dimers: None,
         rg: flows.as_ref().map(|f| f.1.clone()),
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
@@ -336,7 +346,7 @@ impl Outputs {
             .collect()
     }
 
-    fn with_report(mut self) -> Outputs {
+    pub(crate) fn with_report(mut self) -> Outputs {
         match crate::report::render(&self.text_files()) {
             Ok(report) => self.report = Some(report),
             Err(e) => tracing::warn!(error = %e, "no report"),
@@ -493,7 +503,7 @@ fn in_point_order(results: &[TaskResult]) -> Vec<&TaskResult> {
     sorted
 }
 
-fn model_name(sweep: &Sweep) -> String {
+pub(crate) fn model_name(sweep: &Sweep) -> String {
     match sweep.q {
         Some(q) => format!("{}-q{q}", sweep.model),
         None => sweep.model.to_string(),

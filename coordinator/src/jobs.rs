@@ -7,6 +7,7 @@ use crate::store::Reader;
 use prost::Message;
 use rgsweep_physics::TaskResult;
 use rgsweep_physics::fss;
+use rgsweep_physics::model::dimer2d::analysis as dimer_analysis;
 use rgsweep_proto::{result_from_wire, v1};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -51,6 +52,15 @@ pub fn run(db: &Path, job: &Job) -> Result<JobOutput, String> {
         })
         .collect();
     let pts = points(&job.sweep, &complete).map_err(|e| e.to_string())?;
+    // Dimers: the running estimate is T_KT, from the dimers' own analysis.
+    if !job.sweep.model.is_spin() {
+        let observed: Vec<_> = pts.iter().filter_map(dimer_analysis::observables).collect();
+        let summary = dimer_analysis::summarise(&observed);
+        return Ok(JobOutput::Partial(summary.t_kt.map(|t| v1::Estimate {
+            value: t.value,
+            error: t.error,
+        })));
+    }
     let mut settings = job.sweep.fss.clone();
     // A rough error bar is enough for a progress display.
     settings.bootstrap = settings.bootstrap.min(16);

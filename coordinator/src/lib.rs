@@ -11,6 +11,7 @@ pub mod alloc;
 pub mod backup;
 mod client_api;
 pub mod core;
+pub mod dimers;
 pub mod jobs;
 pub mod local;
 pub mod monitor;

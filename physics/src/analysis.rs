@@ -12,11 +12,23 @@
 use crate::stats::{Estimate, jackknife, tau_int};
 use serde::{Deserialize, Serialize};
 
-/// One replica's measurements, as exact integers (total energy and order-parameter numerator).
+/// One replica's measurements, as exact integers: total energy, order-parameter numerator (spin
+/// models; empty for models without a scalar order parameter) and the model's named series
+/// ([`crate::ModelKind::observables`], in that order; absent from a spin model's result, so
+/// its bytes are those of before).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Series {
     pub energy: Vec<i64>,
     pub order: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub named: Vec<Named>,
+}
+
+/// One named observable series of a replica.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub name: String,
+    pub values: Vec<i64>,
 }
 
 /// All measurements of one (model, size, temperature) point.
@@ -313,7 +325,11 @@ mod tests {
             temperature: 2.0,
             sites: 4,
             order_norm: 4.0,
-            replicas: vec![Series { energy, order }],
+            replicas: vec![Series {
+                energy,
+                order,
+                named: Vec::new(),
+            }],
         }
     }
 

@@ -8,17 +8,19 @@ use crate::sampler::multispin::Multispin;
 use crate::sampler::{Algorithm, Chain, SweepStats};
 use crate::with_model;
 
-/// Critical temperature of a model (REFERENCE.md §1): Onsager for 2D Ising, Ferrenberg, Xu &
-/// Landau (PRE 2018) for 3D Ising, `1/ln(1+√q)` for 2D Potts.
+/// Critical temperature of a model (REFERENCE.md §1, §5): Onsager for 2D Ising, Ferrenberg, Xu
+/// & Landau (PRE 2018) for 3D Ising, `1/ln(1+√q)` for 2D Potts, Alet et al.'s T_KT ≈ 0.65 for
+/// interacting dimers.
 pub fn critical_temperature(model: ModelKind, q: u8) -> f64 {
     match model {
         ModelKind::Ising2d => crate::exact::ISING2D_TC,
         ModelKind::Ising3d => 1.0 / 0.221_654_626,
         ModelKind::Potts2d => 1.0 / (1.0 + f64::from(q).sqrt()).ln(),
+        ModelKind::Dimer2d => 0.65,
     }
 }
 
-/// Sizes the benchmark table covers for a model.
+/// Sizes the spin benchmark table covers for a model (dimers have `rgsweep bench dimers`).
 pub fn bench_sizes(model: ModelKind) -> [usize; 2] {
     if model.dim() == 3 {
         [16, 64]
@@ -57,9 +59,10 @@ enum State {
 }
 
 impl Workload {
-    pub fn new(model: ModelKind, q: u8, algorithm: Algorithm, size: usize) -> Workload {
+    /// The workload of a spin model (`None` for other kinds).
+    pub fn new(model: ModelKind, q: u8, algorithm: Algorithm, size: usize) -> Option<Workload> {
         let temperature = critical_temperature(model, q);
-        let any = model.build(size, q);
+        let any = model.build(size, q)?;
         let sites = with_model!(&any, m => m.lattice().sites()) as u64;
         let stream = Stream::derive(1, &format!("bench/{model}/{algorithm}/{size}"));
         let (state, updates_per_sweep) = if algorithm == Algorithm::Multispin {
@@ -81,7 +84,7 @@ impl Workload {
             state,
         };
         w.run(20, || ());
-        w
+        Some(w)
     }
 
     /// Times runs of growing length until one lasts at least `min_seconds` by the caller's

@@ -21,8 +21,8 @@
 
 use crate::analysis::{BlockSums, Derived, PointData};
 use crate::rng::Stream;
+use crate::settings::FssSettings;
 use crate::stats::{Estimate, covariance, fit_line_correlated, fit_linear, std_dev};
-use crate::sweep::FssSettings;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -241,6 +241,20 @@ fn bootstrap_estimate(central: f64, resamples: &[f64]) -> Estimate {
 /// a gap holding T_c or a Binder crossing (or every gap, when there is none); a sweep whose grid
 /// is wide on purpose (flows to both sinks) gets one line for the rest.
 pub fn analyse(points: &[PointData], settings: &FssSettings, seed: u64) -> FssSummary {
+    // FSS reads a scalar order parameter, one per energy; a model without one (dimers) has its
+    // own analysis, and its series must not reach the reweighting here.
+    if points
+        .iter()
+        .flat_map(|p| &p.replicas)
+        .any(|r| r.order.len() != r.energy.len())
+    {
+        return FssSummary {
+            notes: vec![
+                "no finite-size scaling: the points carry no order-parameter series (this model has its own analysis)".into(),
+            ],
+            ..FssSummary::default()
+        };
+    }
     let mut gaps = Vec::new();
     let mut summary = analyse_points(points, settings, seed, &mut gaps);
     let marks: Vec<f64> = summary

@@ -19,6 +19,7 @@ pub mod rg;
 pub mod rng;
 pub mod rsmi;
 pub mod sampler;
+pub mod settings;
 pub mod stats;
 pub mod sweep;
 pub mod task;

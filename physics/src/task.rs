@@ -5,14 +5,15 @@
 //! whichever task, worker or thread runs it; multispin tasks share one stream across their 64
 //! lanes (lane r is replica `first_replica + r`).
 
-use crate::analysis::{PointData, Series};
+use crate::analysis::{Named, PointData, Series};
+use crate::model::dimer2d::{self, worm::Exits};
 use crate::model::{Model, ModelKind};
 use crate::rg;
 use crate::rng::Stream;
 use crate::rsmi;
 use crate::sampler::multispin::Multispin;
 use crate::sampler::{Algorithm, Chain, SweepStats};
-use crate::sweep::{MonteCarlo, RsmiSweep};
+use crate::settings::{MonteCarlo, RsmiSweep};
 use crate::with_model;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,10 @@ pub struct Task {
     /// when 0, like `rsmi`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub save_samples: u64,
+    /// Dimers: the interaction v per parallel plaquette (T in units of |v|). Absent for spin
+    /// models, so their content keys are those of before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<i64>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -160,7 +165,9 @@ impl Task {
 
     /// Runs the task, timing RSMI training with `clock` (seconds; this crate reads no clock).
     pub fn run_timed(&self, seed: u64, clock: &dyn Fn() -> f64) -> TaskResult {
-        let model = self.model.build(self.size, self.q);
+        let Some(model) = self.model.build(self.size, self.q) else {
+            return self.run_dimers(seed);
+        };
         let beta = 1.0 / self.temperature;
         let mc = &self.monte_carlo;
         let (sites, order_norm) = with_model!(&model, m => (m.lattice().sites(), m.order_norm()));
@@ -254,6 +261,64 @@ impl Task {
         }
     }
 
+    /// A dimer task: each replica by [`dimer2d::simulate`]; the energy and the model's named
+    /// series, no order parameter. The sweep file and the wire checked the size and the
+    /// algorithm, so a failure here (which they make unreachable) yields empty series, which
+    /// aggregation refuses, rather than a panic in a worker.
+    fn run_dimers(&self, seed: u64) -> TaskResult {
+        let mc = &self.monte_carlo;
+        let update = match mc.algorithm {
+            Algorithm::WormMinimalBounce => dimer2d::Update::Worm(Exits::MinimalBounce),
+            Algorithm::Plaquette => dimer2d::Update::Plaquette,
+            _ => dimer2d::Update::Worm(Exits::HeatBath),
+        };
+        let v = self.interaction.unwrap_or(-1);
+        let mut stats = SweepStats::default();
+        let replicas = (self.first_replica..self.first_replica + self.replicas)
+            .map(|r| {
+                let mut stream = Stream::derive(seed, &self.stream_key(r));
+                let run = dimer2d::simulate(
+                    self.size,
+                    v,
+                    1.0 / self.temperature,
+                    update,
+                    mc.thermalize,
+                    mc.measurements,
+                    mc.interval,
+                    &mut stream,
+                )
+                .unwrap_or_default();
+                stats.updates += run.updates;
+                stats.clusters += run.worms;
+                let [a, b, c, d] = run.named;
+                Series {
+                    energy: run.energy,
+                    order: Vec::new(),
+                    named: dimer2d::OBSERVABLES
+                        .iter()
+                        .zip([a, b, c, d])
+                        .map(|(name, values)| Named {
+                            name: (*name).to_string(),
+                            values,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let sites = self.size * self.size;
+        TaskResult {
+            task: self.clone(),
+            sites,
+            // |M_col| = D / (N/2): the named columnar sums over this are the order parameter.
+            order_norm: sites as f64 / 2.0,
+            replicas,
+            stats: stats.into(),
+            rsmi: Vec::new(),
+            rg: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
+
     /// RSMI on one replica's configurations, once per buffer width. The sweep file was checked
     /// to fit every geometry, so a failure here is reported in the point (NaN MI), not a panic.
     fn learn(
@@ -334,6 +399,7 @@ fn run_chain<M: Model>(
     let mut series = Series {
         energy: Vec::with_capacity(mc.measurements as usize),
         order: Vec::with_capacity(mc.measurements as usize),
+        named: Vec::new(),
     };
     let every = mc
         .measurements
@@ -392,6 +458,7 @@ mod tests {
             rsmi: None,
             rg: None,
             save_samples: 0,
+            interaction: None,
         }
     }
 

@@ -40,6 +40,7 @@ fn simulate(
         rsmi: None,
         rg: None,
         save_samples: 0,
+        interaction: None,
     };
     let result = task.run(seed);
     point_data(&[&result]).expect("one result").observables()
@@ -60,7 +61,7 @@ fn check(what: &str, est: Estimate, exact: f64) {
 fn samplers_for(model: ModelKind) -> Vec<Algorithm> {
     Algorithm::ALL
         .into_iter()
-        .filter(|a| model.is_ising() || *a != Algorithm::Multispin)
+        .filter(|a| a.runs(model))
         .collect()
 }
 

@@ -28,6 +28,7 @@ fn points() -> Vec<PointData> {
                 rsmi: None,
                 rg: None,
                 save_samples: 0,
+                interaction: None,
             };
             let r = task.run(100 + size as u64 * 10 + k as u64);
             out.push(point_data(&[&r]).expect("result"));

@@ -32,6 +32,7 @@ fn point(
         rsmi: None,
         rg: None,
         save_samples: 0,
+        interaction: None,
     };
     let r = task.run(seed);
     point_data(&[&r]).expect("result")

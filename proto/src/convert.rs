@@ -3,6 +3,7 @@
 //! ask for, and the coordinator must not store a result whose shape does not match its task.
 
 use crate::v1;
+use rgsweep_physics::analysis::Named;
 use rgsweep_physics::rg::{self, Level, MapKind, Operator, RsmiRule, Rule};
 use rgsweep_physics::rsmi::{Bound, Geometry};
 use rgsweep_physics::stats::Estimate;
@@ -57,6 +58,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
             learning_rate: r.learning_rate,
         }),
         save_samples: task.save_samples,
+        interaction: task.interaction,
         rg: task.rg.as_ref().map(|r| v1::TaskRg {
             maps: r.maps.iter().map(|m| m.name().to_string()).collect(),
             levels: r.levels as u32,
@@ -192,11 +194,38 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         ModelKind::Potts2d if (2..=64).contains(&t.q) => t.q as u8,
         ModelKind::Potts2d => return Err(invalid("q", format!("{} not in 2..=64", t.q))),
         _ if t.q == 2 => 2,
-        _ => return Err(invalid("q", format!("{} for an Ising model", t.q))),
+        _ => {
+            return Err(invalid(
+                "q",
+                format!("{} for {model} (only potts2d has q)", t.q),
+            ));
+        }
     };
     let sites = u64::from(t.size).checked_pow(model.dim() as u32);
     if t.size < 2 || sites.is_none_or(|s| s > MAX_SITES) {
         return Err(invalid("size", format!("{} out of range", t.size)));
+    }
+    if let Some(why) = model.size_error(t.size as usize) {
+        return Err(invalid("size", why));
+    }
+    if !algorithm.runs(model) {
+        return Err(invalid(
+            "algorithm",
+            format!("{algorithm} cannot sample {model}"),
+        ));
+    }
+    // Dimers carry their interaction (a non-zero integer, as the sweep file allows); spin
+    // models none, and none of what needs site spins.
+    let interaction = match (model.is_spin(), t.interaction) {
+        (true, None) => None,
+        (false, Some(v)) if v != 0 && v.abs() <= 1000 => Some(v),
+        (_, v) => return Err(invalid("interaction", format!("{v:?} for {model}"))),
+    };
+    if !model.is_spin() && (t.rsmi.is_some() || t.rg.is_some() || t.save_samples > 0) {
+        return Err(invalid(
+            "model",
+            format!("{model} takes no rsmi, rg or save_samples"),
+        ));
     }
     if !(t.temperature.is_finite() && t.temperature > 0.0) {
         return Err(invalid("temperature", format!("{}", t.temperature)));
@@ -276,6 +305,7 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         },
         first_replica: t.first_replica,
         replicas: t.replicas,
+        interaction,
     };
     Ok((task, t.seed))
 }
@@ -291,6 +321,14 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
             .map(|s| v1::Series {
                 energy: s.energy.clone(),
                 order: s.order.clone(),
+                named: s
+                    .named
+                    .iter()
+                    .map(|n| v1::NamedSeries {
+                        name: n.name.clone(),
+                        values: n.values.clone(),
+                    })
+                    .collect(),
             })
             .collect(),
         stats: Some(v1::SweepStats {
@@ -410,13 +448,23 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
         ));
     }
     let n = task.monte_carlo.measurements as usize;
-    if r.replicas
-        .iter()
-        .any(|s| s.energy.len() != n || s.order.len() != n)
-    {
+    // Spin models: energy and order; others: energy and their named series, in their order.
+    let order = if task.model.is_spin() { n } else { 0 };
+    let names = task.model.observables();
+    if r.replicas.iter().any(|s| {
+        s.energy.len() != n
+            || s.order.len() != order
+            || s.named.len() != names.len()
+            || s.named
+                .iter()
+                .zip(names)
+                .any(|(x, name)| x.name != *name || x.values.len() != n)
+    }) {
         return Err(invalid(
             "replicas",
-            format!("series lengths differ from {n}"),
+            format!(
+                "series lengths differ from {n}, or the named series are not {names:?} (order series {order} long)"
+            ),
         ));
     }
     if r.sites != (task.size as u64).pow(task.model.dim() as u32) {
@@ -500,6 +548,14 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
                 .map(|s| Series {
                     energy: s.energy,
                     order: s.order,
+                    named: s
+                        .named
+                        .into_iter()
+                        .map(|n| Named {
+                            name: n.name,
+                            values: n.values,
+                        })
+                        .collect(),
                 })
                 .collect(),
             stats: SweepStatsRecord {
@@ -610,7 +666,79 @@ mod tests {
             rsmi: None,
             rg: None,
             save_samples: 0,
+            interaction: None,
         }
+    }
+
+    fn dimer_task() -> Task {
+        let mut t = task();
+        t.model = ModelKind::Dimer2d;
+        t.q = 2;
+        t.size = 8;
+        t.temperature = 1.0;
+        t.monte_carlo.algorithm = Algorithm::Worm;
+        t.interaction = Some(-1);
+        t
+    }
+
+    #[test]
+    fn a_dimer_result_round_trips_and_its_named_series_are_checked() {
+        let r = dimer_task().run(5);
+        assert!(r.replicas.iter().all(|s| s.order.is_empty()
+            && s.energy.len() == 20
+            && s.named.len() == 4
+            && s.named.iter().all(|n| n.values.len() == 20)));
+        let wire = result_to_wire(&r, 5);
+        let (back, _) = result_from_wire(wire.clone()).expect("valid");
+        assert_eq!(back, r);
+        let mut bad = wire.clone();
+        bad.replicas[1].named.swap(0, 1);
+        assert!(result_from_wire(bad).is_err(), "named series out of order");
+        let mut bad = wire.clone();
+        bad.replicas[0].named[3].values.pop();
+        assert!(result_from_wire(bad).is_err(), "a short named series");
+        let mut bad = wire.clone();
+        bad.replicas[0].order = bad.replicas[0].energy.clone();
+        assert!(
+            result_from_wire(bad).is_err(),
+            "an order series dimers do not have"
+        );
+        // Tasks a sweep file could not have written.
+        for (what, edit) in [
+            (
+                "odd L",
+                Box::new(|w: &mut v1::Task| w.size = 7) as Box<dyn Fn(&mut v1::Task)>,
+            ),
+            (
+                "wolff",
+                Box::new(|w: &mut v1::Task| w.algorithm = "wolff".into()),
+            ),
+            (
+                "no interaction",
+                Box::new(|w: &mut v1::Task| w.interaction = None),
+            ),
+            (
+                "zero interaction",
+                Box::new(|w: &mut v1::Task| w.interaction = Some(0)),
+            ),
+            (
+                "saved samples",
+                Box::new(|w: &mut v1::Task| w.save_samples = 2),
+            ),
+        ] {
+            let mut w = task_to_wire(&dimer_task(), 5);
+            edit(&mut w);
+            assert!(task_from_wire(&w).is_err(), "{what}");
+        }
+        let mut w = task_to_wire(&task(), 5);
+        w.interaction = Some(-1);
+        assert!(
+            task_from_wire(&w).is_err(),
+            "an interaction on a spin model"
+        );
+        let mut w = task_to_wire(&task(), 5);
+        w.algorithm = "worm".into();
+        assert!(task_from_wire(&w).is_err(), "a worm on a spin model");
     }
 
     #[test]

@@ -47,11 +47,12 @@ fn base_task() -> Task {
         rsmi: None,
         rg: None,
         save_samples: 2,
+        interaction: None,
     }
 }
 
 /// Results of small real tasks: plain Potts with saved samples, RSMI, RG flows with the
-/// learned map, and multispin.
+/// learned map, multispin, and dimers (named series).
 fn results() -> &'static [TaskResult] {
     static RESULTS: OnceLock<Vec<TaskResult>> = OnceLock::new();
     RESULTS.get_or_init(|| {
@@ -95,7 +96,13 @@ fn results() -> &'static [TaskResult] {
         multispin.monte_carlo.algorithm = Algorithm::Multispin;
         multispin.replicas = 3;
         multispin.save_samples = 0;
-        [potts, rsmi, flows, multispin]
+        let mut dimers = base_task();
+        dimers.model = ModelKind::Dimer2d;
+        dimers.q = 2;
+        dimers.monte_carlo.algorithm = Algorithm::Worm;
+        dimers.save_samples = 0;
+        dimers.interaction = Some(-1);
+        [potts, rsmi, flows, multispin, dimers]
             .iter()
             .map(|t| t.run(SEED))
             .collect()

@@ -546,6 +546,9 @@ pub fn reference(model: &str, q: Option<u64>) -> BTreeMap<&'static str, (f64, &'
                 r.insert("y_h", (28.0 / 15.0, "exact"));
             }
         }
+        ("dimer2d", _) => {
+            r.insert("t_kt", (0.65, "Alet et al. 2005"));
+        }
         _ => {}
     }
     r
@@ -848,6 +851,11 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         "Binder cumulant U₄(T) for every L, with the crossing (T*, U₄*) of every pair of sizes; the line is the finite-size-scaling T_c.",
         binder,
     );
+    if summary["dimers"].is_object() {
+        for (slug, caption, plot) in dimers::figures(&observables, &summary) {
+            add(&slug, &caption, plot);
+        }
+    }
     // The analysis's own warnings (gaps reweighting cannot bridge, too few sizes, ...).
     let mut notes: Vec<String> = summary["fss"]["notes"]
         .as_array()
@@ -857,6 +865,11 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                 .collect()
         })
         .unwrap_or_default();
+    for n in summary["dimers"]["notes"].as_array().into_iter().flatten() {
+        if let Some(n) = n.as_str() {
+            notes.push(n.to_string());
+        }
+    }
     // The flow analysis's: which coupling crossings made T_c and ν, which were dropped and why.
     if let Some(rg) = summary["rg"].as_object() {
         for (map, block) in rg {
@@ -1103,13 +1116,19 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             e.map_or(String::new(), |e| format!("{e:.6}"))
         );
     };
-    for (key, what) in [
-        ("tc", "T_c (FSS)"),
-        ("nu", "ν (FSS)"),
-        ("gamma_over_nu", "γ/ν (FSS)"),
-        ("beta_over_nu", "β/ν (FSS)"),
-    ] {
-        row(what, key, &summary["fss"][key]);
+    // Spin models: FSS; dimers: T_KT.
+    if summary["fss"].is_object() {
+        for (key, what) in [
+            ("tc", "T_c (FSS)"),
+            ("nu", "ν (FSS)"),
+            ("gamma_over_nu", "γ/ν (FSS)"),
+            ("beta_over_nu", "β/ν (FSS)"),
+        ] {
+            row(what, key, &summary["fss"][key]);
+        }
+    }
+    if summary["dimers"].is_object() {
+        row("T_KT (α_d = 1/4)", "t_kt", &summary["dimers"]["t_kt"]);
     }
     if let Some(rg) = summary["rg"].as_object() {
         for (map, block) in rg {
@@ -1161,6 +1180,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     })
 }
 
+mod dimers;
 mod partial;
 
 #[cfg(test)]

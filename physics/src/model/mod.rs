@@ -1,10 +1,12 @@
-//! Spin models behind one trait.
+//! The models a sweep can name.
 //!
-//! Every model rgsweep samples is of Potts type: a site holds one of `q` states and a bond's
-//! energy depends only on whether its two states are equal. The samplers are written against
-//! [`Model`] alone, so a new model of this family is one new file here and one arm in
-//! [`ModelKind::build`]; no sampler or caller changes. [`dimer2d`] is the first model of
-//! another kind (bond occupations, its own samplers); it is not yet a [`ModelKind`].
+//! Spin models are of Potts type: a site holds one of `q` states and a bond's energy depends
+//! only on whether its two states are equal. Their samplers are written against [`Model`]
+//! alone, so a new spin model is one new file here and one arm in [`ModelKind::build`]; no
+//! sampler or caller changes. Models of other kinds live in a folder of their own with their
+//! configuration, samplers and observables ([`dimer2d`]: bond occupations, directed loops);
+//! [`ModelKind`] registers them, says what they support ([`ModelKind::is_spin`],
+//! [`ModelKind::observables`], [`ModelKind::size_error`]), and `task.rs` runs them.
 
 pub mod dimer2d;
 mod ising;
@@ -71,16 +73,23 @@ pub enum ModelKind {
     Ising2d,
     Ising3d,
     Potts2d,
+    Dimer2d,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 3] = [ModelKind::Ising2d, ModelKind::Ising3d, ModelKind::Potts2d];
+    pub const ALL: [ModelKind; 4] = [
+        ModelKind::Ising2d,
+        ModelKind::Ising3d,
+        ModelKind::Potts2d,
+        ModelKind::Dimer2d,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::Ising2d => "ising2d",
             ModelKind::Ising3d => "ising3d",
             ModelKind::Potts2d => "potts2d",
+            ModelKind::Dimer2d => "dimer2d",
         }
     }
 
@@ -90,7 +99,7 @@ impl ModelKind {
 
     pub fn dim(self) -> usize {
         match self {
-            ModelKind::Ising2d | ModelKind::Potts2d => 2,
+            ModelKind::Ising2d | ModelKind::Potts2d | ModelKind::Dimer2d => 2,
             ModelKind::Ising3d => 3,
         }
     }
@@ -99,13 +108,40 @@ impl ModelKind {
         matches!(self, ModelKind::Ising2d | ModelKind::Ising3d)
     }
 
-    /// The model on a lattice of linear size `size`; `q` is used by Potts only.
-    pub fn build(self, size: usize, q: u8) -> AnyModel {
+    /// A Potts-type spin model: one state per site, a [`Model`], the energy and scalar order
+    /// parameter series that finite-size scaling reads, RSMI's site encoding and the RG maps.
+    pub fn is_spin(self) -> bool {
+        !matches!(self, ModelKind::Dimer2d)
+    }
+
+    /// The named series a task of this model measures besides energy and order, in order
+    /// (spin models: none).
+    pub fn observables(self) -> &'static [&'static str] {
+        match self {
+            ModelKind::Dimer2d => &dimer2d::OBSERVABLES,
+            _ => &[],
+        }
+    }
+
+    /// Why linear size `size` cannot hold this model, if it cannot (beyond the common bounds).
+    pub fn size_error(self, size: usize) -> Option<String> {
+        match self {
+            ModelKind::Dimer2d if size < 4 || !size.is_multiple_of(2) => Some(format!(
+                "close-packed dimers need an even L of at least 4, got {size}"
+            )),
+            _ => None,
+        }
+    }
+
+    /// The spin model on a lattice of linear size `size` (`q` is used by Potts only); `None`
+    /// for models that are not of Potts type.
+    pub fn build(self, size: usize, q: u8) -> Option<AnyModel> {
         match self {
             ModelKind::Ising2d | ModelKind::Ising3d => {
-                AnyModel::Ising(Ising::new(Lattice::new(self.dim(), size)))
+                Some(AnyModel::Ising(Ising::new(Lattice::new(self.dim(), size))))
             }
-            ModelKind::Potts2d => AnyModel::Potts(Potts::new(Lattice::new(2, size), q)),
+            ModelKind::Potts2d => Some(AnyModel::Potts(Potts::new(Lattice::new(2, size), q))),
+            ModelKind::Dimer2d => None,
         }
     }
 }

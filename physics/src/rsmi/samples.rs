@@ -49,7 +49,14 @@ pub fn generate(
         }
         System::Lattice { model, q } => (model, q),
     };
-    let built = model.build(size, q);
+    // Site-spin samples only; callers refuse other models before asking (`rgsweep rsmi`).
+    let Some(built) = model.build(size, q) else {
+        return Samples {
+            configs: Vec::new(),
+            spacing: 0,
+            tau_int: 0.0,
+        };
+    };
     with_model!(&built, m => sample_model(m, temperature, n, algorithm, thermalize, stream))
 }
 

@@ -16,7 +16,7 @@ pub mod multispin;
 mod swendsen_wang;
 mod wolff;
 
-use crate::model::Model;
+use crate::model::{Model, ModelKind};
 use crate::rng::Stream;
 use serde::{Deserialize, Serialize};
 
@@ -29,15 +29,24 @@ pub enum Algorithm {
     Wolff,
     SwendsenWang,
     Multispin,
+    /// Dimers: directed loops with heat-bath exits.
+    Worm,
+    /// Dimers: directed loops with minimal-bounce exits.
+    WormMinimalBounce,
+    /// Dimers: Metropolis plaquette flips (they keep the winding sector).
+    Plaquette,
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 5] = [
+    pub const ALL: [Algorithm; 8] = [
         Algorithm::Metropolis,
         Algorithm::Heatbath,
         Algorithm::Wolff,
         Algorithm::SwendsenWang,
         Algorithm::Multispin,
+        Algorithm::Worm,
+        Algorithm::WormMinimalBounce,
+        Algorithm::Plaquette,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,7 +56,34 @@ impl Algorithm {
             Algorithm::Wolff => "wolff",
             Algorithm::SwendsenWang => "swendsen-wang",
             Algorithm::Multispin => "multispin",
+            Algorithm::Worm => "worm",
+            Algorithm::WormMinimalBounce => "worm-minimal-bounce",
+            Algorithm::Plaquette => "plaquette",
         }
+    }
+
+    /// Whether this algorithm samples `model`.
+    pub fn runs(self, model: ModelKind) -> bool {
+        match self {
+            Algorithm::Multispin => model.is_ising(),
+            Algorithm::Metropolis
+            | Algorithm::Heatbath
+            | Algorithm::Wolff
+            | Algorithm::SwendsenWang => model.is_spin(),
+            Algorithm::Worm | Algorithm::WormMinimalBounce | Algorithm::Plaquette => {
+                model == ModelKind::Dimer2d
+            }
+        }
+    }
+
+    /// The names of the algorithms that sample `model`, for error messages.
+    pub fn names_for(model: ModelKind) -> String {
+        Algorithm::ALL
+            .into_iter()
+            .filter(|a| a.runs(model))
+            .map(Algorithm::name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn parse(s: &str) -> Option<Algorithm> {
@@ -176,6 +212,10 @@ impl<'m, M: Model> Chain<'m, M> {
             ),
             Algorithm::Multispin => {
                 panic!("multispin runs 64 replicas at once: use sampler::multispin::Multispin")
+            }
+            // Refused for spin models by the sweep file and the wire (`Algorithm::runs`).
+            Algorithm::Worm | Algorithm::WormMinimalBounce | Algorithm::Plaquette => {
+                panic!("{algorithm} samples dimers: use model::dimer2d::simulate")
             }
         }
     }

@@ -14,12 +14,109 @@
 //! Module map: this file (configuration, energy, observables), [`worm`], [`plaquette`],
 //! [`exact`] (every covering of a small torus, for the tests that hold the samplers to it).
 
+pub mod analysis;
 pub mod exact;
 pub mod plaquette;
 pub mod worm;
 
+use crate::rng::Stream;
+
 /// Directions at a site: +x, +y, −x, −y.
 pub const DIRECTIONS: usize = 4;
+
+/// The named series a dimer task measures besides the energy (see [`Sample`]): the staggered
+/// sums D_x, D_y of the columnar order parameter and the winding numbers W_x, W_y.
+pub const OBSERVABLES: [&str; 4] = ["columnar_x", "columnar_y", "winding_x", "winding_y"];
+
+/// How a chain is updated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Update {
+    Worm(worm::Exits),
+    Plaquette,
+}
+
+/// One replica's measurements: the energy v·N_∥ and the [`OBSERVABLES`], one value per
+/// measurement; and the work done.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Run {
+    pub energy: Vec<i64>,
+    pub named: [Vec<i64>; 4],
+    /// Worm pivot steps or plaquette attempts, thermalisation included.
+    pub updates: u64,
+    /// Worms built (0 for plaquette flips).
+    pub worms: u64,
+}
+
+/// One replica from the columnar state: `thermalize` sweeps, then `measurements` measurements
+/// each `interval` sweeps apart. A sweep is N plaquette attempts, or for the worm about N pivot
+/// steps: during thermalisation worms until N steps are done, after it a fixed number of worms,
+/// N over their mean length then (rounded, at least 1) — fixed, as for Wolff's clusters, so a
+/// measurement's timing does not depend on the configuration it measures.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate(
+    l: usize,
+    v: i64,
+    beta: f64,
+    update: Update,
+    thermalize: u64,
+    measurements: u64,
+    interval: u64,
+    rng: &mut Stream,
+) -> Result<Run, DimerError> {
+    let mut d = Dimers::columnar(l, v as f64)?;
+    let n = d.sites() as u64;
+    let mut run = Run::default();
+    let record = |d: &Dimers, run: &mut Run| {
+        let s = d.sample();
+        run.energy.push(v * s.parallel);
+        for (k, x) in [s.columnar[0], s.columnar[1], s.winding[0], s.winding[1]]
+            .into_iter()
+            .enumerate()
+        {
+            run.named[k].push(x);
+        }
+    };
+    match update {
+        Update::Worm(exits) => {
+            let w = worm::Worm::new(v as f64, beta, exits);
+            let (mut steps, mut worms) = (0u64, 0u64);
+            for _ in 0..thermalize {
+                let target = steps + n;
+                while steps < target {
+                    steps += w.step(&mut d, rng).0;
+                    worms += 1;
+                }
+            }
+            let per_sweep = if worms == 0 {
+                1
+            } else {
+                ((n as f64 * worms as f64 / steps.max(1) as f64).round() as u64).max(1)
+            };
+            for _ in 0..measurements {
+                let s = w.run(&mut d, rng, per_sweep * interval);
+                steps += s.steps;
+                worms += s.worms;
+                record(&d, &mut run);
+            }
+            run.updates = steps;
+            run.worms = worms;
+        }
+        Update::Plaquette => {
+            let p = plaquette::Plaquette::new(v as f64, beta);
+            for _ in 0..thermalize {
+                p.sweep(&mut d, rng);
+            }
+            for _ in 0..measurements {
+                for _ in 0..interval {
+                    p.sweep(&mut d, rng);
+                }
+                record(&d, &mut run);
+            }
+            run.updates = n * (thermalize + measurements * interval);
+        }
+    }
+    Ok(run)
+}
 
 /// Close-packed dimers on an L×L torus and their interaction.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,0 +1,509 @@
+//! Validation of the sweep file's sections, each error naming file, line and field.
+
+use super::raw::*;
+use super::*;
+
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a str,
+    pub(super) text: &'a str,
+}
+
+impl Ctx<'_> {
+    /// What only some models take: `interaction` is dimer2d's; `[fss]`, `[rsmi]`, `[rg]` and
+    /// `save_samples` need a spin model (the dimers' image encoding for RSMI is not here yet).
+    /// Returns the interaction of a dimer sweep.
+    pub(super) fn model_support(
+        &self,
+        raw: &RawSweep,
+        model: ModelKind,
+    ) -> Result<Option<i64>, SweepError> {
+        if model.is_spin() {
+            if let Some(v) = &raw.interaction {
+                return Err(self.err(
+                    v.span(),
+                    "interaction",
+                    format!("interaction applies to dimer2d only, not to {model}"),
+                ));
+            }
+            return Ok(None);
+        }
+        let spin_only = [
+            (
+                raw.fss.as_ref().map(Spanned::span),
+                "fss",
+                "a scalar order parameter (finite-size scaling of its Binder cumulant)",
+            ),
+            (
+                raw.rsmi.as_ref().map(Spanned::span),
+                "rsmi",
+                "site spins (the dimers' image encoding for RSMI is not in this version)",
+            ),
+            (
+                raw.rg.as_ref().map(Spanned::span),
+                "rg",
+                "site spins (the RG maps coarse-grain them)",
+            ),
+            (
+                raw.save_samples.as_ref().map(Spanned::span),
+                "save_samples",
+                "site-state configurations",
+            ),
+        ];
+        for (span, field, what) in spin_only {
+            if let Some(span) = span {
+                return Err(self.err(
+                    span,
+                    field,
+                    format!("{field} works on {what}, which {model} does not have"),
+                ));
+            }
+        }
+        match &raw.interaction {
+            Some(v) => {
+                let x = *v.get_ref();
+                if x == 0 || x.abs() > 1000 {
+                    return Err(self.err(
+                        v.span(),
+                        "interaction",
+                        format!("must be a non-zero integer from -1000 to 1000, got {x}"),
+                    ));
+                }
+                Ok(Some(x))
+            }
+            None => Ok(Some(-1)),
+        }
+    }
+
+    pub(super) fn err(
+        &self,
+        span: std::ops::Range<usize>,
+        field: &str,
+        message: String,
+    ) -> SweepError {
+        let (line, column) = line_col(self.text, span.start);
+        SweepError {
+            file: self.file.to_string(),
+            line,
+            column,
+            field: if field.is_empty() {
+                String::new()
+            } else {
+                format!("field `{field}`: ")
+            },
+            message,
+        }
+    }
+
+    pub(super) fn positive(
+        &self,
+        v: &Spanned<i64>,
+        field: &str,
+        max: u64,
+    ) -> Result<u64, SweepError> {
+        let x = *v.get_ref();
+        if x < 1 || x as u64 > max {
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be an integer from 1 to {max}, got {x}"),
+            ));
+        }
+        Ok(x as u64)
+    }
+
+    /// Validates `[rsmi]` against the model, every size and the Monte Carlo settings, so a bad
+    /// geometry is refused at submit, not discovered by a worker.
+    pub(super) fn rsmi(
+        &self,
+        r: &Spanned<RawRsmi>,
+        (model, q): (ModelKind, u8),
+        sizes: &[usize],
+        algorithm: Algorithm,
+        measurements: u64,
+    ) -> Result<RsmiSweep, SweepError> {
+        use crate::rsmi::{Bound, Geometry};
+        let raw = r.get_ref();
+        if algorithm == Algorithm::Multispin {
+            return Err(self.err(
+                r.span(),
+                "rsmi",
+                "RSMI needs whole configurations; multispin keeps 64 replicas in bit planes: use wolff, swendsen-wang, metropolis or heatbath".into(),
+            ));
+        }
+        let block = self.positive(&raw.block, "rsmi.block", 1024)? as usize;
+        let env = self.positive(&raw.env, "rsmi.env", 1024)? as usize;
+        if raw.buffers.get_ref().is_empty() {
+            return Err(self.err(
+                raw.buffers.span(),
+                "rsmi.buffers",
+                "needs at least one buffer width".into(),
+            ));
+        }
+        let mut buffers = Vec::new();
+        for b in raw.buffers.get_ref() {
+            let buffer = self.width(b, "rsmi.buffers")?;
+            if buffers.contains(&buffer) {
+                return Err(self.err(
+                    b.span(),
+                    "rsmi.buffers",
+                    format!("buffer {buffer} is listed twice"),
+                ));
+            }
+            for &size in sizes {
+                if let Err(e) = Geometry::new(model.dim(), size, block, buffer, env) {
+                    return Err(self.err(b.span(), "rsmi.buffers", e.to_string()));
+                }
+            }
+            buffers.push(buffer);
+        }
+        let hidden = match &raw.hidden {
+            Some(h) => self.positive(h, "rsmi.hidden", 64)? as usize,
+            None => 1,
+        };
+        let samples = self.positive(&raw.samples, "rsmi.samples", 10_000_000)?;
+        if samples < 10 || samples > measurements {
+            return Err(self.err(
+                raw.samples.span(),
+                "rsmi.samples",
+                format!("must be from 10 to monte_carlo.measurements ({measurements}): configurations are taken from the measured chain; got {samples}"),
+            ));
+        }
+        let stride = match &raw.stride {
+            Some(s) => Some(self.positive(s, "rsmi.stride", 1 << 20)? as usize),
+            None => None,
+        };
+        let bound = match &raw.bound {
+            Some(b) => Bound::parse(b.get_ref()).ok_or_else(|| {
+                self.err(
+                    b.span(),
+                    "rsmi.bound",
+                    format!("unknown bound {:?}; infonce or nwj", b.get_ref()),
+                )
+            })?,
+            None => Bound::InfoNce,
+        };
+        let d = crate::rsmi::TrainSettings::default();
+        let batch = match &raw.batch {
+            Some(b) => self.positive(b, "rsmi.batch", 100_000)? as usize,
+            None => d.batch,
+        };
+        if batch < 2 {
+            return Err(self.err(
+                raw.batch.as_ref().map_or(r.span(), |b| b.span()),
+                "rsmi.batch",
+                "must be at least 2".into(),
+            ));
+        }
+        let max_epochs = match &raw.max_epochs {
+            Some(e) => self.positive(e, "rsmi.max_epochs", 100_000)? as usize,
+            None => d.max_epochs,
+        };
+        let learning_rate = match &raw.learning_rate {
+            Some(l) => {
+                let x = *l.get_ref();
+                if !(x > 0.0 && x < 1.0) {
+                    return Err(self.err(
+                        l.span(),
+                        "rsmi.learning_rate",
+                        format!("must be in (0, 1), got {x}"),
+                    ));
+                }
+                x
+            }
+            None => d.learning_rate,
+        };
+        let settings = RsmiSweep {
+            block,
+            buffers,
+            env,
+            hidden,
+            samples,
+            stride,
+            bound,
+            batch,
+            max_epochs,
+            learning_rate,
+        };
+        // Each replica's samples are split 60/20/20 (train/validation/held-out), and blocks are
+        // taken at every corner: every part must hold at least one batch of pairs.
+        for &size in sizes {
+            let job = settings
+                .job(model, 2, size, settings.buffers[0])
+                .map_err(|e| self.err(r.span(), "rsmi", e.to_string()))?;
+            let per_config = job.corner_count();
+            let held_out = (job.split(samples as usize).2 as u64).saturating_mul(per_config);
+            if held_out < batch as u64 {
+                return Err(self.err(
+                    raw.samples.span(),
+                    "rsmi.samples",
+                    format!(
+                        "L = {size}: a fifth of {samples} configurations × {per_config} blocks = {held_out} held-out pairs, fewer than one batch of {batch}; take more samples or a smaller stride"
+                    ),
+                ));
+            }
+            for &buffer in &settings.buffers {
+                let job = settings
+                    .job(model, q, size, buffer)
+                    .map_err(|e| self.err(r.span(), "rsmi", e.to_string()))?;
+                let bytes = job.pair_bytes(samples);
+                if bytes > MAX_PAIR_BYTES {
+                    return Err(self.err(
+                        raw.samples.span(),
+                        "rsmi.samples",
+                        format!(
+                            "L = {size}, buffer {buffer}: {samples} configurations × {per_config} blocks make {bytes} bytes of training pairs; at most {MAX_PAIR_BYTES}: take fewer samples, a larger stride or a smaller env"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Validates `[rg]` against the model, every size and the Monte Carlo settings: a map,
+    /// operator or level count a lattice cannot take is refused at submit.
+    pub(super) fn rg(
+        &self,
+        r: &Spanned<RawRg>,
+        (model, q): (ModelKind, u8),
+        sizes: &[usize],
+        algorithm: Algorithm,
+        measurements: u64,
+    ) -> Result<crate::rg::Settings, SweepError> {
+        use crate::rg::Operator;
+        use crate::rg::flow::{MapKind, RsmiRule, Rule, Settings};
+        let raw = r.get_ref();
+        if algorithm == Algorithm::Multispin {
+            return Err(self.err(
+                r.span(),
+                "rg",
+                "RG flows need whole configurations; multispin keeps 64 replicas in bit planes: use wolff, swendsen-wang, metropolis or heatbath".into(),
+            ));
+        }
+        let dim = model.dim();
+        let mut maps = Vec::new();
+        match &raw.maps {
+            None => maps.push(MapKind::Majority),
+            Some(list) => {
+                if list.get_ref().is_empty() {
+                    return Err(self.err(list.span(), "rg.maps", "needs at least one map".into()));
+                }
+                for m in list.get_ref() {
+                    let map = MapKind::parse(m.get_ref()).ok_or_else(|| {
+                        self.err(
+                            m.span(),
+                            "rg.maps",
+                            format!(
+                                "unknown map {:?}; one of majority, decimation, rsmi",
+                                m.get_ref()
+                            ),
+                        )
+                    })?;
+                    if maps.contains(&map) {
+                        return Err(self.err(
+                            m.span(),
+                            "rg.maps",
+                            format!("{} is listed twice", map.name()),
+                        ));
+                    }
+                    if map == MapKind::Rsmi && q > 2 {
+                        return Err(self.err(
+                            m.span(),
+                            "rg.maps",
+                            "the RSMI map learns one binary unit per block, a coarse Ising spin: it is for Ising models, not Potts".into(),
+                        ));
+                    }
+                    maps.push(map);
+                }
+            }
+        }
+        let levels = self.positive(&raw.levels, "rg.levels", 64)? as usize;
+        for &size in sizes {
+            let most = Settings::max_levels(size);
+            if levels > most {
+                return Err(self.err(
+                    raw.levels.span(),
+                    "rg.levels",
+                    format!(
+                        "L = {size} allows at most {most} levels (each halves the lattice, down to {} sites per side), got {levels}",
+                        crate::rg::flow::MIN_COARSE_SIZE
+                    ),
+                ));
+            }
+        }
+        let mut operators = Vec::new();
+        match &raw.operators {
+            None => operators.extend(Operator::ALL.into_iter().filter(|o| o.exists_for(dim, q))),
+            Some(list) => {
+                for o in list.get_ref() {
+                    let op = Operator::parse(o.get_ref()).ok_or_else(|| {
+                        self.err(
+                            o.span(),
+                            "rg.operators",
+                            format!(
+                                "unknown operator {:?}; one of {}",
+                                o.get_ref(),
+                                Operator::ALL.map(|o| o.name()).join(", ")
+                            ),
+                        )
+                    })?;
+                    if !op.exists_for(dim, q) {
+                        return Err(self.err(
+                            o.span(),
+                            "rg.operators",
+                            format!("{} does not exist for {model} ({dim}D)", op.name()),
+                        ));
+                    }
+                    if operators.contains(&op) {
+                        return Err(self.err(
+                            o.span(),
+                            "rg.operators",
+                            format!("{} is listed twice", op.name()),
+                        ));
+                    }
+                    operators.push(op);
+                }
+                if !operators.contains(&Operator::NearestNeighbour) {
+                    return Err(self.err(
+                        list.span(),
+                        "rg.operators",
+                        "must include \"nn\": the flow is followed (and T_c found) by the nearest-neighbour coupling".into(),
+                    ));
+                }
+            }
+        }
+        let blocks = match &raw.blocks {
+            Some(b) => self.positive(b, "rg.blocks", 1000)? as usize,
+            None => 10,
+        };
+        if blocks < 2 {
+            return Err(self.err(
+                raw.blocks.as_ref().map_or(r.span(), |b| b.span()),
+                "rg.blocks",
+                "needs at least 2 jackknife blocks".into(),
+            ));
+        }
+        let samples = self.positive(&raw.samples, "rg.samples", 10_000_000)?;
+        if samples < 2 * blocks as u64 || samples > measurements {
+            return Err(self.err(
+                raw.samples.span(),
+                "rg.samples",
+                format!(
+                    "must be from 2 × rg.blocks ({}) to monte_carlo.measurements ({measurements}): configurations are taken from the measured chain; got {samples}",
+                    2 * blocks
+                ),
+            ));
+        }
+        let rsmi = if maps.contains(&MapKind::Rsmi) {
+            let d = RsmiRule::default();
+            let mut rule = RsmiRule {
+                retrain: raw.retrain.unwrap_or(d.retrain),
+                ..d
+            };
+            if let Some(x) = &raw.rule {
+                rule.rule = match x.get_ref().as_str() {
+                    "sign" => Rule::Sign,
+                    "sample" => Rule::Sample,
+                    other => {
+                        return Err(self.err(
+                            x.span(),
+                            "rg.rule",
+                            format!("unknown rule {other:?}; sign or sample"),
+                        ));
+                    }
+                };
+            }
+            if let Some(b) = &raw.buffer {
+                rule.buffer = self.width(b, "rg.buffer")?;
+            }
+            if let Some(e) = &raw.env {
+                rule.env = self.positive(e, "rg.env", 1024)? as usize;
+            }
+            if let Some(b) = &raw.batch {
+                rule.batch = self.positive(b, "rg.batch", 100_000)? as usize;
+                if rule.batch < 2 {
+                    return Err(self.err(b.span(), "rg.batch", "must be at least 2".into()));
+                }
+            }
+            if let Some(e) = &raw.max_epochs {
+                rule.max_epochs = self.positive(e, "rg.max_epochs", 100_000)? as usize;
+            }
+            let field = raw
+                .buffer
+                .as_ref()
+                .or(raw.env.as_ref())
+                .map_or(r.span(), |x| x.span());
+            for &size in sizes {
+                for l in rule.training_sizes(size, levels) {
+                    let job = rule.job(dim, l).map_err(|e| {
+                        self.err(
+                            field.clone(),
+                            "rg",
+                            format!(
+                                "the RSMI map is trained on lattices of L = {l} (from L = {size}): {e}; reduce rg.buffer or rg.env"
+                            ),
+                        )
+                    })?;
+                    let held_out =
+                        (job.split(samples as usize).2 as u64).saturating_mul(job.corner_count());
+                    if held_out < rule.batch as u64 {
+                        return Err(self.err(
+                            raw.samples.span(),
+                            "rg.samples",
+                            format!(
+                                "the RSMI map on L = {l}: {held_out} held-out pairs, fewer than one batch of {}; take more samples",
+                                rule.batch
+                            ),
+                        ));
+                    }
+                    let bytes = job.pair_bytes(samples);
+                    if bytes > MAX_PAIR_BYTES {
+                        return Err(self.err(
+                            raw.samples.span(),
+                            "rg.samples",
+                            format!(
+                                "the RSMI map on L = {l}: {samples} configurations make {bytes} bytes of training pairs; at most {MAX_PAIR_BYTES}: take fewer samples"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Some(rule)
+        } else {
+            None
+        };
+        Ok(Settings {
+            maps,
+            levels,
+            operators,
+            samples,
+            blocks,
+            rsmi,
+        })
+    }
+
+    /// A buffer width: bounded like the environment's, so that region sizes cannot overflow.
+    pub(super) fn width(&self, v: &Spanned<i64>, field: &str) -> Result<usize, SweepError> {
+        let x = *v.get_ref();
+        if !(0..=1024).contains(&x) {
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be an integer from 0 to 1024, got {x}"),
+            ));
+        }
+        Ok(x as usize)
+    }
+
+    pub(super) fn non_negative(&self, v: &Spanned<i64>, field: &str) -> Result<u64, SweepError> {
+        let x = *v.get_ref();
+        if x < 0 {
+            return Err(self.err(
+                v.span(),
+                field,
+                format!("must be a non-negative integer, got {x}"),
+            ));
+        }
+        Ok(x as u64)
+    }
+}

@@ -1,0 +1,628 @@
+//! The sweep file: one TOML document that says what to simulate, and its expansion into tasks.
+//!
+//! This is a lasting contract (the coordinator plans from it too), so it is strict: unknown keys
+//! are errors, and every error names the file, line, column and field and says what is allowed.
+//! Parsing is pure (text in, value out); reading the file is the caller's job.
+//!
+//! ```toml
+//! name = "quickstart"
+//! seed = 1
+//! model = "ising2d"                  # ising2d | ising3d | potts2d (then q = 3, ...) | dimer2d
+//! sizes = [8, 16, 32]
+//! temperatures = { start = 2.0, stop = 2.6, step = 0.05 }   # or a list [2.2, 2.3]
+//! replicas = 2
+//!
+//! [monte_carlo]
+//! algorithm = "wolff"                # metropolis | heatbath | wolff | swendsen-wang | multispin;
+//!                                    # dimer2d: worm | worm-minimal-bounce | plaquette
+//! thermalize = 500                   # sweeps discarded first
+//! measurements = 4000                # measurements kept per replica
+//! interval = 1                       # sweeps between measurements
+//!
+//! [fss]                              # optional; see `FssSettings`
+//! fit_min_size = 16
+//! ```
+
+use crate::model::ModelKind;
+use crate::sampler::Algorithm;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// A sweep-file error with its location.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {field}{message}")]
+pub struct SweepError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// "field `x`: " or empty when the error is not about one field.
+    pub field: String,
+    pub message: String,
+}
+
+/// Largest number of sites per lattice (2D L = 8192, 3D L = 406): beyond it one chain's
+/// neighbour table alone passes a gigabyte.
+const MAX_SITES: u64 = 1 << 26;
+/// Largest total of stored measurements (16 bytes each) in a sweep: results are held in memory
+/// for aggregation, so a sweep past this would be killed for memory rather than refused here.
+pub const MAX_STORED_MEASUREMENTS: u64 = 1 << 30;
+/// Replicas of one point: replica indices stay below this (the wire checks them too).
+pub const MAX_REPLICAS: u32 = 1 << 20;
+pub const MAX_MEASUREMENTS: u64 = 1 << 32;
+pub const MAX_INTERVAL: u64 = 1 << 20;
+/// Largest number of tasks in a sweep: the coordinator is built and measured for 10^7 queued
+/// tasks (`rgsweep bench coordinator --queued`), and `tasks()` plans them all in memory at
+/// about 100 bytes each. Bounded before only through the stored measurements, a 150-byte file
+/// could ask for 2^26 tasks, gigabytes from `tasks()`.
+pub const MAX_TASKS: usize = 10_000_000;
+/// Largest memory of one task's kept configurations, and of one RSMI training's (V, E) pairs.
+/// A few lines asking for 10⁷ samples of an 8192² lattice, or RSMI blocks at every site of
+/// one, would otherwise be accepted and kill every worker that leased the task.
+const MAX_KEPT_BYTES: u64 = 1 << 31;
+const MAX_PAIR_BYTES: u64 = 1 << 31;
+
+mod check;
+mod raw;
+#[cfg(test)]
+mod tests;
+
+pub use crate::settings::{FssSettings, MonteCarlo, RsmiSweep};
+use check::Ctx;
+use raw::*;
+
+/// A validated sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    pub name: String,
+    pub seed: u64,
+    pub model: ModelKind,
+    /// Potts states; absent for Ising.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<u8>,
+    pub sizes: Vec<usize>,
+    pub temperatures: Vec<f64>,
+    pub replicas: u32,
+    pub monte_carlo: MonteCarlo,
+    pub fss: FssSettings,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsmi: Option<RsmiSweep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rg: Option<crate::rg::Settings>,
+    /// Configurations per replica written to `samples-L…-T….npy` (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub save_samples: u64,
+    /// Expected seconds of the largest task on one core; smaller tasks in proportion to their
+    /// cost. Workers with a time limit are only given tasks expected to finish within it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_seconds: Option<f64>,
+    /// dimer2d: the interaction v (T in units of |v|); absent for spin models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<i64>,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
+}
+
+/// Converts a byte offset into 1-based line and column.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The dotted key whose value contains `offset`, recovered from the text: the nearest
+/// `[section]` header above and the `key =` on the line. toml's own messages do not always
+/// name the key, and users need it.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let start_of_line = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let mut section = None;
+    for line in text[..start_of_line].lines().rev() {
+        let t = line.trim();
+        if t.starts_with('[') && !t.starts_with("[[") {
+            section = Some(t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+            break;
+        }
+    }
+    let line = text[start_of_line..].lines().next().unwrap_or("");
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('[') && !k.contains(' '));
+    match (section, key) {
+        (Some(s), Some(k)) => Some(format!("{s}.{k}")),
+        (None, Some(k)) => Some(k),
+        (Some(s), None) => Some(s),
+        (None, None) => None,
+    }
+}
+
+impl Sweep {
+    /// Parses and validates sweep-file `text`; `file` is only used in error messages.
+    pub fn parse(text: &str, file: &str) -> Result<Sweep, SweepError> {
+        let cx = Ctx { file, text };
+        let raw: RawSweep = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            // A missing key is reported on its table, whose span does not point at any key:
+            // naming the key found on that line would blame an innocent field.
+            let field = if message.starts_with("missing field") {
+                String::new()
+            } else {
+                key_at(text, span.start).unwrap_or_default()
+            };
+            cx.err(span, &field, message)
+        })?;
+        let model_span = raw.model.span();
+        let model = *raw.model.get_ref();
+
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || name.starts_with('.')
+        {
+            return Err(cx.err(
+                raw.name.span(),
+                "name",
+                format!(
+                    "must be non-empty and use only letters, digits, '-', '_' and '.' (it names the output directory), got {:?}",
+                    raw.name.get_ref()
+                ),
+            ));
+        }
+        let seed = *raw.seed.get_ref();
+        if seed < 0 {
+            return Err(cx.err(
+                raw.seed.span(),
+                "seed",
+                format!("must be a non-negative integer, got {seed}"),
+            ));
+        }
+
+        let q = match (model, &raw.q) {
+            (ModelKind::Potts2d, Some(q)) => {
+                let v = *q.get_ref();
+                if !(2..=64).contains(&v) {
+                    return Err(cx.err(
+                        q.span(),
+                        "q",
+                        format!("Potts needs q from 2 to 64, got {v}"),
+                    ));
+                }
+                Some(v as u8)
+            }
+            (ModelKind::Potts2d, None) => {
+                return Err(cx.err(
+                    model_span,
+                    "q",
+                    "model potts2d needs the number of states q (q >= 2)".into(),
+                ));
+            }
+            (m, Some(q)) => {
+                return Err(cx.err(
+                    q.span(),
+                    "q",
+                    format!("q applies to potts2d only, not to {m}"),
+                ));
+            }
+            (_, None) => None,
+        };
+
+        let interaction = cx.model_support(&raw, model)?;
+
+        if raw.sizes.get_ref().is_empty() {
+            return Err(cx.err(
+                raw.sizes.span(),
+                "sizes",
+                "needs at least one lattice size".into(),
+            ));
+        }
+        let dim = model.dim() as u32;
+        let mut sizes = Vec::new();
+        for s in raw.sizes.get_ref() {
+            let v = *s.get_ref();
+            let max = (MAX_SITES as f64).powf(1.0 / f64::from(dim)).floor() as i64;
+            if v < 2 || v > max {
+                return Err(cx.err(
+                    s.span(),
+                    "sizes",
+                    format!(
+                        "lattice size must be an integer from 2 to {max} for {}, got {v}",
+                        model
+                    ),
+                ));
+            }
+            if sizes.contains(&(v as usize)) {
+                return Err(cx.err(s.span(), "sizes", format!("size {v} is listed twice")));
+            }
+            if let Some(why) = model.size_error(v as usize) {
+                return Err(cx.err(s.span(), "sizes", why));
+            }
+            sizes.push(v as usize);
+        }
+        sizes.sort_unstable();
+
+        let temperatures = expand_temperatures(&cx, &raw.temperatures)?;
+
+        let replicas = match &raw.replicas {
+            Some(r) => cx.positive(r, "replicas", u64::from(MAX_REPLICAS))? as u32,
+            None => 1,
+        };
+
+        let mc = raw.monte_carlo.get_ref();
+        let tasks = (sizes.len() as u64)
+            .saturating_mul(temperatures.len() as u64)
+            .saturating_mul(u64::from(replicas.div_ceil(replica_group(mc.algorithm))));
+        if tasks > MAX_TASKS as u64 {
+            let (span, field) = match &raw.replicas {
+                Some(r) if *r.get_ref() > 1 => (r.span(), "replicas"),
+                _ => (raw.temperatures.span(), "temperatures"),
+            };
+            return Err(cx.err(
+                span,
+                field,
+                format!(
+                    "sizes × temperatures × replicas = {} × {} × {replicas} = {tasks} tasks{}; at most {MAX_TASKS}",
+                    sizes.len(),
+                    temperatures.len(),
+                    if replica_group(mc.algorithm) > 1 {
+                        " (multispin: 64 replicas per task)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        if mc.algorithm == Algorithm::Multispin && model.is_spin() && !model.is_ising() {
+            return Err(cx.err(
+                raw.monte_carlo.span(),
+                "monte_carlo.algorithm",
+                format!(
+                    "multispin is bit-packed Ising and cannot run {}; use metropolis, heatbath, wolff or swendsen-wang",
+                    model
+                ),
+            ));
+        }
+        if !mc.algorithm.runs(model) {
+            return Err(cx.err(
+                raw.monte_carlo.span(),
+                "monte_carlo.algorithm",
+                format!(
+                    "{} cannot sample {model}; use {}",
+                    mc.algorithm,
+                    Algorithm::names_for(model)
+                ),
+            ));
+        }
+        let thermalize = cx.non_negative(&mc.thermalize, "monte_carlo.thermalize")?;
+        let measurements = cx.positive(
+            &mc.measurements,
+            "monte_carlo.measurements",
+            MAX_MEASUREMENTS,
+        )?;
+        if measurements < 16 {
+            return Err(cx.err(
+                mc.measurements.span(),
+                "monte_carlo.measurements",
+                format!("needs at least 16 measurements for error bars, got {measurements}"),
+            ));
+        }
+        let interval = match &mc.interval {
+            Some(i) => cx.positive(i, "monte_carlo.interval", MAX_INTERVAL)?,
+            None => 1,
+        };
+
+        let stored = (sizes.len() as u64)
+            .saturating_mul(temperatures.len() as u64)
+            .saturating_mul(u64::from(replicas))
+            .saturating_mul(measurements);
+        if stored > MAX_STORED_MEASUREMENTS {
+            return Err(cx.err(
+                mc.measurements.span(),
+                "monte_carlo.measurements",
+                format!(
+                    "sizes × temperatures × replicas × measurements = {stored} stored measurements (16 bytes each); at most {MAX_STORED_MEASUREMENTS}: use fewer measurements or a larger interval"
+                ),
+            ));
+        }
+
+        let mut fss = FssSettings::default();
+        if let Some(f) = &raw.fss {
+            let f = f.get_ref();
+            if let Some(v) = &f.fit_min_size {
+                fss.fit_min_size = cx.non_negative(v, "fss.fit_min_size")? as usize;
+            }
+            if let Some(v) = &f.shift_exponent {
+                let x = *v.get_ref();
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(cx.err(
+                        v.span(),
+                        "fss.shift_exponent",
+                        format!("must be a positive number, got {x}"),
+                    ));
+                }
+                fss.shift_exponent = x;
+            }
+            if let Some(v) = &f.correction_exponent {
+                let x = *v.get_ref();
+                if !(x.is_finite() && x > 0.0 && x <= 10.0) {
+                    return Err(cx.err(
+                        v.span(),
+                        "fss.correction_exponent",
+                        format!("must be a positive number up to 10, got {x}"),
+                    ));
+                }
+                fss.correction_exponent = Some(x);
+            }
+            if let Some(v) = &f.bootstrap {
+                fss.bootstrap = cx.positive(v, "fss.bootstrap", 100_000)? as usize;
+                if fss.bootstrap < 20 {
+                    return Err(cx.err(
+                        v.span(),
+                        "fss.bootstrap",
+                        format!(
+                            "needs at least 20 replicates for an error bar, got {}",
+                            fss.bootstrap
+                        ),
+                    ));
+                }
+            }
+        }
+
+        let rsmi = match &raw.rsmi {
+            Some(r) => Some(cx.rsmi(
+                r,
+                (model, q.unwrap_or(2)),
+                &sizes,
+                mc.algorithm,
+                measurements,
+            )?),
+            None => None,
+        };
+        let save_samples = match &raw.save_samples {
+            Some(n) => {
+                let n = cx.positive(n, "save_samples", measurements)?;
+                if mc.algorithm == Algorithm::Multispin {
+                    return Err(cx.err(
+                        raw.save_samples.as_ref().map_or(0..0, |x| x.span()),
+                        "save_samples",
+                        "multispin keeps 64 replicas in bit planes, not whole configurations: use wolff, swendsen-wang, metropolis or heatbath".into(),
+                    ));
+                }
+                n
+            }
+            None => 0,
+        };
+        let task_seconds = match &raw.task_seconds {
+            Some(t) => {
+                let x = *t.get_ref();
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(cx.err(
+                        t.span(),
+                        "task_seconds",
+                        format!("must be a positive number of seconds, got {x}"),
+                    ));
+                }
+                Some(x)
+            }
+            None => None,
+        };
+        let rg = match &raw.rg {
+            Some(r) => Some(cx.rg(
+                r,
+                (model, q.unwrap_or(2)),
+                &sizes,
+                mc.algorithm,
+                measurements,
+            )?),
+            None => None,
+        };
+        let kept = [
+            (
+                rsmi.as_ref().map_or(0, |r| r.samples),
+                raw.rsmi
+                    .as_ref()
+                    .map(|r| (r.get_ref().samples.span(), "rsmi.samples")),
+            ),
+            (
+                rg.as_ref().map_or(0, |r| r.samples),
+                raw.rg
+                    .as_ref()
+                    .map(|r| (r.get_ref().samples.span(), "rg.samples")),
+            ),
+            (
+                save_samples,
+                raw.save_samples
+                    .as_ref()
+                    .map(|s| (s.span(), "save_samples")),
+            ),
+        ]
+        .into_iter()
+        .max_by_key(|(n, _)| *n);
+        if let Some((n, Some((span, field)))) = kept {
+            let largest = sizes.last().copied().unwrap_or(0) as u64;
+            let sites = largest.saturating_pow(dim);
+            let bytes = n.saturating_mul(sites);
+            if bytes > MAX_KEPT_BYTES {
+                return Err(cx.err(
+                    span,
+                    field,
+                    format!(
+                        "{n} configurations of L = {largest} ({sites} sites each) are kept in memory by each task: {bytes} bytes, at most {MAX_KEPT_BYTES}"
+                    ),
+                ));
+            }
+        }
+
+        Ok(Sweep {
+            name,
+            seed: seed as u64,
+            model,
+            q,
+            sizes,
+            temperatures,
+            replicas,
+            monte_carlo: MonteCarlo {
+                algorithm: mc.algorithm,
+                thermalize,
+                measurements,
+                interval,
+            },
+            fss,
+            rsmi,
+            rg,
+            save_samples,
+            task_seconds,
+            interaction,
+        })
+    }
+
+    /// The tasks of this sweep, largest lattices first so long tasks do not trail at the end.
+    /// Each task is one replica, except for multispin, where one task runs up to 64 replicas.
+    pub fn tasks(&self) -> Vec<crate::task::Task> {
+        let group = replica_group(self.monte_carlo.algorithm);
+        let count =
+            self.sizes.len() * self.temperatures.len() * self.replicas.div_ceil(group) as usize;
+        let mut out = Vec::with_capacity(count);
+        for &size in self.sizes.iter().rev() {
+            for &temperature in &self.temperatures {
+                let mut first = 0;
+                while first < self.replicas {
+                    let count = group.min(self.replicas - first);
+                    out.push(crate::task::Task {
+                        model: self.model,
+                        q: self.q.unwrap_or(2),
+                        size,
+                        temperature,
+                        monte_carlo: self.monte_carlo.clone(),
+                        first_replica: first,
+                        replicas: count,
+                        rsmi: self.rsmi.clone().map(Box::new),
+                        rg: self.rg.clone().map(Box::new),
+                        save_samples: self.save_samples,
+                        interaction: self.interaction,
+                    });
+                    first += count;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Replicas per task: multispin runs 64 in the bit planes of one lattice.
+fn replica_group(algorithm: Algorithm) -> u32 {
+    if algorithm == Algorithm::Multispin {
+        64
+    } else {
+        1
+    }
+}
+
+/// Rounds away the binary noise of `start + k·step` so that keys and file rows read `2.15`,
+/// not `2.1500000000000004`.
+fn tidy(t: f64) -> f64 {
+    // Past 1e12 there are no decimals left to tidy, and printing 1e300 to ten decimals takes
+    // 300 bytes, 30 MB for the 100000 temperatures of one range.
+    if t.is_nan() || t.abs() >= 1e12 {
+        return t;
+    }
+    let s = format!("{t:.10}");
+    s.parse().unwrap_or(t)
+}
+
+fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, SweepError> {
+    let span = t.span();
+    let field = "temperatures";
+    let list = match t.get_ref() {
+        Temperatures::List(v) => v.clone(),
+        Temperatures::Range {
+            start,
+            stop,
+            step,
+            count,
+        } => {
+            let (start, stop) = (*start, *stop);
+            if !(start.is_finite() && stop.is_finite()) || stop < start {
+                return Err(cx.err(
+                    span,
+                    field,
+                    format!("range needs finite start <= stop, got start = {start}, stop = {stop}"),
+                ));
+            }
+            match (step, count) {
+                (Some(step), None) => {
+                    if !(step.is_finite() && *step > 0.0) {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("step must be positive, got {step}"),
+                        ));
+                    }
+                    let count = ((stop - start) / step + 1e-9).floor() + 1.0;
+                    if count.is_nan() || count > 100_000.0 {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("range gives {count} temperatures; at most 100000"),
+                        ));
+                    }
+                    let n = count as i64;
+                    if n > 100_000 {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("range gives {n} temperatures; at most 100000"),
+                        ));
+                    }
+                    (0..n).map(|k| tidy(start + k as f64 * step)).collect()
+                }
+                (None, Some(count)) => {
+                    if *count < 1 || *count > 100_000 {
+                        return Err(cx.err(
+                            span,
+                            field,
+                            format!("count must be from 1 to 100000, got {count}"),
+                        ));
+                    }
+                    if *count == 1 {
+                        vec![start]
+                    } else {
+                        let h = (stop - start) / (*count - 1) as f64;
+                        (0..*count).map(|k| tidy(start + k as f64 * h)).collect()
+                    }
+                }
+                _ => {
+                    return Err(cx.err(
+                        span,
+                        field,
+                        "range needs exactly one of step or count".into(),
+                    ));
+                }
+            }
+        }
+    };
+    if list.is_empty() {
+        return Err(cx.err(span, field, "needs at least one temperature".into()));
+    }
+    if let Some(t) = list.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+        return Err(cx.err(
+            span,
+            field,
+            format!("temperatures must be positive and finite, got {t}"),
+        ));
+    }
+    let mut out = list;
+    out.sort_by(f64::total_cmp);
+    // Sorted, a repeat is a neighbour: searching the list for each one took half a second of a
+    // coordinator's time for the 100000 temperatures one line of a range may give.
+    if let Some(w) = out.windows(2).find(|w| w[0] == w[1]) {
+        return Err(cx.err(span, field, format!("temperature {} is listed twice", w[0])));
+    }
+    Ok(out)
+}

@@ -1,0 +1,147 @@
+//! The sweep file as TOML gives it: every value with its span, for errors that name the
+//! line, before [`super::Sweep::parse`] checks it.
+
+use crate::model::ModelKind;
+use crate::sampler::Algorithm;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSweep {
+    pub(super) name: Spanned<String>,
+    pub(super) seed: Spanned<i64>,
+    pub(super) model: Spanned<ModelKind>,
+    pub(super) q: Option<Spanned<i64>>,
+    pub(super) sizes: Spanned<Vec<Spanned<i64>>>,
+    pub(super) temperatures: Spanned<Temperatures>,
+    #[serde(default)]
+    pub(super) replicas: Option<Spanned<i64>>,
+    pub(super) monte_carlo: Spanned<RawMonteCarlo>,
+    #[serde(default)]
+    pub(super) fss: Option<Spanned<RawFss>>,
+    #[serde(default)]
+    pub(super) rsmi: Option<Spanned<RawRsmi>>,
+    #[serde(default)]
+    pub(super) rg: Option<Spanned<RawRg>>,
+    /// Configurations per replica to write as .npy (evenly spaced over the measurements).
+    #[serde(default)]
+    pub(super) save_samples: Option<Spanned<i64>>,
+    /// Expected seconds of the sweep's largest task on one core.
+    #[serde(default)]
+    pub(super) task_seconds: Option<Spanned<f64>>,
+    /// dimer2d: the energy v per plaquette of two parallel dimers (default −1).
+    #[serde(default)]
+    pub(super) interaction: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRg {
+    pub(super) maps: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) levels: Spanned<i64>,
+    pub(super) operators: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) samples: Spanned<i64>,
+    pub(super) blocks: Option<Spanned<i64>>,
+    // The RSMI map's training (used when `maps` lists "rsmi").
+    pub(super) retrain: Option<bool>,
+    pub(super) rule: Option<Spanned<String>>,
+    pub(super) buffer: Option<Spanned<i64>>,
+    pub(super) env: Option<Spanned<i64>>,
+    pub(super) batch: Option<Spanned<i64>>,
+    pub(super) max_epochs: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRsmi {
+    pub(super) block: Spanned<i64>,
+    pub(super) buffers: Spanned<Vec<Spanned<i64>>>,
+    pub(super) env: Spanned<i64>,
+    pub(super) hidden: Option<Spanned<i64>>,
+    pub(super) samples: Spanned<i64>,
+    pub(super) stride: Option<Spanned<i64>>,
+    pub(super) bound: Option<Spanned<String>>,
+    pub(super) batch: Option<Spanned<i64>>,
+    pub(super) max_epochs: Option<Spanned<i64>>,
+    pub(super) learning_rate: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMonteCarlo {
+    pub(super) algorithm: Algorithm,
+    pub(super) thermalize: Spanned<i64>,
+    pub(super) measurements: Spanned<i64>,
+    #[serde(default)]
+    pub(super) interval: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFss {
+    pub(super) fit_min_size: Option<Spanned<i64>>,
+    pub(super) shift_exponent: Option<Spanned<f64>>,
+    pub(super) bootstrap: Option<Spanned<i64>>,
+    pub(super) correction_exponent: Option<Spanned<f64>>,
+}
+
+/// A list of temperatures or an arithmetic range.
+pub(super) enum Temperatures {
+    List(Vec<f64>),
+    Range {
+        start: f64,
+        stop: f64,
+        step: Option<f64>,
+        count: Option<i64>,
+    },
+}
+
+impl<'de> Deserialize<'de> for Temperatures {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Temperatures;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a list of temperatures or a range { start, stop, step } / { start, stop, count }",
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Temperatures, A::Error> {
+                let mut v = Vec::new();
+                while let Some(t) = seq.next_element::<f64>()? {
+                    v.push(t);
+                }
+                Ok(Temperatures::List(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Temperatures, A::Error> {
+                let (mut start, mut stop, mut step, mut count) = (None, None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "start" => start = Some(map.next_value::<f64>()?),
+                        "stop" => stop = Some(map.next_value::<f64>()?),
+                        "step" => step = Some(map.next_value::<f64>()?),
+                        "count" => count = Some(map.next_value::<i64>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["start", "stop", "step", "count"],
+                            ));
+                        }
+                    }
+                }
+                let start = start.ok_or_else(|| de::Error::missing_field("start"))?;
+                let stop = stop.ok_or_else(|| de::Error::missing_field("stop"))?;
+                Ok(Temperatures::Range {
+                    start,
+                    stop,
+                    step,
+                    count,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

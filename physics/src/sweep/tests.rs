@@ -1,0 +1,385 @@
+use super::*;
+
+const GOOD: &str = r#"
+name = "t"
+seed = 3
+model = "ising2d"
+sizes = [16, 8]
+temperatures = { start = 2.0, stop = 2.3, step = 0.05 }
+replicas = 2
+
+[monte_carlo]
+algorithm = "wolff"
+thermalize = 10
+measurements = 100
+"#;
+
+fn err(text: &str) -> SweepError {
+    Sweep::parse(text, "s.toml").expect_err("should be rejected")
+}
+
+#[test]
+fn parses_and_plans() {
+    let s = Sweep::parse(GOOD, "s.toml").expect("valid");
+    assert_eq!(s.sizes, vec![8, 16]);
+    assert_eq!(s.temperatures, vec![2.0, 2.05, 2.1, 2.15, 2.2, 2.25, 2.3]);
+    assert_eq!(s.monte_carlo.interval, 1);
+    let tasks = s.tasks();
+    assert_eq!(tasks.len(), 2 * 7 * 2);
+    assert_eq!(tasks[0].size, 16, "largest first");
+}
+
+#[test]
+fn unknown_key_names_line_and_field() {
+    let e = err(&GOOD.replace("replicas = 2", "replicas = 2\ncolour = 1"));
+    assert_eq!(e.line, 8);
+    assert!(e.message.contains("unknown field `colour`"), "{e}");
+}
+
+#[test]
+fn bad_values_name_their_field() {
+    let e = err(&GOOD.replace("[16, 8]", "[16, 0]"));
+    assert_eq!((e.line, e.field.as_str()), (5, "field `sizes`: "));
+    let e = err(&GOOD.replace("start = 2.0", "start = -1.0"));
+    assert!(e.field.contains("temperatures"), "{e}");
+    let e = err(&GOOD.replace("\"wolff\"", "\"glauber\""));
+    assert!(e.field.contains("monte_carlo.algorithm"), "{e}");
+    assert!(
+        e.message.contains("swendsen-wang"),
+        "lists allowed values: {e}"
+    );
+    let e = err(&GOOD.replace("\"ising2d\"", "\"potts2d\""));
+    assert!(e.field.contains('q'), "{e}");
+    let e = err(&GOOD.replace("\"ising2d\"", "\"potts2d\"\nq = 1"));
+    assert!(e.message.contains("q from 2"), "{e}");
+    let e = err(&GOOD
+        .replace("\"ising2d\"", "\"potts2d\"\nq = 3")
+        .replace("\"wolff\"", "\"multispin\""));
+    assert!(e.message.contains("multispin"), "{e}");
+    let e = err(&GOOD.replace("measurements = 100", "measurements = 0"));
+    assert!(e.field.contains("monte_carlo.measurements"), "{e}");
+    let e = err("name = \"x\"\nseed = [");
+    assert_eq!(e.line, 2, "{e}");
+}
+
+#[test]
+fn missing_fields_and_oversized_sweeps_are_refused_with_their_names() {
+    let e = err(&GOOD.replace("seed = 3\n", ""));
+    assert!(e.message.contains("missing field `seed`"), "{e}");
+    assert!(
+        e.field.is_empty(),
+        "a missing key is not blamed on another field: {e}"
+    );
+    let e = err(&GOOD.replace("step = 0.05", "step = 1e-300"));
+    assert!(e.message.contains("at most 100000"), "{e}");
+    let e = err(&GOOD.replace("[16, 8]", "[100000]"));
+    assert!(
+        e.field.contains("sizes") && e.message.contains("8192"),
+        "{e}"
+    );
+    let e = err(&GOOD.replace("measurements = 100", "measurements = 100000000"));
+    assert!(e.field.contains("monte_carlo.measurements"), "{e}");
+    let e = err(&GOOD.replace("\"ising2d\"", "\"potts2d\""));
+    assert_eq!((e.line, e.field.as_str()), (4, "field `q`: "), "{e}");
+}
+
+#[test]
+fn multispin_groups_replicas() {
+    let s = Sweep::parse(
+        &GOOD
+            .replace("\"wolff\"", "\"multispin\"")
+            .replace("replicas = 2", "replicas = 100"),
+        "s.toml",
+    )
+    .expect("valid");
+    let per_point: Vec<u32> = s.tasks().iter().take(2).map(|t| t.replicas).collect();
+    assert_eq!(per_point, vec![64, 36]);
+}
+
+#[test]
+fn save_samples_is_checked_and_reaches_every_task() {
+    let ok = Sweep::parse(&format!("save_samples = 5\n{GOOD}"), "s.toml").expect("valid");
+    assert_eq!(ok.save_samples, 5);
+    assert!(ok.tasks().iter().all(|t| t.save_samples == 5));
+    let e = err(&format!("save_samples = 500\n{GOOD}"));
+    assert!(e.to_string().contains("save_samples"), "{e}");
+    let multispin = GOOD.replace("\"wolff\"", "\"multispin\"");
+    let e = err(&format!("save_samples = 5\n{multispin}"));
+    assert!(e.to_string().contains("multispin"), "{e}");
+    // Off by default, and then absent from task keys.
+    let plain = Sweep::parse(GOOD, "s.toml").expect("valid");
+    assert_eq!(plain.save_samples, 0);
+    assert!(
+        !serde_json::to_string(&plain.tasks()[0])
+            .expect("json")
+            .contains("save_samples")
+    );
+}
+
+#[test]
+fn rg_sections_are_checked_against_the_model_and_every_size() {
+    use crate::rg::{MapKind, Operator};
+    let with = |section: &str| format!("{GOOD}\n[rg]\n{section}");
+    let ok = Sweep::parse(&with("levels = 1\nsamples = 50"), "s.toml").expect("valid");
+    let r = ok.rg.as_ref().expect("rg");
+    // Defaults: majority rule, every operator of the model, ten jackknife blocks.
+    assert_eq!(r.maps, vec![MapKind::Majority]);
+    assert_eq!(r.operators.len(), Operator::ALL.len());
+    assert_eq!((r.levels, r.blocks, r.rsmi.is_none()), (1, 10, true));
+    assert!(ok.tasks().iter().all(|t| t.rg.as_deref() == Some(r)));
+    let with_rsmi = Sweep::parse(
+        &with("maps = [\"rsmi\", \"majority\"]\nlevels = 1\nsamples = 50"),
+        "s.toml",
+    )
+    .expect("valid");
+    let r = with_rsmi.rg.expect("rg");
+    assert_eq!(r.maps, vec![MapKind::Rsmi, MapKind::Majority]);
+    assert!(r.rsmi.is_some());
+    // Each rejection names its field; the line is the offending value's.
+    for (section, field, says) in [
+        (
+            "levels = 2\nsamples = 50",
+            "rg.levels",
+            "L = 8 allows at most 1",
+        ),
+        (
+            "maps = [\"blocking\"]\nlevels = 1\nsamples = 50",
+            "rg.maps",
+            "unknown map",
+        ),
+        (
+            "maps = []\nlevels = 1\nsamples = 50",
+            "rg.maps",
+            "at least one",
+        ),
+        (
+            "operators = [\"nn\", \"sixth\"]\nlevels = 1\nsamples = 50",
+            "rg.operators",
+            "unknown operator",
+        ),
+        (
+            "operators = [\"diagonal\"]\nlevels = 1\nsamples = 50",
+            "rg.operators",
+            "must include",
+        ),
+        (
+            "operators = [\"nn\", \"nn\"]\nlevels = 1\nsamples = 50",
+            "rg.operators",
+            "twice",
+        ),
+        (
+            "levels = 1\nsamples = 500",
+            "rg.samples",
+            "monte_carlo.measurements",
+        ),
+        (
+            "levels = 1\nsamples = 50\nblocks = 1",
+            "rg.blocks",
+            "at least 2",
+        ),
+        (
+            "maps = [\"rsmi\"]\nlevels = 1\nsamples = 50\nenv = 3",
+            "rg",
+            "L = 8",
+        ),
+        (
+            "maps = [\"rsmi\"]\nlevels = 1\nsamples = 50\nrule = \"vote\"",
+            "rg.rule",
+            "sign or sample",
+        ),
+        ("levels = 1\nsamples = 50\ncolour = 1", "colour", ""),
+    ] {
+        let e = err(&with(section));
+        let text = e.to_string();
+        assert!(
+            text.contains(field) && text.contains(says),
+            "{section}: {text}"
+        );
+    }
+    let e = err(&with("levels = 2\nsamples = 50"));
+    assert_eq!(e.line, 15, "{e}");
+    // Potts takes the Potts operators and maps; multispin cannot take [rg] at all.
+    let potts = GOOD.replace("\"ising2d\"", "\"potts2d\"\nq = 3");
+    let ok = Sweep::parse(
+        &format!("{potts}\n[rg]\nlevels = 1\nsamples = 50"),
+        "s.toml",
+    )
+    .expect("Potts flows");
+    let ops = ok.rg.expect("rg").operators;
+    assert!(!ops.contains(&Operator::ThreeSpin) && ops.len() == Operator::ALL.len() - 1);
+    let e = err(&format!(
+        "{potts}\n[rg]\nmaps = [\"rsmi\"]\nlevels = 1\nsamples = 50"
+    ));
+    assert!(
+        e.to_string().contains("rg.maps") && e.to_string().contains("Ising"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{potts}\n[rg]\noperators = [\"nn\", \"three-spin\"]\nlevels = 1\nsamples = 50"
+    ));
+    assert!(e.to_string().contains("rg.operators"), "{e}");
+    let multispin = GOOD.replace("\"wolff\"", "\"multispin\"");
+    let e = err(&format!("{multispin}\n[rg]\nlevels = 1\nsamples = 50"));
+    assert!(e.to_string().contains("multispin"), "{e}");
+}
+
+#[test]
+fn rsmi_sections_are_checked_against_every_size() {
+    let with = |section: &str| format!("{GOOD}\n[rsmi]\n{section}");
+    let ok = Sweep::parse(
+        &with("block = 2\nbuffers = [0, 1]\nenv = 1\nsamples = 50"),
+        "s.toml",
+    )
+    .expect("valid");
+    let r = ok.rsmi.as_ref().expect("rsmi");
+    assert_eq!((r.block, r.buffers.clone(), r.hidden), (2, vec![0, 1], 1));
+    assert!(ok.tasks().iter().all(|t| t.rsmi.as_deref() == Some(r)));
+    // L = 8 cannot hold 2 + 2·(2 + 1) = 8? It can; 2 + 2·(3 + 1) = 10 cannot.
+    let e = err(&with("block = 2\nbuffers = [0, 3]\nenv = 1\nsamples = 50"));
+    assert!(
+        e.to_string().contains("rsmi.buffers") && e.to_string().contains("L = 8"),
+        "{e}"
+    );
+    assert_eq!(e.line, 16);
+    let e = err(&with(
+        "block = 2\nbuffers = [0]\nenv = 1\nsamples = 50\nhidden = 0",
+    ));
+    assert!(e.to_string().contains("rsmi.hidden"), "{e}");
+    let e = err(&with("block = 2\nbuffers = [0]\nenv = 1\nsamples = 500"));
+    assert!(e.to_string().contains("rsmi.samples"), "{e}");
+    let e = err(&with(
+        "block = 2\nbuffers = [0]\nenv = 1\nsamples = 50\ncolour = 1",
+    ));
+    assert!(e.to_string().contains("colour"), "{e}");
+    let e = err(&with("block = 2\nbuffers = []\nenv = 1\nsamples = 50"));
+    assert!(e.to_string().contains("rsmi.buffers"), "{e}");
+    let e = err(&with(
+        "block = 2\nbuffers = [0]\nenv = 1\nsamples = 50\nbound = \"mine\"",
+    ));
+    assert!(e.to_string().contains("rsmi.bound"), "{e}");
+    let multispin = GOOD.replace("\"wolff\"", "\"multispin\"");
+    let e = err(&format!(
+        "{multispin}\n[rsmi]\nblock = 2\nbuffers = [0]\nenv = 1\nsamples = 50"
+    ));
+    assert!(e.to_string().contains("multispin"), "{e}");
+}
+
+const DIMERS: &str = r#"
+name = "d"
+seed = 3
+model = "dimer2d"
+sizes = [8, 16]
+temperatures = [0.6, 1.0]
+
+[monte_carlo]
+algorithm = "worm"
+thermalize = 10
+measurements = 100
+"#;
+
+#[test]
+fn a_dimer_sweep_plans_tasks_with_their_interaction() {
+    let s = Sweep::parse(DIMERS, "d.toml").expect("valid");
+    assert_eq!(s.interaction, Some(-1));
+    let tasks = s.tasks();
+    assert_eq!(tasks.len(), 4);
+    assert!(tasks.iter().all(|t| t.interaction == Some(-1)));
+    let s = Sweep::parse(
+        &DIMERS.replace("seed = 3", "seed = 3\ninteraction = 1"),
+        "d.toml",
+    )
+    .expect("repulsive");
+    assert_eq!(s.interaction, Some(1));
+    // A spin sweep has none, and its tasks' canonical form does not mention it.
+    let spin = Sweep::parse(GOOD, "s.toml").expect("valid");
+    assert_eq!(spin.interaction, None);
+    let json = serde_json::to_string(&spin.tasks()[0]).expect("json");
+    assert!(!json.contains("interaction"), "{json}");
+}
+
+#[test]
+fn what_a_model_does_not_support_is_refused_with_line_and_field() {
+    let check = |text: String, line: usize, field: &str, says: &str| {
+        let e = err(&text);
+        assert_eq!(
+            (e.line, e.field.clone()),
+            (line, format!("field `{field}`: ")),
+            "{e}"
+        );
+        assert!(e.message.contains(says), "{e}");
+    };
+    check(DIMERS.replace("[8, 16]", "[8, 7]"), 5, "sizes", "even L");
+    check(
+        DIMERS.replace("[8, 16]", "[2, 8]"),
+        5,
+        "sizes",
+        "at least 4",
+    );
+    check(
+        DIMERS.replace("\"worm\"", "\"wolff\""),
+        8,
+        "monte_carlo.algorithm",
+        "wolff cannot sample dimer2d; use worm, worm-minimal-bounce, plaquette",
+    );
+    check(
+        GOOD.replace("\"wolff\"", "\"plaquette\""),
+        9,
+        "monte_carlo.algorithm",
+        "plaquette cannot sample ising2d",
+    );
+    check(
+        GOOD.replace("seed = 3", "seed = 3\ninteraction = -1"),
+        4,
+        "interaction",
+        "dimer2d only",
+    );
+    check(
+        DIMERS.replace("seed = 3", "seed = 3\ninteraction = 0"),
+        4,
+        "interaction",
+        "non-zero",
+    );
+    check(
+        format!("{DIMERS}\n[rg]\nmaps = [\"majority\"]\nlevels = 1\nsamples = 10\n"),
+        13,
+        "rg",
+        "which dimer2d does not have",
+    );
+    check(
+        format!("{DIMERS}\n[fss]\nfit_min_size = 8\n"),
+        13,
+        "fss",
+        "which dimer2d does not have",
+    );
+    check(
+        DIMERS.replace("seed = 3", "seed = 3\nsave_samples = 5"),
+        4,
+        "save_samples",
+        "which dimer2d does not have",
+    );
+}
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// Every sweep file in `configs/` parses and plans: a user's first run of one must not be a
+    /// validation error.
+    #[test]
+    fn every_shipped_config_is_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("configs/") {
+            let path = entry.expect("entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let sweep =
+                Sweep::parse(&text, &path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!sweep.tasks().is_empty(), "{}", path.display());
+            seen += 1;
+        }
+        assert!(seen >= 6, "{seen} configs");
+    }
+}
