@@ -269,7 +269,7 @@ fn aggregate_with(
 ) -> Result<Outputs, AggregateError> {
     let points = points(sweep, results)?;
     if !sweep.model.is_spin() {
-        return Ok(crate::dimers::outputs(sweep, &points, partial).with_report());
+        return Ok(crate::dimers::outputs(sweep, &points, results, partial).with_report());
     }
     let rows: Vec<Row> = points
         .iter()
@@ -356,9 +356,9 @@ impl Outputs {
 }
 
 /// `samples-L{L}-T{T}.npy` per point (int8, [replicas × save_samples, L, L(, L)]: ±1 for
-/// Ising, 0..q−1 for Potts) and, with `[rsmi]`, `filters-L{L}-T{T}-LB{b}.npy` per point and
+/// Ising, 0..q−1 for Potts; dimers: [.., 2L, 2L] images of 0/1 pixels) and, with `[rsmi]`, `filters-L{L}-T{T}-LB{b}.npy` per point and
 /// buffer (float64, [replicas, hidden, weights]). Names are flat: clients refuse paths.
-fn npy_files(sweep: &Sweep, results: &[TaskResult]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn npy_files(sweep: &Sweep, results: &[TaskResult]) -> Vec<(String, Vec<u8>)> {
     use ndarray::{Array3, ArrayD, IxDyn};
     use ndarray_npy::WriteNpyExt;
     let sorted = in_point_order(results);
@@ -369,14 +369,15 @@ fn npy_files(sweep: &Sweep, results: &[TaskResult]) -> Vec<(String, Vec<u8>)> {
             .or_default()
             .push(r);
     }
-    let ising = sweep.q.is_none();
+    // Ising states as ±1, Potts as 0..q−1, dimer images as their 0/1 pixels.
+    let ising = sweep.q.is_none() && sweep.model.is_spin();
     let mut out = Vec::new();
     for ((size, t), rs) in points {
         let temperature = f64::from_bits(t);
         let dim = sweep.model.dim();
         let configs: Vec<&Vec<u8>> = rs.iter().flat_map(|r| &r.samples).collect();
         let mut shape = vec![configs.len()];
-        shape.extend(std::iter::repeat_n(size, dim));
+        shape.extend(std::iter::repeat_n(sweep.model.sample_size(size), dim));
         let values: Vec<i8> = configs
             .iter()
             .flat_map(|c| c.iter())
@@ -491,7 +492,7 @@ fn rg_filters_json(settings: &rg::Settings, results: &[TaskResult]) -> Option<St
 
 /// Results by size, then temperature (positive, so its bits order like the value), then first
 /// replica: the one order every output is built in.
-fn in_point_order(results: &[TaskResult]) -> Vec<&TaskResult> {
+pub(crate) fn in_point_order(results: &[TaskResult]) -> Vec<&TaskResult> {
     let mut sorted: Vec<&TaskResult> = results.iter().collect();
     sorted.sort_by_key(|r| {
         (
@@ -512,7 +513,11 @@ pub(crate) fn model_name(sweep: &Sweep) -> String {
 
 /// `rsmi.csv` (replicas combined per point and buffer: mean MI, error of the mean of
 /// independent estimates, total seconds) and `filters.json` (by task key, sorted).
-fn rsmi_outputs(sweep: &Sweep, settings: &RsmiSweep, results: &[TaskResult]) -> (String, String) {
+pub(crate) fn rsmi_outputs(
+    sweep: &Sweep,
+    settings: &RsmiSweep,
+    results: &[TaskResult],
+) -> (String, String) {
     // (size, temperature bits, buffer) → sums over replicas. Temperatures are positive, so
     // their bits order like the values.
     #[derive(Default)]

@@ -60,7 +60,8 @@ pub struct RsmiSweep {
 }
 
 impl RsmiSweep {
-    /// The RSMI job of one task and buffer width (a Potts model is one-hot encoded).
+    /// The RSMI job of one task and buffer width (a Potts model is one-hot encoded; dimers are
+    /// their image, in pixels, ±1-encoded like Ising spins).
     pub fn job(
         &self,
         model: ModelKind,
@@ -69,7 +70,13 @@ impl RsmiSweep {
         buffer: usize,
     ) -> Result<crate::rsmi::Job, crate::rsmi::GeometryError> {
         use crate::rsmi::{Encoding, Geometry, HOLDOUT, Job};
-        let geometry = Geometry::new(model.dim(), size, self.block, buffer, self.env)?;
+        let geometry = Geometry::new(
+            model.dim(),
+            model.sample_size(size),
+            self.block,
+            buffer,
+            self.env,
+        )?;
         Ok(Job {
             geometry,
             encoding: if model == ModelKind::Potts2d {

@@ -166,7 +166,7 @@ impl Task {
     /// Runs the task, timing RSMI training with `clock` (seconds; this crate reads no clock).
     pub fn run_timed(&self, seed: u64, clock: &dyn Fn() -> f64) -> TaskResult {
         let Some(model) = self.model.build(self.size, self.q) else {
-            return self.run_dimers(seed);
+            return self.run_dimers(seed, clock);
         };
         let beta = 1.0 / self.temperature;
         let mc = &self.monte_carlo;
@@ -262,10 +262,11 @@ impl Task {
     }
 
     /// A dimer task: each replica by [`dimer2d::simulate`]; the energy and the model's named
-    /// series, no order parameter. The sweep file and the wire checked the size and the
+    /// series, no order parameter; with `[rsmi]` or `save_samples`, images ([`dimer2d::image`])
+    /// evenly spaced over the measurements, RSMI trained on them as on spins. The sweep file and the wire checked the size and the
     /// algorithm, so a failure here (which they make unreachable) yields empty series, which
     /// aggregation refuses, rather than a panic in a worker.
-    fn run_dimers(&self, seed: u64) -> TaskResult {
+    fn run_dimers(&self, seed: u64, clock: &dyn Fn() -> f64) -> TaskResult {
         let mc = &self.monte_carlo;
         let update = match mc.algorithm {
             Algorithm::WormMinimalBounce => dimer2d::Update::Worm(Exits::MinimalBounce),
@@ -274,22 +275,42 @@ impl Task {
         };
         let v = self.interaction.unwrap_or(-1);
         let mut stats = SweepStats::default();
+        let schedule = dimer2d::Schedule {
+            thermalize: mc.thermalize,
+            measurements: mc.measurements,
+            interval: mc.interval,
+            keep: self
+                .rsmi
+                .as_ref()
+                .map_or(0, |r| r.samples)
+                .max(self.save_samples),
+        };
+        let mut points = Vec::new();
+        let mut saved = Vec::new();
         let replicas = (self.first_replica..self.first_replica + self.replicas)
             .map(|r| {
-                let mut stream = Stream::derive(seed, &self.stream_key(r));
+                let key = self.stream_key(r);
+                let mut stream = Stream::derive(seed, &key);
+                let mut decoys = Stream::derive(seed, &format!("{key}/decoys"));
                 let run = dimer2d::simulate(
                     self.size,
                     v,
                     1.0 / self.temperature,
                     update,
-                    mc.thermalize,
-                    mc.measurements,
-                    mc.interval,
+                    schedule,
                     &mut stream,
+                    &mut decoys,
                 )
                 .unwrap_or_default();
                 stats.updates += run.updates;
                 stats.clusters += run.worms;
+                if let Some(settings) = &self.rsmi {
+                    let images = evenly(&run.images, settings.samples as usize);
+                    points.extend(self.learn(settings, seed, r, &images, clock));
+                }
+                if self.save_samples > 0 {
+                    saved.extend(evenly(&run.images, self.save_samples as usize));
+                }
                 let [a, b, c, d] = run.named;
                 Series {
                     energy: run.energy,
@@ -313,9 +334,9 @@ impl Task {
             order_norm: sites as f64 / 2.0,
             replicas,
             stats: stats.into(),
-            rsmi: Vec::new(),
+            rsmi: points,
             rg: Vec::new(),
-            samples: Vec::new(),
+            samples: saved,
         }
     }
 

@@ -151,12 +151,19 @@ fn rsmi_from_wire(
     for &b in &r.buffers {
         Geometry::new(
             model.dim(),
-            size,
+            model.sample_size(size),
             r.block as usize,
             b as usize,
             r.env as usize,
         )
         .map_err(|e| invalid("rsmi", e.to_string()))?;
+    }
+    // Dimer images: whole 2×2 cells per block, blocks on cell corners (as the sweep file).
+    if !model.is_spin() && (!r.block.is_multiple_of(2) || !r.stride.is_multiple_of(2)) {
+        return Err(invalid(
+            "rsmi",
+            "a dimer image's block and stride must be even",
+        ));
     }
     if !(1..=64).contains(&r.hidden) {
         return Err(invalid("rsmi.hidden", format!("{}", r.hidden)));
@@ -221,11 +228,8 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         (false, Some(v)) if v != 0 && v.abs() <= 1000 => Some(v),
         (_, v) => return Err(invalid("interaction", format!("{v:?} for {model}"))),
     };
-    if !model.is_spin() && (t.rsmi.is_some() || t.rg.is_some() || t.save_samples > 0) {
-        return Err(invalid(
-            "model",
-            format!("{model} takes no rsmi, rg or save_samples"),
-        ));
+    if !model.is_spin() && t.rg.is_some() {
+        return Err(invalid("model", format!("{model} takes no rg")));
     }
     if !(t.temperature.is_finite() && t.temperature > 0.0) {
         return Err(invalid("temperature", format!("{}", t.temperature)));
@@ -519,7 +523,11 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
         }
     }
     let flows = flows_from_wire(&task, r.rg)?;
-    let per_config = r.sites as usize;
+    // Saved configurations: the lattice's states, or a dimer lattice's image.
+    let per_config = task
+        .model
+        .sample_size(task.size)
+        .pow(task.model.dim() as u32);
     if r.samples.len() as u64 != task.save_samples * u64::from(task.replicas)
         || r.samples
             .iter()
@@ -681,6 +689,49 @@ mod tests {
         t
     }
 
+    fn dimer_rsmi_task() -> Task {
+        let mut t = dimer_task();
+        t.monte_carlo.measurements = 40;
+        t.save_samples = 3;
+        t.rsmi = Some(Box::new(RsmiSweep {
+            block: 4,
+            buffers: vec![0],
+            env: 2,
+            hidden: 2,
+            samples: 40,
+            stride: Some(4),
+            bound: Bound::InfoNce,
+            batch: 20,
+            max_epochs: 1,
+            learning_rate: 5e-3,
+        }));
+        t
+    }
+
+    #[test]
+    fn a_dimer_result_with_images_and_rsmi_round_trips() {
+        let r = dimer_rsmi_task().run(5);
+        // Images of the 8×8 lattice: 16×16 pixels; 4×4-pixel filters.
+        assert_eq!(r.samples.len(), 6);
+        assert!(
+            r.samples
+                .iter()
+                .all(|c| c.len() == 256 && c.iter().all(|&p| p <= 1))
+        );
+        assert_eq!(r.rsmi.len(), 2);
+        assert!(
+            r.rsmi
+                .iter()
+                .all(|p| p.filters.len() == 2 && p.filters.iter().all(|f| f.len() == 16))
+        );
+        let wire = result_to_wire(&r, 5);
+        let (back, _) = result_from_wire(wire.clone()).expect("valid");
+        assert_eq!(result_to_wire(&back, 5), wire);
+        let mut bad = wire;
+        bad.samples[0].pop();
+        assert!(result_from_wire(bad).is_err(), "an image one pixel short");
+    }
+
     #[test]
     fn a_dimer_result_round_trips_and_its_named_series_are_checked() {
         let r = dimer_task().run(5);
@@ -722,8 +773,13 @@ mod tests {
                 Box::new(|w: &mut v1::Task| w.interaction = Some(0)),
             ),
             (
-                "saved samples",
-                Box::new(|w: &mut v1::Task| w.save_samples = 2),
+                "an odd RSMI block",
+                Box::new(|w: &mut v1::Task| {
+                    w.rsmi = task_to_wire(&dimer_rsmi_task(), 5).rsmi;
+                    if let Some(r) = w.rsmi.as_mut() {
+                        r.block = 3;
+                    }
+                }),
             ),
         ] {
             let mut w = task_to_wire(&dimer_task(), 5);

@@ -1129,6 +1129,25 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     }
     if summary["dimers"].is_object() {
         row("T_KT (α_d = 1/4)", "t_kt", &summary["dimers"]["t_kt"]);
+        // RSMI's filters against the emergent electric field, and the decoys' share.
+        for f in summary["dimers"]["fields"].as_array().into_iter().flatten() {
+            let at = format!(
+                "L = {}, T = {}, L_B = {}",
+                f["size"], f["temperature"], f["buffer"]
+            );
+            for (key, what) in [
+                ("in_field_span", "filter weight in the E-field span"),
+                ("field_in_filter_span", "E field in the filters' span"),
+                ("decoy_weight", "filter weight on decoys"),
+                ("in_columnar_span", "filter weight in the columnar span"),
+            ] {
+                row(
+                    &format!("{what} ({at})"),
+                    "",
+                    &serde_json::json!({ "value": f[key] }),
+                );
+            }
+        }
     }
     if let Some(rg) = summary["rg"].as_object() {
         for (map, block) in rg {

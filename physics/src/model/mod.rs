@@ -123,6 +123,16 @@ impl ModelKind {
         }
     }
 
+    /// The linear size of the configurations RSMI and saved samples see for a lattice of
+    /// linear size `size`: the lattice itself for spin models, dimers' 2L×2L image
+    /// ([`dimer2d::image`]).
+    pub fn sample_size(self, size: usize) -> usize {
+        match self {
+            ModelKind::Dimer2d => 2 * size,
+            _ => size,
+        }
+    }
+
     /// Why linear size `size` cannot hold this model, if it cannot (beyond the common bounds).
     pub fn size_error(self, size: usize) -> Option<String> {
         match self {

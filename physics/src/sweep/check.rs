@@ -9,8 +9,8 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// What only some models take: `interaction` is dimer2d's; `[fss]`, `[rsmi]`, `[rg]` and
-    /// `save_samples` need a spin model (the dimers' image encoding for RSMI is not here yet).
+    /// What only some models take: `interaction` is dimer2d's; `[fss]` and `[rg]` need a spin
+    /// model (`[rsmi]` and `save_samples` take dimers' image encoding).
     /// Returns the interaction of a dimer sweep.
     pub(super) fn model_support(
         &self,
@@ -34,19 +34,9 @@ impl Ctx<'_> {
                 "a scalar order parameter (finite-size scaling of its Binder cumulant)",
             ),
             (
-                raw.rsmi.as_ref().map(Spanned::span),
-                "rsmi",
-                "site spins (the dimers' image encoding for RSMI is not in this version)",
-            ),
-            (
                 raw.rg.as_ref().map(Spanned::span),
                 "rg",
                 "site spins (the RG maps coarse-grain them)",
-            ),
-            (
-                raw.save_samples.as_ref().map(Spanned::span),
-                "save_samples",
-                "site-state configurations",
             ),
         ];
         for (span, field, what) in spin_only {
@@ -131,6 +121,17 @@ impl Ctx<'_> {
             ));
         }
         let block = self.positive(&raw.block, "rsmi.block", 1024)? as usize;
+        // A dimer image's sites are 2×2 cells: blocks must hold whole cells and sit on cell
+        // corners, or a filter's pixels would not be the same bonds from block to block.
+        if model == ModelKind::Dimer2d && !block.is_multiple_of(2) {
+            return Err(self.err(
+                raw.block.span(),
+                "rsmi.block",
+                format!(
+                    "a dimer image's cells are 2×2 pixels: the block must be even, got {block}"
+                ),
+            ));
+        }
         let env = self.positive(&raw.env, "rsmi.env", 1024)? as usize;
         if raw.buffers.get_ref().is_empty() {
             return Err(self.err(
@@ -150,7 +151,9 @@ impl Ctx<'_> {
                 ));
             }
             for &size in sizes {
-                if let Err(e) = Geometry::new(model.dim(), size, block, buffer, env) {
+                if let Err(e) =
+                    Geometry::new(model.dim(), model.sample_size(size), block, buffer, env)
+                {
                     return Err(self.err(b.span(), "rsmi.buffers", e.to_string()));
                 }
             }
@@ -169,7 +172,19 @@ impl Ctx<'_> {
             ));
         }
         let stride = match &raw.stride {
-            Some(s) => Some(self.positive(s, "rsmi.stride", 1 << 20)? as usize),
+            Some(s) => {
+                let v = self.positive(s, "rsmi.stride", 1 << 20)? as usize;
+                if model == ModelKind::Dimer2d && !v.is_multiple_of(2) {
+                    return Err(self.err(
+                        s.span(),
+                        "rsmi.stride",
+                        format!(
+                            "a dimer image's cells are 2×2 pixels: the stride must be even, got {v}"
+                        ),
+                    ));
+                }
+                Some(v)
+            }
             None => None,
         };
         let bound = match &raw.bound {

@@ -351,12 +351,22 @@ fn what_a_model_does_not_support_is_refused_with_line_and_field() {
         "fss",
         "which dimer2d does not have",
     );
-    check(
-        DIMERS.replace("seed = 3", "seed = 3\nsave_samples = 5"),
-        4,
-        "save_samples",
-        "which dimer2d does not have",
-    );
+    let rsmi = |block: usize, stride: usize| {
+        format!(
+            "{DIMERS}\n[rsmi]\nblock = {block}\nbuffers = [2]\nenv = 2\nsamples = 100\nstride = {stride}\nbatch = 10\n"
+        )
+    };
+    check(rsmi(3, 4), 14, "rsmi.block", "must be even");
+    check(rsmi(4, 3), 18, "rsmi.stride", "must be even");
+    // In pixels: L = 8 is a 16×16 image, which a block of 4 with buffer and environment 2 fits.
+    let s = Sweep::parse(&rsmi(4, 4), "d.toml").expect("an image-sized RSMI region");
+    assert_eq!(s.rsmi.map(|r| r.block), Some(4));
+    let s = Sweep::parse(
+        &DIMERS.replace("seed = 3", "seed = 3\nsave_samples = 5"),
+        "d.toml",
+    )
+    .expect("images saved");
+    assert_eq!(s.save_samples, 5);
 }
 
 #[cfg(test)]

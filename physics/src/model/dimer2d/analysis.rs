@@ -145,6 +145,20 @@ pub struct Exponent {
     pub alpha_d: Estimate,
 }
 
+/// RSMI's filters at one point and buffer against the electric field
+/// ([`super::image::FieldOverlap`]), averaged over replicas.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldRow {
+    pub size: usize,
+    pub temperature: f64,
+    pub buffer: usize,
+    pub replicas: usize,
+    pub in_field_span: f64,
+    pub field_in_filter_span: f64,
+    pub decoy_weight: f64,
+    pub in_columnar_span: f64,
+}
+
 /// Where one pair's α_d(T) crosses 1/4.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Crossing {
@@ -162,6 +176,9 @@ pub struct DimerSummary {
     pub alpha_d: Vec<Exponent>,
     /// Each pair's crossing of 1/4, by pair.
     pub crossings: Vec<Crossing>,
+    /// With `[rsmi]`: the learned filters against the electric field, per point and buffer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldRow>,
     /// The largest pair's crossing, its error including the shift from the next smaller pair
     /// (KT's finite-size drift is logarithmic: that shift is the honest size of what is left).
     pub t_kt: Option<Estimate>,

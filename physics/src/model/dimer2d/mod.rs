@@ -16,6 +16,7 @@
 
 pub mod analysis;
 pub mod exact;
+pub mod image;
 pub mod plaquette;
 pub mod worm;
 
@@ -45,28 +46,54 @@ pub struct Run {
     pub updates: u64,
     /// Worms built (0 for plaquette flips).
     pub worms: u64,
+    /// The kept configurations as images ([`image`]), evenly spaced over the measurements.
+    pub images: Vec<Vec<u8>>,
 }
 
-/// One replica from the columnar state: `thermalize` sweeps, then `measurements` measurements
-/// each `interval` sweeps apart. A sweep is N plaquette attempts, or for the worm about N pivot
-/// steps: during thermalisation worms until N steps are done, after it a fixed number of worms,
-/// N over their mean length then (rounded, at least 1) — fixed, as for Wolff's clusters, so a
-/// measurement's timing does not depend on the configuration it measures.
-#[allow(clippy::too_many_arguments)]
+/// When a replica measures: `thermalize` sweeps, then `measurements` measurements each
+/// `interval` sweeps apart, keeping `keep` of them (evenly spaced) as images.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub thermalize: u64,
+    pub measurements: u64,
+    pub interval: u64,
+    pub keep: u64,
+}
+
+/// One replica from the columnar state, on `schedule`. A sweep is N plaquette attempts, or for
+/// the worm about N pivot steps: during thermalisation worms until N steps are done, after it a
+/// fixed number of worms, N over their mean length then (rounded, at least 1) — fixed, as for
+/// Wolff's clusters, so a measurement's timing does not depend on the configuration it
+/// measures. Kept images draw their decoy bits and their random lattice symmetry
+/// ([`Dimers::symmetrised_image`]) from `decoys`, a stream of their own, so the chain is the
+/// same whether images are kept or not.
 pub fn simulate(
     l: usize,
     v: i64,
     beta: f64,
     update: Update,
-    thermalize: u64,
-    measurements: u64,
-    interval: u64,
+    schedule: Schedule,
     rng: &mut Stream,
+    decoys: &mut Stream,
 ) -> Result<Run, DimerError> {
+    let Schedule {
+        thermalize,
+        measurements,
+        interval,
+        keep,
+    } = schedule;
     let mut d = Dimers::columnar(l, v as f64)?;
     let n = d.sites() as u64;
     let mut run = Run::default();
-    let record = |d: &Dimers, run: &mut Run| {
+    let every = measurements
+        .checked_div(keep)
+        .map_or(u64::MAX, |e| e.max(1));
+    let mut measured = 0u64;
+    let mut record = |d: &Dimers, run: &mut Run| {
+        measured += 1;
+        if measured.is_multiple_of(every) && (run.images.len() as u64) < keep {
+            run.images.push(d.symmetrised_image(decoys));
+        }
         let s = d.sample();
         run.energy.push(v * s.parallel);
         for (k, x) in [s.columnar[0], s.columnar[1], s.winding[0], s.winding[1]]
