@@ -2,6 +2,7 @@
 
 use crate::AlgorithmArg;
 use anyhow::{Context, Result, bail};
+use rgsweep_physics::model::dimer2d::image::field_overlap;
 use rgsweep_physics::rsmi::samples::{self, System};
 use rgsweep_physics::rsmi::{self, Bound, Encoding, Geometry, Job, TrainSettings};
 use rgsweep_physics::{Algorithm, ModelKind, Stream};
@@ -14,6 +15,8 @@ pub(crate) enum RsmiModel {
     Ising2d,
     Ising3d,
     Potts2d,
+    /// Interacting dimers as 2L×2L images (block, buffer, env and stride in pixels).
+    Dimer2d,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -49,9 +52,10 @@ pub(crate) struct Args {
     /// Configurations (a fifth held out for the reported MI, a fifth for validation).
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u64).range(10..=10_000_000))]
     samples: u64,
-    /// Monte Carlo algorithm for the samples (cluster updates cover both magnetisation signs).
-    #[arg(long, value_enum, default_value = "wolff")]
-    algorithm: AlgorithmArg,
+    /// Monte Carlo algorithm for the samples (cluster updates cover both magnetisation signs);
+    /// default wolff, worm for dimer2d.
+    #[arg(long, value_enum)]
+    algorithm: Option<AlgorithmArg>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Block corners every STRIDE sites (default L/4: 16 blocks per 2D configuration).
@@ -81,7 +85,8 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = TrainSettings::default().patience)]
     patience: usize,
     /// Train on configurations from a NumPy file, shape [n, L, L] or [n, L, L, L] (or [n, L]
-    /// for ising1d), values ±1 (Ising) or 0..q−1 (Potts).
+    /// for ising1d), values ±1 (Ising) or 0..q−1 (Potts); dimer2d: [n, 2L, 2L] images of 0/1
+    /// pixels (as `save_samples` writes them).
     #[arg(long, value_name = "F.npy")]
     samples_file: Option<PathBuf>,
     #[arg(long)]
@@ -92,7 +97,7 @@ impl RsmiModel {
     fn dim(self) -> usize {
         match self {
             RsmiModel::Ising1d => 1,
-            RsmiModel::Ising2d | RsmiModel::Potts2d => 2,
+            RsmiModel::Ising2d | RsmiModel::Potts2d | RsmiModel::Dimer2d => 2,
             RsmiModel::Ising3d => 3,
         }
     }
@@ -110,6 +115,36 @@ pub(crate) fn read_samples(
     Ok(rgsweep_physics::npy::read_samples(
         &bytes, &name, dim, size, q,
     )?)
+}
+
+/// `--samples` dimer images at `--temperature` (v = −1), evenly spaced over a chain of
+/// `--samples` measurements 4 sweeps apart after 2000 sweeps, as a sweep's `[rsmi]` takes them.
+fn dimer_images(a: &Args, algorithm: Algorithm) -> Result<Vec<Vec<u8>>> {
+    use rgsweep_physics::model::dimer2d::{self, Schedule, Update, worm::Exits};
+    let update = match algorithm {
+        Algorithm::Plaquette => Update::Plaquette,
+        Algorithm::WormMinimalBounce => Update::Worm(Exits::MinimalBounce),
+        _ => Update::Worm(Exits::HeatBath),
+    };
+    let key = format!("rsmi-samples/dimer2d/L={}/T={}", a.size, a.temperature);
+    let mut stream = Stream::derive(a.seed, &key);
+    let mut decoys = Stream::derive(a.seed, &format!("{key}/decoys"));
+    let schedule = Schedule {
+        thermalize: 2_000,
+        measurements: a.samples,
+        interval: 4,
+        keep: a.samples,
+    };
+    let run = dimer2d::simulate(
+        a.size as usize,
+        -1,
+        1.0 / a.temperature,
+        update,
+        schedule,
+        &mut stream,
+        &mut decoys,
+    )?;
+    Ok(run.images)
 }
 
 pub(crate) fn run(a: Args) -> Result<()> {
@@ -143,8 +178,28 @@ pub(crate) fn run(a: Args) -> Result<()> {
             Encoding::Ising,
             None,
         ),
+        // Images: their 0/1 pixels are read like 2-state Potts values, encoded ±1 like Ising.
+        (RsmiModel::Dimer2d, None) => (
+            System::Lattice {
+                model: ModelKind::Dimer2d,
+                q: 2,
+            },
+            Encoding::Ising,
+            Some(2),
+        ),
     };
-    let geometry = Geometry::new(dim, size, a.block, a.buffer, a.env)
+    let dimers = matches!(a.model, RsmiModel::Dimer2d);
+    if dimers {
+        if let Some(why) = ModelKind::Dimer2d.size_error(size) {
+            bail!("--size: {why}");
+        }
+        if !a.block.is_multiple_of(2) || a.stride.is_some_and(|s| !s.is_multiple_of(2)) {
+            bail!("--block and --stride: a dimer image's cells are 2×2 pixels: both must be even");
+        }
+    }
+    // The lattice RSMI sees: a dimer lattice's image is twice as wide.
+    let pixels = if dimers { 2 * size } else { size };
+    let geometry = Geometry::new(dim, pixels, a.block, a.buffer, a.env)
         .map_err(|e| anyhow::anyhow!("--block/--buffer/--env: {e}"))?;
     let settings = TrainSettings {
         hidden: a.hidden,
@@ -163,10 +218,25 @@ pub(crate) fn run(a: Args) -> Result<()> {
         ..TrainSettings::default()
     };
     settings.check().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let algorithm = Algorithm::from(a.algorithm);
+    let algorithm = a.algorithm.map_or(
+        if dimers {
+            Algorithm::Worm
+        } else {
+            Algorithm::Wolff
+        },
+        Algorithm::from,
+    );
     if algorithm == Algorithm::Multispin {
         bail!(
             "--algorithm multispin keeps 64 replicas in bit planes; RSMI needs whole configurations: use wolff or swendsen-wang"
+        );
+    }
+    if let System::Lattice { model, .. } = system
+        && !algorithm.runs(model)
+    {
+        bail!(
+            "--algorithm {algorithm} cannot sample {model}; use {}",
+            Algorithm::names_for(model)
         );
     }
     let job = Job {
@@ -179,7 +249,8 @@ pub(crate) fn run(a: Args) -> Result<()> {
     };
     let started = Instant::now();
     let (configs, spacing) = match &a.samples_file {
-        Some(path) => (read_samples(path, dim, size, q)?, None),
+        Some(path) => (read_samples(path, dim, pixels, q)?, None),
+        None if dimers => (dimer_images(&a, algorithm)?, None),
         None => {
             let stream = Stream::derive(
                 a.seed,
@@ -217,6 +288,7 @@ pub(crate) fn run(a: Args) -> Result<()> {
             "filters": trained.filters, "epochs": trained.epochs, "seconds": seconds,
             "samples_per_second": samples_per_second, "train_seconds": trained.train_seconds,
             "history": trained.history,
+            "field": dimers.then(|| field_overlap(&trained.filters, a.block)).flatten(),
         });
         println!("{}", serde_json::to_string(&v)?);
     } else {
@@ -229,6 +301,18 @@ pub(crate) fn run(a: Args) -> Result<()> {
             seconds,
             samples_per_second
         );
+        if let Some(o) = dimers
+            .then(|| field_overlap(&trained.filters, a.block))
+            .flatten()
+        {
+            println!(
+                "filters: {:.1}% of their squared weight in the electric field's span (which they cover to {:.1}%), {:.1}% in the columnar order's, {:.1}% on decoys",
+                100.0 * o.in_field_span,
+                100.0 * o.field_in_filter_span,
+                100.0 * o.in_columnar_span,
+                100.0 * o.decoy_weight
+            );
+        }
         let width = encoding.width();
         for (k, f) in trained.filters.iter().enumerate() {
             println!("filter {k} ({} per site, row-major):", width);

@@ -251,3 +251,72 @@ fn dimer_benchmark_reports_every_sampler_and_refuses_odd_sizes() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--size must be even"));
 }
+
+#[test]
+fn rsmi_learns_on_dimer_images_and_reports_the_field_overlap() {
+    let o = rgsweep(&[
+        "rsmi",
+        "--model",
+        "dimer2d",
+        "--size",
+        "8",
+        "--temperature",
+        "1.0",
+        "--block",
+        "4",
+        "--buffer",
+        "2",
+        "--env",
+        "2",
+        "--hidden",
+        "2",
+        "--samples",
+        "400",
+        "--stride",
+        "4",
+        "--epochs",
+        "2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    // A 16×16 image: 4×4-pixel filters, 16 blocks per configuration at stride 4.
+    assert_eq!(v["blocks_per_configuration"], 16);
+    assert!(v["filters"].as_array().is_some_and(|f| {
+        f.len() == 2
+            && f.iter()
+                .all(|x| x.as_array().is_some_and(|w| w.len() == 16))
+    }));
+    for key in ["in_field_span", "in_columnar_span", "decoy_weight"] {
+        let x = v["field"][key].as_f64().expect(key);
+        assert!((0.0..=1.0 + 1e-12).contains(&x), "{key} = {x}");
+    }
+    for (args, says) in [
+        (vec!["--block", "3"], "must be even"),
+        (vec!["--size", "7", "--block", "4"], "even L"),
+        (
+            vec!["--algorithm", "wolff", "--block", "4"],
+            "cannot sample dimer2d",
+        ),
+    ] {
+        let mut all = vec![
+            "rsmi",
+            "--model",
+            "dimer2d",
+            "--temperature",
+            "1.0",
+            "--buffer",
+            "1",
+            "--env",
+            "1",
+        ];
+        if !args.contains(&"--size") {
+            all.extend(["--size", "8"]);
+        }
+        all.extend(args);
+        let o = rgsweep(&all);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{err}");
+    }
+}

@@ -62,10 +62,16 @@ fn learn(t: f64, n: usize) -> (f64, f64, FieldOverlap) {
 fn rsmi_finds_the_field_at_high_temperature_and_the_columnar_order_near_t_kt() {
     let (mi, err, o) = learn(15.0, 15_000);
     assert!(mi > 5.0 * err, "T = 15: no information found");
-    assert!(o.in_field_span > 0.6 && o.in_columnar_span < 0.2, "T = 15: {o:?}");
+    assert!(
+        o.in_field_span > 0.6 && o.in_columnar_span < 0.2,
+        "T = 15: {o:?}"
+    );
     assert!(o.decoy_weight <= 0.05, "T = 15: {o:?}");
     let (mi, err, o) = learn(1.0, 15_000);
     assert!(mi > 5.0 * err, "T = 1: no information found");
-    assert!(o.in_columnar_span > 0.4 && o.in_field_span < 0.1, "T = 1: {o:?}");
+    assert!(
+        o.in_columnar_span > 0.4 && o.in_field_span < 0.1,
+        "T = 1: {o:?}"
+    );
     assert!(o.decoy_weight <= 0.05, "T = 1: {o:?}");
 }
