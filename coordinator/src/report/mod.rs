@@ -642,101 +642,6 @@ fn spread<T>(items: Vec<T>, n: usize) -> Vec<T> {
 
 const FILTER_ROWS: usize = 8;
 
-/// `filters.json` at size `size`: the largest buffer's filters of each temperature's first
-/// replica, `width` weights a row. Returns the buffer shown.
-fn rsmi_filters(filters: &Value, size: f64, width: f64) -> (u64, Option<Plot>) {
-    let Some(tasks) = filters.as_object() else {
-        return (0, None);
-    };
-    let at_size: Vec<&Value> = tasks
-        .values()
-        .filter(|t| t["size"].as_f64() == Some(size))
-        .collect();
-    let buffer = at_size
-        .iter()
-        .filter_map(|t| t["buffers"].as_object())
-        .flat_map(|b| b.keys().filter_map(|k| k.parse::<u64>().ok()))
-        .max()
-        .unwrap_or(0);
-    // temperature bits → (first replica, that replica's filters); positive temperatures'
-    // bits order like the values.
-    let mut by_t: BTreeMap<u64, (u64, &Value)> = BTreeMap::new();
-    for t in at_size {
-        let (Some(temp), Some(first)) = (t["temperature"].as_f64(), t["first_replica"].as_u64())
-        else {
-            continue;
-        };
-        let filters = &t["buffers"][buffer.to_string()][0]["filters"];
-        let e = by_t.entry(temp.to_bits()).or_insert((first, filters));
-        if first < e.0 {
-            *e = (first, filters);
-        }
-    }
-    let width = if width.is_finite() && width >= 1.0 {
-        width as usize
-    } else {
-        0
-    };
-    let rows: Vec<(String, Vec<Option<Panel>>)> = by_t
-        .into_iter()
-        .map(|(t, (_, f))| {
-            let panels = f
-                .as_array()
-                .map(|units| {
-                    units
-                        .iter()
-                        .map(|u| Panel::new(&numbers(u), width))
-                        .collect()
-                })
-                .unwrap_or_default();
-            (format!("T = {}", f64::from_bits(t)), panels)
-        })
-        .collect();
-    let units = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
-    (
-        buffer,
-        filter_plot("Learned RSMI filters", "unit", units, rows),
-    )
-}
-
-/// `rg-filters.json` at size `size`: every level's rule, first replica, per temperature.
-fn rg_filters(rules: &Value, size: f64) -> Option<Plot> {
-    // temperature bits → level → (replica, filter)
-    let mut by_t: BTreeMap<u64, BTreeMap<u64, (u64, Vec<f64>)>> = BTreeMap::new();
-    for r in rules.as_array()?.iter() {
-        let (Some(t), Some(level), Some(replica)) = (
-            r["temperature"].as_f64(),
-            r["level"].as_u64(),
-            r["replica"].as_u64(),
-        ) else {
-            continue;
-        };
-        if r["size"].as_f64() != Some(size) {
-            continue;
-        }
-        let e = by_t
-            .entry(t.to_bits())
-            .or_default()
-            .entry(level)
-            .or_insert((replica, numbers(&r["filter"])));
-        if replica < e.0 {
-            *e = (replica, numbers(&r["filter"]));
-        }
-    }
-    let levels = by_t.values().map(BTreeMap::len).max().unwrap_or(0);
-    let rows = by_t
-        .into_iter()
-        .map(|(t, levels)| {
-            let panels = levels
-                .into_values()
-                .map(|(_, f)| Panel::new(&f, 2))
-                .collect();
-            (format!("T = {}", f64::from_bits(t)), panels)
-        })
-        .collect();
-    filter_plot("RSMI rule per RG level", "level", levels, rows)
-}
-
 fn numbers(v: &Value) -> Vec<f64> {
     v.as_array()
         .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
@@ -969,124 +874,14 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             "beta/nu",
         ),
     );
-    if let Some(text) = files.get("rsmi.csv") {
-        let rsmi = Table::parse("rsmi.csv", text)?;
-        let largest = rsmi.largest_size();
-        add(
-            "rsmi-mi",
-            &format!(
-                "RSMI: held-out I(H:E) in nats against T for every buffer width, L = {largest}."
-            ),
-            Lines::plot(
-                "Real-space mutual information",
-                "T",
-                "I(H:E) (nats)",
-                curves(&rsmi, "buffer", "L_B = ", "mi_nats", "mi_err", |r| {
-                    rsmi.numbers(r, "size") == largest
-                }),
-                None,
-            ),
-        );
-        if let Some(text) = files.get("filters.json") {
-            let block = rsmi
-                .rows
-                .first()
-                .map_or(f64::NAN, |r| rsmi.numbers(r, "block"));
-            // A site's inputs: one for Ising, q one-hot weights for Potts (site-major), so a
-            // row of the block is `block × q` weights wide.
-            let per_site = q.filter(|_| model.starts_with("potts")).unwrap_or(1) as f64;
-            let (buffer, plot) =
-                rsmi_filters(&json("filters.json", text)?, largest, block * per_site);
-            add(
-                "rsmi-filters",
-                &format!(
-                    "RSMI: the learned filters Λ at L = {largest}, buffer L_B = {buffer}, first replica; one row per temperature, one panel per hidden unit, weights laid out like the block (Potts: q one-hot weights per site, side by side; 3D: the layers one above the other). H and −H carry the same information, so each filter's sign is fixed to sum ≥ 0."
-                ),
-                plot,
-            );
-        }
+    // A site's inputs: one for Ising and dimer images, q one-hot weights for Potts (site-major),
+    // so a row of the block is `block × q` weights wide.
+    let per_site = q.filter(|_| model.starts_with("potts")).unwrap_or(1) as f64;
+    for (slug, caption, plot) in rsmi::figures(files, per_site)? {
+        add(&slug, &caption, plot);
     }
-    if let Some(text) = files.get("flows.csv") {
-        let flows = Table::parse("flows.csv", text)?;
-        let largest = flows.largest_size();
-        let mut maps: Vec<String> = flows
-            .rows
-            .iter()
-            .filter_map(|r| r.get("map").cloned())
-            .collect();
-        maps.sort();
-        maps.dedup();
-        for map in maps {
-            let rg_tc = summary["rg"][&map]["tc"]["value"].as_f64();
-            add(
-                &format!("flow-{map}"),
-                &format!(
-                    "Coupling flow, {map} rule: nearest-neighbour coupling K₁ of every level against T, L = {largest} (ordered levels, K₁ = ∞, left out); the line is the flow's T_c."
-                ),
-                Lines::plot(
-                    &format!("K1 flow ({map})"),
-                    "T",
-                    "K1",
-                    curves(&flows, "level", "level ", "coupling", "error", |r| {
-                        r.get("map") == Some(&map)
-                            && r.get("operator").map(String::as_str) == Some("nn")
-                            && flows.numbers(r, "size") == largest
-                    }),
-                    rg_tc.map(|t| (t, "T_c")),
-                ),
-            );
-            // The flow in the (K₁, K_diag) plane: one trajectory per temperature, level by level.
-            let mut paths: BTreeMap<u64, BTreeMap<u64, (f64, f64)>> = BTreeMap::new();
-            for r in &flows.rows {
-                if r.get("map") != Some(&map) || flows.numbers(r, "size") != largest {
-                    continue;
-                }
-                let t = flows.numbers(r, "temperature");
-                let level = flows.numbers(r, "level");
-                let k = flows.numbers(r, "coupling");
-                let entry = paths
-                    .entry(t.to_bits())
-                    .or_default()
-                    .entry(level.to_bits())
-                    .or_insert((f64::NAN, f64::NAN));
-                match r.get("operator").map(String::as_str) {
-                    Some("nn") => entry.0 = k,
-                    Some("diagonal") => entry.1 = k,
-                    _ => {}
-                }
-            }
-            let trajectories: Vec<(String, Series)> = paths
-                .into_iter()
-                .map(|(t, levels)| {
-                    (
-                        format!("T = {}", f64::from_bits(t)),
-                        levels.into_values().map(|(k1, k2)| (k1, k2, 0.0)).collect(),
-                    )
-                })
-                .collect();
-            add(
-                &format!("plane-{map}"),
-                &format!(
-                    "The {map} flow in the (K₁, K_diag) plane, L = {largest}: one path per temperature from level 0 (K_diag = 0) on; paths run off towards the ordered or the disordered sink on either side of T_c."
-                ),
-                Lines::plot(
-                    &format!("Flow in the (K1, K2) plane ({map})"),
-                    "K1",
-                    "K2 (diagonal)",
-                    trajectories,
-                    None,
-                ),
-            );
-        }
-        if let Some(text) = files.get("rg-filters.json") {
-            add(
-                "rg-filters",
-                &format!(
-                    "The RSMI rule learned at every level of the flow, L = {largest}, first replica: one row per temperature, one panel per level (the 2×2 block; 3D: its two layers one above the other). Each filter's sign is fixed to sum ≥ 0."
-                ),
-                rg_filters(&json("rg-filters.json", text)?, largest),
-            );
-        }
+    for (slug, caption, plot) in flows::figures(files, &summary)? {
+        add(&slug, &caption, plot);
     }
     let refs = reference(model, q);
     let mut rows = String::new();
@@ -1200,7 +995,9 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
 }
 
 mod dimers;
+mod flows;
 mod partial;
+mod rsmi;
 
 #[cfg(test)]
 mod tests;

@@ -1,3 +1,4 @@
+use super::flows::rg_filters;
 use super::*;
 
 /// Decodes an RGB PNG: (width, height, pixels).
