@@ -1,4 +1,5 @@
 use super::flows::rg_filters;
+use super::fss::scaling;
 use super::*;
 
 /// Decodes an RGB PNG: (width, height, pixels).
