@@ -89,6 +89,11 @@ pub(crate) struct Args {
     /// pixels (as `save_samples` writes them).
     #[arg(long, value_name = "F.npy")]
     samples_file: Option<PathBuf>,
+    /// dimer2d: also apply the learned filters to every block of a lattice of this size at the
+    /// same temperature and fit the coarse variables' correlations, G(r) ∝ r^(−2Δ): the
+    /// scaling dimension Δ of what RSMI learned (the electric field: 1).
+    #[arg(long, value_name = "L")]
+    dimension_size: Option<u64>,
     #[arg(long)]
     json: bool,
 }
@@ -276,6 +281,30 @@ pub(crate) fn run(a: Args) -> Result<()> {
     let trained =
         rsmi::run(&refs, &job, &mut stream, Some(&clock)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let seconds = t0.elapsed().as_secs_f64();
+    let dimension = match a.dimension_size {
+        Some(l) if dimers => {
+            let l = l as usize;
+            if let Some(why) = ModelKind::Dimer2d.size_error(l) {
+                bail!("--dimension-size: {why}");
+            }
+            if 2 * l < 8 * a.block {
+                bail!("--dimension-size {l}: the image needs at least 8 blocks a side");
+            }
+            let key = format!("rsmi-dimension/dimer2d/L={l}/T={}", a.temperature);
+            let mut rng = Stream::derive(a.seed, &key);
+            let mut decoys = Stream::derive(a.seed, &format!("{key}/decoys"));
+            rgsweep_physics::model::dimer2d::coarse::measure(
+                &trained.filters,
+                a.block,
+                l,
+                1.0 / a.temperature,
+                &mut rng,
+                &mut decoys,
+            )
+        }
+        Some(_) => bail!("--dimension-size applies to dimer2d only"),
+        None => None,
+    };
     // Training steps only (validation and held-out evaluation excluded), as peers report it.
     let samples_per_second = trained.samples as f64 / trained.train_seconds;
     if a.json {
@@ -289,6 +318,7 @@ pub(crate) fn run(a: Args) -> Result<()> {
             "samples_per_second": samples_per_second, "train_seconds": trained.train_seconds,
             "history": trained.history,
             "field": dimers.then(|| field_overlap(&trained.filters, a.block)).flatten(),
+            "dimension": dimension,
         });
         println!("{}", serde_json::to_string(&v)?);
     } else {
@@ -311,6 +341,14 @@ pub(crate) fn run(a: Args) -> Result<()> {
                 100.0 * o.field_in_filter_span,
                 100.0 * o.in_columnar_span,
                 100.0 * o.decoy_weight
+            );
+        }
+        if let Some(d) = dimension {
+            println!(
+                "scaling dimension of the coarse variables on L = {}: Δ = {:.3} ± {:.3}",
+                a.dimension_size.unwrap_or(0),
+                d.value,
+                d.error
             );
         }
         let width = encoding.width();

@@ -28,7 +28,7 @@ fn reductions(name: &str) -> Reduction {
             ("fss.bootstrap", "100"),
         ],
         "ising3d-fss.toml" => &[
-            ("sizes", "[8, 12, 16]"),
+            ("sizes", "[12, 16, 24]"),
             ("replicas", "2"),
             ("monte_carlo.measurements", "6000"),
             ("fss.bootstrap", "100"),

@@ -15,6 +15,7 @@
 //! [`exact`] (every covering of a small torus, for the tests that hold the samplers to it).
 
 pub mod analysis;
+pub mod coarse;
 pub mod exact;
 pub mod image;
 pub mod plaquette;
