@@ -483,6 +483,26 @@ mod tests {
         }
     }
 
+    /// The bytes of a spin task's key and result, pinned: models of other kinds (named series,
+    /// `interaction`) came in with their fields absent from a spin task's canonical form, and
+    /// these must not move without a RESULT_FORMAT bump. The values are those the code before
+    /// the dimer change computes (checked by building that commit).
+    #[test]
+    fn a_spin_task_s_key_and_result_bytes_are_pinned() {
+        use sha2::{Digest, Sha256};
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let t = task();
+        let result = serde_json::to_vec(&t.run(1)).expect("serialises");
+        let pinned = (hex(&t.content_key(1)), hex(&Sha256::digest(&result)));
+        assert_eq!(
+            pinned,
+            (
+                "3e2dbd55a81bd88b5d0385b9c85e9e1c295c9bc290fb6f0af100249c8f94726e".to_string(),
+                "d7dab142a2889561b2e2de652c92b080363a3fabf9ca65c696a7056c9e0ee3d2".to_string()
+            )
+        );
+    }
+
     #[test]
     fn content_key_changes_with_every_input() {
         let base = task().content_key(1);
