@@ -87,6 +87,8 @@ fn columnar_correlations_decay_with_fisher_stephenson_exponent_two_at_infinite_t
 }
 
 /// Issue 14's acceptance: α_d = 2 at T = ∞ within 5%, from the correlation function.
+/// Measured (157 s): 2.068(27) between L = 32 and 64; 2.216(13) between 16 and 32 — the
+/// estimate falls towards 2 as L grows.
 #[test]
 #[ignore = "long: 16 times the statistics, about 3 minutes"]
 fn alpha_d_at_infinite_temperature_is_two_within_five_percent() {
