@@ -54,7 +54,7 @@ fn ising2d_fss_reproduces_exact_critical_behaviour() {
 /// and every estimate within 3 of its error bars of the exact value. Run with
 /// `cargo test --release --test science -- --ignored --nocapture`.
 #[test]
-#[ignore = "long: about 7 minutes on 2 cores"]
+#[ignore = "long: about 6 minutes on 2 cores"]
 fn ising2d_flows_find_the_critical_point_and_exponents() {
     let (s, out) = run("configs/ising2d-flows.toml", "flows");
     let rg = &s["rg"];
@@ -176,7 +176,7 @@ fn paper_scale_flows_find_the_critical_point() {
     );
 }
 
-/// The 3D Ising FSS config (`configs/ising3d-fss.toml`, about 7 minutes on 2 cores): T_c, ν,
+/// The 3D Ising FSS config (`configs/ising3d-fss.toml`, about 6 minutes on 2 cores): T_c, ν,
 /// γ/ν and β/ν each with the literature value inside 3 error bars (REFERENCE.md §1), and ν
 /// within 1.5% of 0.6300 (issue 13; with L ≤ 32 it was 2.9% low, L = 48 brought it in).
 #[test]
