@@ -79,6 +79,7 @@ fn reductions(name: &str) -> Reduction {
             ("rsmi.samples", "2000"),
             ("rsmi.stride", "8"),
             ("rsmi.max_epochs", "10"),
+            ("rsmi.dimension_size", "32"),
         ],
         other => panic!(
             "configs/{other} has no reduction here: every shipped config must be in this test"

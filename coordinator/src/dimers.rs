@@ -9,6 +9,7 @@ use crate::aggregate::{
 };
 use rgsweep_physics::model::dimer2d::analysis::{self, FieldRow, PointObservables};
 use rgsweep_physics::model::dimer2d::image::field_overlap;
+use rgsweep_physics::stats::Estimate;
 use rgsweep_physics::task::TaskResult;
 use rgsweep_physics::{PointData, Sweep};
 use std::collections::BTreeMap;
@@ -81,7 +82,8 @@ pub fn outputs(
 /// Per (size, temperature, buffer), the learned filters' overlap with the electric field and
 /// the decoys ([`field_overlap`]), averaged over replicas.
 fn fields(results: &[TaskResult], block: usize) -> Vec<FieldRow> {
-    let mut sums: BTreeMap<(usize, u64, usize), ([f64; 4], usize)> = BTreeMap::new();
+    type Row = ([f64; 4], usize, (f64, f64, usize));
+    let mut sums: BTreeMap<(usize, u64, usize), Row> = BTreeMap::new();
     // Replicas summed in point order: the bytes must not depend on the results' order.
     for r in in_point_order(results) {
         for p in &r.rsmi {
@@ -96,10 +98,15 @@ fn fields(results: &[TaskResult], block: usize) -> Vec<FieldRow> {
             e.0[2] += o.decoy_weight;
             e.0[3] += o.in_columnar_span;
             e.1 += 1;
+            if let Some(d) = p.dimension {
+                e.2.0 += d.value;
+                e.2.1 += d.error * d.error;
+                e.2.2 += 1;
+            }
         }
     }
     sums.into_iter()
-        .map(|((size, t, buffer), (s, n))| FieldRow {
+        .map(|((size, t, buffer), (s, n, d))| FieldRow {
             size,
             temperature: f64::from_bits(t),
             buffer,
@@ -108,6 +115,10 @@ fn fields(results: &[TaskResult], block: usize) -> Vec<FieldRow> {
             field_in_filter_span: s[1] / n as f64,
             decoy_weight: s[2] / n as f64,
             in_columnar_span: s[3] / n as f64,
+            dimension: (d.2 > 0).then(|| {
+                let k = d.2 as f64;
+                Estimate::new(d.0 / k, d.1.sqrt() / k)
+            }),
         })
         .collect()
 }

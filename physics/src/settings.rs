@@ -57,6 +57,11 @@ pub struct RsmiSweep {
     pub batch: usize,
     pub max_epochs: usize,
     pub learning_rate: f64,
+    /// dimer2d: apply each learned rule to every block of a lattice of this size at the same
+    /// temperature and measure the coarse variables' scaling dimension
+    /// ([`crate::model::dimer2d::coarse`]). Absent otherwise, so other tasks keep their keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension_size: Option<usize>,
 }
 
 impl RsmiSweep {

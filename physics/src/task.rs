@@ -64,6 +64,9 @@ pub struct RsmiPoint {
     /// Training wall time, from the caller's clock: the one value not reproducible bit for bit
     /// (see `Task::run_timed`).
     pub seconds: f64,
+    /// dimer2d with `dimension_size`: the scaling dimension of this rule's coarse variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<crate::stats::Estimate>,
 }
 
 /// What a task produces: every measurement, so aggregation never needs the worker again.
@@ -367,6 +370,23 @@ impl Task {
                         rsmi::run(&refs, &job, &mut stream, Some(clock))
                     });
                 let seconds = clock() - started;
+                let dimension = match (&outcome, settings.dimension_size) {
+                    (Ok(t), Some(size)) => {
+                        let key =
+                            format!("{}/rsmi/LB={buffer}/dimension", self.stream_key(replica));
+                        let mut rng = Stream::derive(seed, &key);
+                        let mut decoys = Stream::derive(seed, &format!("{key}/decoys"));
+                        dimer2d::coarse::measure(
+                            &t.filters,
+                            settings.block,
+                            size,
+                            1.0 / self.temperature,
+                            &mut rng,
+                            &mut decoys,
+                        )
+                    }
+                    _ => None,
+                };
                 match outcome {
                     Ok(t) => RsmiPoint {
                         replica,
@@ -377,6 +397,7 @@ impl Task {
                         epochs: t.epochs,
                         filters: t.filters,
                         seconds,
+                        dimension,
                     },
                     Err(_) => RsmiPoint {
                         replica,
@@ -387,6 +408,7 @@ impl Task {
                         epochs: 0,
                         filters: Vec::new(),
                         seconds,
+                        dimension: None,
                     },
                 }
             })

@@ -56,6 +56,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
             batch: r.batch as u32,
             max_epochs: r.max_epochs as u32,
             learning_rate: r.learning_rate,
+            dimension_size: r.dimension_size.map_or(0, |s| s as u32),
         }),
         save_samples: task.save_samples,
         interaction: task.interaction,
@@ -158,6 +159,19 @@ fn rsmi_from_wire(
         )
         .map_err(|e| invalid("rsmi", e.to_string()))?;
     }
+    if r.dimension_size > 0 {
+        let l = r.dimension_size as usize;
+        if model.is_spin()
+            || l > 1024
+            || model.size_error(l).is_some()
+            || 2 * l < 8 * r.block as usize
+        {
+            return Err(invalid(
+                "rsmi.dimension_size",
+                format!("{l} for {model} with block {}", r.block),
+            ));
+        }
+    }
     // Dimer images: whole 2×2 cells per block, blocks on cell corners (as the sweep file).
     if !model.is_spin() && (!r.block.is_multiple_of(2) || !r.stride.is_multiple_of(2)) {
         return Err(invalid(
@@ -188,6 +202,7 @@ fn rsmi_from_wire(
         batch: r.batch as usize,
         max_epochs: r.max_epochs as usize,
         learning_rate: r.learning_rate,
+        dimension_size: (r.dimension_size > 0).then_some(r.dimension_size as usize),
     })
 }
 
@@ -357,6 +372,10 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
                     .map(|f| v1::Filter { weights: f.clone() })
                     .collect(),
                 seconds: p.seconds,
+                dimension: p.dimension.map(|e| v1::Estimate {
+                    value: e.value,
+                    error: e.error,
+                }),
             })
             .collect(),
         samples: r.samples.clone(),
@@ -519,6 +538,7 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
                 epochs: p.epochs as usize,
                 filters: p.filters.into_iter().map(|f| f.weights).collect(),
                 seconds: p.seconds,
+                dimension: p.dimension.map(|e| Estimate::new(e.value, e.error)),
             });
         }
     }
@@ -704,6 +724,7 @@ mod tests {
             batch: 20,
             max_epochs: 1,
             learning_rate: 5e-3,
+            dimension_size: Some(16),
         }));
         t
     }
@@ -825,6 +846,7 @@ mod tests {
             batch: 100,
             max_epochs: 2,
             learning_rate: 5e-3,
+            dimension_size: None,
         }));
         let r = t.run(7);
         assert_eq!(r.rsmi.len(), 2);

@@ -75,6 +75,7 @@ fn results() -> &'static [TaskResult] {
             batch: 100,
             max_epochs: 1,
             learning_rate: 5e-3,
+            dimension_size: None,
         }));
         let mut flows = rsmi.clone();
         flows.rsmi = None;

@@ -754,6 +754,13 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                     &serde_json::json!({ "value": f[key] }),
                 );
             }
+            if f["dimension"].is_object() {
+                row(
+                    &format!("scaling dimension Δ of the coarse variables ({at}; the field's: 1)"),
+                    "",
+                    &f["dimension"],
+                );
+            }
         }
     }
     if let Some(rg) = summary["rg"].as_object() {

@@ -227,6 +227,30 @@ impl Ctx<'_> {
             }
             None => d.learning_rate,
         };
+        let dimension_size = match &raw.dimension_size {
+            None => None,
+            Some(v) if model != ModelKind::Dimer2d => {
+                return Err(self.err(
+                    v.span(),
+                    "rsmi.dimension_size",
+                    format!("the emergent dimension is measured for dimer2d only, not {model}"),
+                ));
+            }
+            Some(v) => {
+                let l = self.positive(v, "rsmi.dimension_size", 1024)? as usize;
+                if let Some(why) = model.size_error(l) {
+                    return Err(self.err(v.span(), "rsmi.dimension_size", why));
+                }
+                if 2 * l < 8 * block {
+                    return Err(self.err(
+                        v.span(),
+                        "rsmi.dimension_size",
+                        format!("L = {l} is a {}-pixel image: fewer than 8 blocks of {block} a side to fit correlations over", 2 * l),
+                    ));
+                }
+                Some(l)
+            }
+        };
         let settings = RsmiSweep {
             block,
             buffers,
@@ -238,6 +262,7 @@ impl Ctx<'_> {
             batch,
             max_epochs,
             learning_rate,
+            dimension_size,
         };
         // Each replica's samples are split 60/20/20 (train/validation/held-out), and blocks are
         // taken at every corner: every part must hold at least one batch of pairs.

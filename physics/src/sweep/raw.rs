@@ -67,6 +67,7 @@ pub(super) struct RawRsmi {
     pub(super) batch: Option<Spanned<i64>>,
     pub(super) max_epochs: Option<Spanned<i64>>,
     pub(super) learning_rate: Option<Spanned<f64>>,
+    pub(super) dimension_size: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

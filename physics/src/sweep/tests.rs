@@ -361,6 +361,14 @@ fn what_a_model_does_not_support_is_refused_with_line_and_field() {
     // In pixels: L = 8 is a 16×16 image, which a block of 4 with buffer and environment 2 fits.
     let s = Sweep::parse(&rsmi(4, 4), "d.toml").expect("an image-sized RSMI region");
     assert_eq!(s.rsmi.map(|r| r.block), Some(4));
+    check(
+        rsmi(4, 4) + "dimension_size = 8\n",
+        20,
+        "rsmi.dimension_size",
+        "fewer than 8 blocks",
+    );
+    let s = Sweep::parse(&(rsmi(4, 4) + "dimension_size = 16\n"), "d.toml").expect("valid");
+    assert_eq!(s.rsmi.and_then(|r| r.dimension_size), Some(16));
     let s = Sweep::parse(
         &DIMERS.replace("seed = 3", "seed = 3\nsave_samples = 5"),
         "d.toml",

@@ -157,6 +157,10 @@ pub struct FieldRow {
     pub field_in_filter_span: f64,
     pub decoy_weight: f64,
     pub in_columnar_span: f64,
+    /// With `dimension_size`: the coarse variables' scaling dimension, the mean over replicas
+    /// (its error that of a mean of independent measurements).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimension: Option<Estimate>,
 }
 
 /// Where one pair's α_d(T) crosses 1/4.
