@@ -9,7 +9,6 @@ use rgsweep_physics::fss::{self, FssSummary};
 use rgsweep_physics::model::dimer2d::analysis::DimerSummary;
 use rgsweep_physics::rg::analysis::{self, Combined, MapSummary};
 use rgsweep_physics::rg::{self, Level, MapKind};
-use rgsweep_physics::sweep::RsmiSweep;
 use rgsweep_physics::task::{TaskResult, point_data};
 use rgsweep_physics::{Observables, PointData, Sweep};
 use serde::Serialize;
@@ -298,13 +297,7 @@ fn aggregate_with(
         rg: flows.as_ref().map(|f| f.1.clone()),
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
-    let (rsmi_csv, filters_json) = match &sweep.rsmi {
-        Some(settings) => {
-            let (csv, json) = rsmi_outputs(sweep, settings, results);
-            (Some(csv), Some(json))
-        }
-        None => (None, None),
-    };
+    let (rsmi_csv, filters_json) = rsmi_outputs(sweep, results);
     Ok(Outputs {
         observables_csv: observables_csv(sweep, &rows),
         summary_json,
@@ -313,11 +306,7 @@ fn aggregate_with(
         filters_json,
         flows_csv: flows.as_ref().map(|f| f.0.clone()),
         rg_filters_json: flows.and_then(|f| f.2),
-        npy: if sweep.save_samples > 0 {
-            npy_files(sweep, results)
-        } else {
-            Vec::new()
-        },
+        npy: npy_files(sweep, results),
         report: None,
     }
     .with_report())
@@ -361,6 +350,9 @@ impl Outputs {
 pub(crate) fn npy_files(sweep: &Sweep, results: &[TaskResult]) -> Vec<(String, Vec<u8>)> {
     use ndarray::{Array3, ArrayD, IxDyn};
     use ndarray_npy::WriteNpyExt;
+    if sweep.save_samples == 0 {
+        return Vec::new();
+    }
     let sorted = in_point_order(results);
     let mut points: BTreeMap<(usize, u64), Vec<&TaskResult>> = BTreeMap::new();
     for r in sorted {
@@ -513,11 +505,14 @@ pub(crate) fn model_name(sweep: &Sweep) -> String {
 
 /// `rsmi.csv` (replicas combined per point and buffer: mean MI, error of the mean of
 /// independent estimates, total seconds) and `filters.json` (by task key, sorted).
+/// With `[rsmi]`, `rsmi.csv` and `filters.json`; without, neither.
 pub(crate) fn rsmi_outputs(
     sweep: &Sweep,
-    settings: &RsmiSweep,
     results: &[TaskResult],
-) -> (String, String) {
+) -> (Option<String>, Option<String>) {
+    let Some(settings) = &sweep.rsmi else {
+        return (None, None);
+    };
     // (size, temperature bits, buffer) → sums over replicas. Temperatures are positive, so
     // their bits order like the values.
     #[derive(Default)]
@@ -582,7 +577,7 @@ pub(crate) fn rsmi_outputs(
         );
     }
     let json = serde_json::to_string_pretty(&filters).unwrap_or_default() + "\n";
-    (csv, json)
+    (Some(csv), Some(json))
 }
 
 fn observables_csv(sweep: &Sweep, rows: &[Row]) -> String {

@@ -55,13 +55,7 @@ pub fn outputs(
         rg: None,
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
-    let (rsmi_csv, filters_json) = match &sweep.rsmi {
-        Some(settings) => {
-            let (csv, json) = rsmi_outputs(sweep, settings, results);
-            (Some(csv), Some(json))
-        }
-        None => (None, None),
-    };
+    let (rsmi_csv, filters_json) = rsmi_outputs(sweep, results);
     Outputs {
         observables_csv: csv(sweep, &observed),
         summary_json,
@@ -70,11 +64,7 @@ pub fn outputs(
         filters_json,
         flows_csv: None,
         rg_filters_json: None,
-        npy: if sweep.save_samples > 0 {
-            npy_files(sweep, results)
-        } else {
-            Vec::new()
-        },
+        npy: npy_files(sweep, results),
         report: None,
     }
 }
