@@ -94,6 +94,10 @@ pub(crate) struct Args {
     /// scaling dimension Δ of what RSMI learned (the electric field: 1).
     #[arg(long, value_name = "L")]
     dimension_size: Option<u64>,
+    /// With --hidden 2 or more: learn the units one at a time, each with the ones before it
+    /// frozen, then all together (trained together they tend to read one variable twice).
+    #[arg(long)]
+    stagewise: bool,
     #[arg(long)]
     json: bool,
 }
@@ -206,6 +210,9 @@ pub(crate) fn run(a: Args) -> Result<()> {
     let pixels = if dimers { 2 * size } else { size };
     let geometry = Geometry::new(dim, pixels, a.block, a.buffer, a.env)
         .map_err(|e| anyhow::anyhow!("--block/--buffer/--env: {e}"))?;
+    if a.stagewise && a.hidden < 2 {
+        bail!("--stagewise learns the units one at a time: it needs --hidden 2 or more");
+    }
     let settings = TrainSettings {
         hidden: a.hidden,
         bound: match a.bound {
@@ -220,6 +227,7 @@ pub(crate) fn run(a: Args) -> Result<()> {
         critic_width: a.critic_width,
         embedding: a.embedding,
         min_epochs: TrainSettings::default().min_epochs.min(a.epochs),
+        stagewise: a.stagewise,
         ..TrainSettings::default()
     };
     settings.check().map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -139,6 +139,10 @@ fn bad_parameters_are_refused_before_training() {
             "does not fit",
         ),
         (vec!["--block", "0", "--buffer", "2", "--env", "2"], "block"),
+        (
+            vec!["--block", "4", "--buffer", "2", "--env", "4", "--stagewise"],
+            "--stagewise",
+        ),
     ] {
         let mut args = base.to_vec();
         args.extend(extra);

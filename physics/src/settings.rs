@@ -62,6 +62,10 @@ pub struct RsmiSweep {
     /// ([`crate::model::dimer2d::coarse`]). Absent otherwise, so other tasks keep their keys.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension_size: Option<usize>,
+    /// Learn the units one at a time ([`crate::rsmi::TrainSettings::stagewise`]). Absent
+    /// (false) unless asked for, so other tasks keep their keys.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stagewise: bool,
 }
 
 impl RsmiSweep {
@@ -108,6 +112,7 @@ impl RsmiSweep {
             max_epochs: self.max_epochs,
             min_epochs: d.min_epochs.min(self.max_epochs),
             learning_rate: self.learning_rate,
+            stagewise: self.stagewise,
             ..d
         }
     }

@@ -57,6 +57,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
             max_epochs: r.max_epochs as u32,
             learning_rate: r.learning_rate,
             dimension_size: r.dimension_size.map_or(0, |s| s as u32),
+            stagewise: r.stagewise,
         }),
         save_samples: task.save_samples,
         interaction: task.interaction,
@@ -182,6 +183,9 @@ fn rsmi_from_wire(
     if !(1..=64).contains(&r.hidden) {
         return Err(invalid("rsmi.hidden", format!("{}", r.hidden)));
     }
+    if r.stagewise && r.hidden < 2 {
+        return Err(invalid("rsmi.stagewise", "needs hidden >= 2"));
+    }
     if r.samples < 10 || r.samples > measurements {
         return Err(invalid("rsmi.samples", format!("{}", r.samples)));
     }
@@ -203,6 +207,7 @@ fn rsmi_from_wire(
         max_epochs: r.max_epochs as usize,
         learning_rate: r.learning_rate,
         dimension_size: (r.dimension_size > 0).then_some(r.dimension_size as usize),
+        stagewise: r.stagewise,
     })
 }
 

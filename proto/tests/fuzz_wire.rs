@@ -76,6 +76,7 @@ fn results() -> &'static [TaskResult] {
             max_epochs: 1,
             learning_rate: 5e-3,
             dimension_size: None,
+            stagewise: false,
         }));
         let mut flows = rsmi.clone();
         flows.rsmi = None;

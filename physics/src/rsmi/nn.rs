@@ -338,6 +338,21 @@ impl Adam {
             }
         }
     }
+
+    /// Forgets the moments of the elements of parameter `param` that `which` selects, so that
+    /// a parameter whose gradient is from now on zero stays where it is (a stale first moment
+    /// would keep moving it).
+    pub fn forget(&mut self, param: usize, which: impl Fn(usize) -> bool) {
+        for (moments, i) in [&mut self.m, &mut self.v]
+            .into_iter()
+            .filter_map(|ms| ms.get_mut(param))
+            .flat_map(|m| m.iter_mut().enumerate().map(|(i, x)| (x, i)))
+        {
+            if which(i) {
+                *moments = 0.0;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

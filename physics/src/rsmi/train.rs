@@ -45,6 +45,14 @@ pub struct TrainSettings {
     pub critic_layers: usize,
     pub critic_width: usize,
     pub embedding: usize,
+    /// With n_H ≥ 2: learn the units one at a time, unit k with units < k frozen (each stage
+    /// to its own early stop), then all of them together. Trained together from the start,
+    /// every unit climbs the same steepest direction and several units can end up reading one
+    /// variable (`tests/rsmi.rs`: two units on two independent sources both read the stronger
+    /// one). With the others fixed, unit k's gradient is that of I(h_k : E | h_<k), the chain
+    /// rule's next term, which pays only for what they do not already say. Not a cure on
+    /// dimers at T = 15 (README): two of five runs split the field, three did not.
+    pub stagewise: bool,
 }
 
 impl Default for TrainSettings {
@@ -65,6 +73,7 @@ impl Default for TrainSettings {
             critic_layers: 3,
             critic_width: 32,
             embedding: 8,
+            stagewise: false,
         }
     }
 }
@@ -327,7 +336,6 @@ pub fn train(
         }
     }
     model.g.sync();
-    let mut adam = Adam::new(settings.learning_rate);
     let mut ug = model.u.zero_grads();
     let mut gg = model.g.net.zero_grads();
     let mut order: Vec<usize> = (0..train_pairs.len()).collect();
@@ -337,56 +345,92 @@ pub fn train(
     let mut validated = Vec::new();
     // The same noise for every validation pass, so epochs are compared on equal terms.
     let validate_stream = stream.child("rsmi-validate");
-    let mut best: Option<(f64, usize, Model)> = None;
     let mut steps = 0usize;
-    let mut calm = 0;
     let mut vb = Array2::<f64>::zeros((b, nv));
     let mut eb = Array2::<f32>::zeros((b, ne));
-    for epoch in 0..settings.max_epochs {
-        for i in (1..order.len()).rev() {
-            let j = shuffle.below(i as u64 + 1) as usize;
-            order.swap(i, j);
+    // Stages: which filter columns train in each (all of them at once unless stagewise).
+    let staged = model.learn && nh > 1 && settings.stagewise;
+    let mut stages: Vec<Vec<bool>> = Vec::new();
+    if staged {
+        stages.extend((0..nh).map(|k| (0..nh).map(|c| c == k).collect()));
+    }
+    stages.push(vec![true; nh]);
+    // Staged, unit k starts from its own initial filter when its stage begins (zero before,
+    // so that it says nothing); the streams are drawn exactly as without stages.
+    let initial = model.filters.clone();
+    if staged {
+        for c in 1..nh {
+            model.filters.column_mut(c).fill(0.0);
         }
-        let mut total = 0.0;
-        let batches = order.len() / b;
-        let epoch_started = now();
-        for k in 0..batches {
-            for (r, &idx) in order[k * b..(k + 1) * b].iter().enumerate() {
-                copy_row(&mut vb, r, &train_pairs.v, idx);
-                train_pairs.e.copy_row(idx, &mut eb, r);
-            }
-            let tau = (settings.tau_start * (-settings.tau_decay * steps as f64).exp())
-                .max(settings.tau_min);
-            total += step(
-                settings, &mut model, &mut adam, &mut ug, &mut gg, &vb, &mut eb, tau, &mut noise,
-            );
-            steps += 1;
+    }
+    // One optimiser throughout (fresh moments at a stage's start jolt every critic weight by a
+    // full learning rate at once: on dimers at T = 15 that killed the critic, I = 0).
+    let mut adam = Adam::new(settings.learning_rate);
+    // The best model so far, over every stage: a stage that only loses keeps the one before.
+    let mut best: Option<(f64, usize, Model)> = None;
+    for (stage, trainable) in stages.iter().enumerate() {
+        if stage > 0
+            && let Some((_, _, kept)) = &best
+        {
+            model = kept.clone();
         }
-        train_seconds += now() - epoch_started;
-        let mean = total / batches as f64;
-        history.push(mean);
-        if let Some(val) = validation {
-            // Model selection compares epochs, not absolute values: the training batch is
-            // enough, at a hundredth of the cost of the held-out batch's B² scores.
-            let (v, _) = evaluate(&model, settings.bound, b, val, &mut validate_stream.clone());
-            validated.push(v);
-            match &best {
-                Some((b, _, _)) if v <= b + settings.tolerance => calm += 1,
-                _ => calm = 0,
-            }
-            if best.as_ref().is_none_or(|(b, _, _)| v > *b) {
-                best = Some((v, epoch + 1, model.clone()));
-            }
-        } else if history.len() >= 2 {
-            let moved = mean - history[history.len() - 2];
-            calm = if moved.abs() < settings.tolerance {
-                calm + 1
-            } else {
-                0
-            };
+        if stage < nh && staged {
+            model
+                .filters
+                .column_mut(stage)
+                .assign(&initial.column(stage));
+            // Filters are stored units-fastest: element k·n_H + c belongs to unit c.
+            adam.forget(0, |i| !trainable[i % nh]);
         }
-        if epoch + 1 >= settings.min_epochs && calm >= settings.patience {
-            break;
+        let mut calm = 0;
+        let first = history.len();
+        for epoch in 0..settings.max_epochs {
+            for i in (1..order.len()).rev() {
+                let j = shuffle.below(i as u64 + 1) as usize;
+                order.swap(i, j);
+            }
+            let mut total = 0.0;
+            let batches = order.len() / b;
+            let epoch_started = now();
+            for k in 0..batches {
+                for (r, &idx) in order[k * b..(k + 1) * b].iter().enumerate() {
+                    copy_row(&mut vb, r, &train_pairs.v, idx);
+                    train_pairs.e.copy_row(idx, &mut eb, r);
+                }
+                let tau = (settings.tau_start * (-settings.tau_decay * steps as f64).exp())
+                    .max(settings.tau_min);
+                total += step(
+                    settings, &mut model, &mut adam, &mut ug, &mut gg, &vb, &mut eb, tau,
+                    &mut noise, trainable,
+                );
+                steps += 1;
+            }
+            train_seconds += now() - epoch_started;
+            let mean = total / batches as f64;
+            history.push(mean);
+            if let Some(val) = validation {
+                // Model selection compares epochs, not absolute values: the training batch is
+                // enough, at a hundredth of the cost of the held-out batch's B² scores.
+                let (v, _) = evaluate(&model, settings.bound, b, val, &mut validate_stream.clone());
+                validated.push(v);
+                match &best {
+                    Some((b, _, _)) if v <= b + settings.tolerance => calm += 1,
+                    _ => calm = 0,
+                }
+                if best.as_ref().is_none_or(|(b, _, _)| v > *b) {
+                    best = Some((v, history.len(), model.clone()));
+                }
+            } else if history.len() >= first + 2 {
+                let moved = mean - history[history.len() - 2];
+                calm = if moved.abs() < settings.tolerance {
+                    calm + 1
+                } else {
+                    0
+                };
+            }
+            if epoch + 1 >= settings.min_epochs && calm >= settings.patience {
+                break;
+            }
         }
     }
     let mut best_epoch = history.len();
@@ -440,6 +484,7 @@ fn step(
     eb: &mut Array2<f32>,
     tau: f64,
     noise: &mut Stream,
+    trainable: &[bool],
 ) -> f64 {
     let h = if model.identity {
         vb.clone()
@@ -460,7 +505,13 @@ fn step(
         Some(dh) => {
             // ∂h/∂logit = h(1 − h)/τ.
             let dlogit = dh * &h.mapv(|x| x * (1.0 - x) / tau);
-            vb.t().dot(&dlogit)
+            let mut d = vb.t().dot(&dlogit);
+            for (c, &on) in trainable.iter().enumerate() {
+                if !on {
+                    d.column_mut(c).fill(0.0);
+                }
+            }
+            d
         }
         None => Array2::zeros(model.filters.raw_dim()),
     };

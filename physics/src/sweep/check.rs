@@ -251,6 +251,17 @@ impl Ctx<'_> {
                 Some(l)
             }
         };
+        let stagewise = match &raw.stagewise {
+            Some(s) if *s.get_ref() && hidden < 2 => {
+                return Err(self.err(
+                    s.span(),
+                    "rsmi.stagewise",
+                    format!("learns units one at a time: it needs hidden >= 2, got {hidden}"),
+                ));
+            }
+            Some(s) => *s.get_ref(),
+            None => false,
+        };
         let settings = RsmiSweep {
             block,
             buffers,
@@ -263,6 +274,7 @@ impl Ctx<'_> {
             max_epochs,
             learning_rate,
             dimension_size,
+            stagewise,
         };
         // Each replica's samples are split 60/20/20 (train/validation/held-out), and blocks are
         // taken at every corner: every part must hold at least one batch of pairs.

@@ -68,6 +68,7 @@ pub(super) struct RawRsmi {
     pub(super) max_epochs: Option<Spanned<i64>>,
     pub(super) learning_rate: Option<Spanned<f64>>,
     pub(super) dimension_size: Option<Spanned<i64>>,
+    pub(super) stagewise: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

@@ -369,6 +369,19 @@ fn what_a_model_does_not_support_is_refused_with_line_and_field() {
     );
     let s = Sweep::parse(&(rsmi(4, 4) + "dimension_size = 16\n"), "d.toml").expect("valid");
     assert_eq!(s.rsmi.and_then(|r| r.dimension_size), Some(16));
+    // Units learned one at a time need more than one unit.
+    check(
+        rsmi(4, 4) + "stagewise = true\n",
+        20,
+        "rsmi.stagewise",
+        "needs hidden >= 2",
+    );
+    let s =
+        Sweep::parse(&(rsmi(4, 4) + "hidden = 2\nstagewise = true\n"), "d.toml").expect("valid");
+    assert!(
+        s.rsmi
+            .is_some_and(|r| r.stagewise && r.train_settings().stagewise)
+    );
     let s = Sweep::parse(
         &DIMERS.replace("seed = 3", "seed = 3\nsave_samples = 5"),
         "d.toml",

@@ -121,6 +121,7 @@ fn dimer_rsmi_task() -> Task {
         max_epochs: 1,
         learning_rate: 5e-3,
         dimension_size: Some(16),
+        stagewise: true,
     }));
     t
 }
@@ -243,6 +244,7 @@ fn a_result_with_rsmi_round_trips_and_is_checked() {
         max_epochs: 2,
         learning_rate: 5e-3,
         dimension_size: None,
+        stagewise: false,
     }));
     let r = t.run(7);
     assert_eq!(r.rsmi.len(), 2);
