@@ -45,6 +45,7 @@ fn reductions(name: &str) -> Reduction {
         // The flows need L = 128 against 64 and three levels: the shallow pairs are not
         // converged (they are dropped), so smaller lattices leave nothing to match.
         "ising2d-flows-paper.toml" => &[
+            ("replicas", "1"),
             ("temperatures", NEAR_TC),
             ("monte_carlo.measurements", "3000"),
             ("rg.levels", "3"),
