@@ -84,6 +84,9 @@ pub(crate) struct Args {
     /// Early stopping: stop after this many epochs without progress.
     #[arg(long, default_value_t = TrainSettings::default().patience)]
     patience: usize,
+    /// Adam's learning rate (`[rsmi] learning_rate` in a sweep file).
+    #[arg(long, default_value_t = TrainSettings::default().learning_rate)]
+    learning_rate: f64,
     /// Train on configurations from a NumPy file, shape [n, L, L] or [n, L, L, L] (or [n, L]
     /// for ising1d), values ±1 (Ising) or 0..q−1 (Potts); dimer2d: [n, 2L, 2L] images of 0/1
     /// pixels (as `save_samples` writes them).
@@ -98,6 +101,17 @@ pub(crate) struct Args {
     /// frozen, then all together (trained together they tend to read one variable twice).
     #[arg(long)]
     stagewise: bool,
+    /// Slope of the critic's activation below zero (0: ReLU, whose units can all die, leaving
+    /// I = 0).
+    #[arg(long, default_value_t = TrainSettings::default().critic_leak)]
+    critic_leak: f64,
+    /// Training steps at the start without the units' logistic noise (keeps units from
+    /// settling on one variable together).
+    #[arg(long, default_value_t = TrainSettings::default().quiet_steps)]
+    quiet_steps: usize,
+    /// Independent trainings; the one with the best validation MI is kept.
+    #[arg(long, default_value_t = TrainSettings::default().restarts)]
+    restarts: usize,
     #[arg(long)]
     json: bool,
 }
@@ -223,11 +237,15 @@ pub(crate) fn run(a: Args) -> Result<()> {
         max_epochs: a.epochs,
         tolerance: a.tolerance,
         patience: a.patience,
+        learning_rate: a.learning_rate,
         critic_layers: a.critic_layers,
         critic_width: a.critic_width,
         embedding: a.embedding,
         min_epochs: TrainSettings::default().min_epochs.min(a.epochs),
         stagewise: a.stagewise,
+        critic_leak: a.critic_leak,
+        quiet_steps: a.quiet_steps,
+        restarts: a.restarts,
         ..TrainSettings::default()
     };
     settings.check().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -325,6 +343,7 @@ pub(crate) fn run(a: Args) -> Result<()> {
             "filters": trained.filters, "epochs": trained.epochs, "seconds": seconds,
             "samples_per_second": samples_per_second, "train_seconds": trained.train_seconds,
             "history": trained.history,
+            "restart": trained.restart, "restart_scores": trained.restart_scores,
             "field": dimers.then(|| field_overlap(&trained.filters, a.block)).flatten(),
             "dimension": dimension,
         });

@@ -80,6 +80,8 @@ fn reductions(name: &str) -> Reduction {
             ("rsmi.samples", "2000"),
             ("rsmi.stride", "8"),
             ("rsmi.max_epochs", "10"),
+            ("rsmi.quiet_steps", "60"),
+            ("rsmi.restarts", "2"),
             ("rsmi.dimension_size", "32"),
         ],
         other => panic!(

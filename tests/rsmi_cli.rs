@@ -143,6 +143,32 @@ fn bad_parameters_are_refused_before_training() {
             vec!["--block", "4", "--buffer", "2", "--env", "4", "--stagewise"],
             "--stagewise",
         ),
+        (
+            vec![
+                "--block",
+                "4",
+                "--buffer",
+                "2",
+                "--env",
+                "4",
+                "--restarts",
+                "0",
+            ],
+            "restarts must be 1..=16",
+        ),
+        (
+            vec![
+                "--block",
+                "4",
+                "--buffer",
+                "2",
+                "--env",
+                "4",
+                "--critic-leak",
+                "1",
+            ],
+            "critic_leak must be in [0, 1)",
+        ),
     ] {
         let mut args = base.to_vec();
         args.extend(extra);

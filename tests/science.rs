@@ -207,3 +207,44 @@ fn ising3d_fss_agrees_with_the_literature() {
         "ν = {nu}: not within 1.5%"
     );
 }
+
+/// RSMI on dimers in the RSMI-NE tutorial geometry (`configs/dimer-rsmi.toml`, about 4 minutes
+/// on 2 cores; REFERENCE.md §5, Koch-Janusz & Ringel 2018): at T = 15 the two learned filters
+/// are the emergent electric field — at least 90% of their weight in the span of E_x and E_y,
+/// covering it (two independent components), decoys at most 5%, the coarse variables'
+/// dimension within 10% of the field's 1, and the held-out MI at least the middle of
+/// RSMI-NE's range on the same images (0.132–0.168 nats over four runs, README); at T = 1.0,
+/// near T_KT, the columnar order instead.
+#[test]
+#[ignore = "long: about 4 minutes on 2 cores"]
+fn dimer_rsmi_learns_the_electric_field() {
+    let (_, out) = run("configs/dimer-rsmi.toml", "dimer-rsmi");
+    let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
+    let s: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let fields = s["dimers"]["fields"].as_array().expect("fields");
+    let at = |t: f64| {
+        fields
+            .iter()
+            .find(|f| f["temperature"].as_f64() == Some(t))
+            .expect("a temperature of the config")
+    };
+    let hot = at(15.0);
+    let num = |v: &serde_json::Value, k: &str| v[k].as_f64().expect(k);
+    eprintln!("T = 15: {hot}");
+    assert!(num(hot, "in_field_span") >= 0.9, "{hot}");
+    assert!(num(hot, "field_in_filter_span") >= 0.9, "{hot}");
+    assert!(num(hot, "decoy_weight") <= 0.05, "{hot}");
+    let delta = num(&hot["dimension"], "value");
+    assert!((delta - 1.0).abs() <= 0.1, "Δ = {delta}");
+    let csv = std::fs::read_to_string(out.join("rsmi.csv")).expect("rsmi.csv");
+    let mi = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f[2] == "15")
+        .map(|f| f[7].parse::<f64>().expect("mi"))
+        .expect("the T = 15 row");
+    assert!(mi >= 0.150, "I(H:E) = {mi} nats at T = 15");
+    let near = at(1.0);
+    assert!(num(near, "in_columnar_span") >= 0.5, "{near}");
+}

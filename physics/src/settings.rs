@@ -66,6 +66,34 @@ pub struct RsmiSweep {
     /// (false) unless asked for, so other tasks keep their keys.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stagewise: bool,
+    /// The critic's leak ([`crate::rsmi::TrainSettings::critic_leak`]); absent at 0 (ReLU).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub critic_leak: f64,
+    /// Noise-free first steps ([`crate::rsmi::TrainSettings::quiet_steps`]); absent at 0.
+    #[serde(default, skip_serializing_if = "is_zero_count")]
+    pub quiet_steps: usize,
+    /// Independent trainings, the best on validation kept
+    /// ([`crate::rsmi::TrainSettings::restarts`]); absent at 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub restarts: usize,
+}
+
+// Helpers of serde's `skip_serializing_if` (which wants functions of a reference): a setting at
+// its default is left out of the canonical task JSON, so older tasks keep their keys.
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_zero_count(n: &usize) -> bool {
+    *n == 0
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+fn one() -> usize {
+    1
 }
 
 impl RsmiSweep {
@@ -113,6 +141,9 @@ impl RsmiSweep {
             min_epochs: d.min_epochs.min(self.max_epochs),
             learning_rate: self.learning_rate,
             stagewise: self.stagewise,
+            critic_leak: self.critic_leak,
+            quiet_steps: self.quiet_steps,
+            restarts: self.restarts,
             ..d
         }
     }

@@ -253,3 +253,53 @@ fn units_learned_one_at_a_time_read_different_variables() {
         learned.mi_err
     );
 }
+
+#[test]
+fn restarts_keep_the_best_validation_and_the_first_is_a_lone_training() {
+    let mut s = Stream::derive(14, "two-sources");
+    let train = two_sources(8_000, &mut s);
+    let validation = two_sources(2_000, &mut s);
+    let test = two_sources(2_000, &mut s);
+    let run = |settings: &TrainSettings| {
+        let mut s = Stream::derive(15, "two-sources-restarts");
+        rsmi::train(
+            settings,
+            &train,
+            Some(&validation),
+            &test,
+            Coarse::Learn,
+            &mut s,
+            None,
+        )
+        .expect("trains")
+    };
+    let lone_settings = TrainSettings {
+        hidden: 2,
+        critic_leak: 0.1,
+        ..TrainSettings::default()
+    };
+    let lone = run(&lone_settings);
+    let many = run(&TrainSettings {
+        restarts: 3,
+        ..lone_settings.clone()
+    });
+    assert!(lone.restart_scores.is_empty() && lone.restart == 0);
+    let scores = &many.restart_scores;
+    assert_eq!(scores.len(), 3);
+    // The first training draws what a lone one draws: the same best validation bound, bit for
+    // bit; the kept one is the best of the three, and the cost counts all of them.
+    let lone_best = lone.validation.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(scores[0].to_bits(), lone_best.to_bits(), "{scores:?}");
+    assert!(
+        scores.iter().all(|&x| x <= scores[many.restart]),
+        "{scores:?}"
+    );
+    assert!(
+        scores.windows(2).any(|w| w[0] != w[1]),
+        "independent trainings: {scores:?}"
+    );
+    assert!(many.steps > lone.steps, "{} vs {}", many.steps, lone.steps);
+    if many.restart == 0 {
+        assert_eq!(many.filters, lone.filters);
+    }
+}

@@ -58,6 +58,9 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
             learning_rate: r.learning_rate,
             dimension_size: r.dimension_size.map_or(0, |s| s as u32),
             stagewise: r.stagewise,
+            critic_leak: r.critic_leak,
+            quiet_steps: r.quiet_steps as u32,
+            restarts: r.restarts as u32,
         }),
         save_samples: task.save_samples,
         interaction: task.interaction,
@@ -186,6 +189,15 @@ fn rsmi_from_wire(
     if r.stagewise && r.hidden < 2 {
         return Err(invalid("rsmi.stagewise", "needs hidden >= 2"));
     }
+    if !(0.0..1.0).contains(&r.critic_leak) {
+        return Err(invalid("rsmi.critic_leak", format!("{}", r.critic_leak)));
+    }
+    if r.quiet_steps > 10_000_000 {
+        return Err(invalid("rsmi.quiet_steps", format!("{}", r.quiet_steps)));
+    }
+    if r.restarts as usize > rgsweep_physics::rsmi::MAX_RESTARTS {
+        return Err(invalid("rsmi.restarts", format!("{}", r.restarts)));
+    }
     if r.samples < 10 || r.samples > measurements {
         return Err(invalid("rsmi.samples", format!("{}", r.samples)));
     }
@@ -208,6 +220,10 @@ fn rsmi_from_wire(
         learning_rate: r.learning_rate,
         dimension_size: (r.dimension_size > 0).then_some(r.dimension_size as usize),
         stagewise: r.stagewise,
+        critic_leak: r.critic_leak,
+        quiet_steps: r.quiet_steps as usize,
+        // An older peer leaves it out: 0, one training.
+        restarts: (r.restarts as usize).max(1),
     })
 }
 

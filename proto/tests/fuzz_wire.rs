@@ -77,6 +77,9 @@ fn results() -> &'static [TaskResult] {
             learning_rate: 5e-3,
             dimension_size: None,
             stagewise: false,
+            critic_leak: 0.0,
+            quiet_steps: 0,
+            restarts: 1,
         }));
         let mut flows = rsmi.clone();
         flows.rsmi = None;

@@ -22,7 +22,9 @@ pub mod train;
 
 pub use bound::Bound;
 pub use regions::{Encoding, Geometry, GeometryError};
-pub use train::{Coarse, Environments, Pairs, TrainError, TrainSettings, Trained, train};
+pub use train::{
+    Coarse, Environments, MAX_RESTARTS, Pairs, TrainError, TrainSettings, Trained, train,
+};
 
 use crate::rng::Stream;
 use ndarray::Array2;

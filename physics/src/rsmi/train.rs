@@ -53,6 +53,20 @@ pub struct TrainSettings {
     /// rule's next term, which pays only for what they do not already say. Not a cure on
     /// dimers at T = 15 (README): two of five runs split the field, three did not.
     pub stagewise: bool,
+    /// Slope of the critic's activation below zero (0: ReLU). A ReLU critic can die: u reads
+    /// only n_H inputs, and once all its units are off, f(h, e) ignores h and I stays 0.
+    pub critic_leak: f64,
+    /// The first `quiet_steps` training steps use the relaxed units without their logistic
+    /// noise, h = σ(λ·V/τ). Why: with noisy units, two units reading one variable average
+    /// their noise away, so at the start, when the filters are small and the noise dominates,
+    /// redundancy pays and the units are drawn onto one variable, where they stay (dimers at
+    /// T = 15: both units on one mixture of E_x and E_y, 0.14 nats, where units that split
+    /// the field keep 0.17). Without noise a copy says nothing new.
+    pub quiet_steps: usize,
+    /// Independent trainings (fresh initialisation, noise and shuffling each); the one with
+    /// the best validation bound is kept (the last epoch's training bound without a
+    /// validation set). The held-out set is used only for the kept one.
+    pub restarts: usize,
 }
 
 impl Default for TrainSettings {
@@ -74,6 +88,9 @@ impl Default for TrainSettings {
             critic_width: 32,
             embedding: 8,
             stagewise: false,
+            critic_leak: 0.0,
+            quiet_steps: 0,
+            restarts: 1,
         }
     }
 }
@@ -120,6 +137,18 @@ impl TrainSettings {
         if self.tolerance.is_nan() || self.tolerance < 0.0 {
             return bad("tolerance must be >= 0".into());
         }
+        if !(0.0..1.0).contains(&self.critic_leak) {
+            return bad(format!(
+                "critic_leak must be in [0, 1), got {}",
+                self.critic_leak
+            ));
+        }
+        if self.restarts == 0 || self.restarts > MAX_RESTARTS {
+            return bad(format!(
+                "restarts must be 1..={MAX_RESTARTS}, got {}",
+                self.restarts
+            ));
+        }
         Ok(())
     }
 
@@ -133,6 +162,9 @@ impl TrainSettings {
         sizes
     }
 }
+
+/// The most independent trainings one job may run ([`TrainSettings::restarts`]).
+pub const MAX_RESTARTS: usize = 16;
 
 /// (V, E) pairs, one row each, encoded.
 #[derive(Clone, Debug, PartialEq)]
@@ -232,6 +264,10 @@ pub struct Trained {
     pub validation: Vec<f64>,
     /// The epoch whose model was kept (1-based).
     pub best_epoch: usize,
+    /// With restarts: the kept training (0-based) and every training's selection score
+    /// (best validation bound, or last training bound); empty with one training.
+    pub restart: usize,
+    pub restart_scores: Vec<f64>,
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -287,7 +323,6 @@ pub fn train(
 ) -> Result<Trained, TrainError> {
     settings.check()?;
     let now = || clock.map_or(0.0, |c| c());
-    let mut train_seconds = 0.0;
     let b = settings.batch;
     for (what, p) in [("training set", train_pairs), ("held-out set", test_pairs)] {
         if p.len() < b {
@@ -298,12 +333,106 @@ pub fn train(
             });
         }
     }
-    let nv = train_pairs.v.ncols();
-    let ne = train_pairs.e.ncols();
     let nh = match coarse {
-        Coarse::Identity => nv,
+        Coarse::Identity => train_pairs.v.ncols(),
         _ => settings.hidden,
     };
+    let mut fits: Vec<Fit> = Vec::with_capacity(settings.restarts);
+    for k in 0..settings.restarts {
+        // The first training draws from the caller's stream exactly as a lone training does,
+        // so one restart reproduces what came before it bit for bit.
+        let fit = if k == 0 {
+            fit(settings, train_pairs, validation, coarse, nh, stream, &now)?
+        } else {
+            let mut own = stream.child(&format!("rsmi-restart-{k}"));
+            fit(
+                settings,
+                train_pairs,
+                validation,
+                coarse,
+                nh,
+                &mut own,
+                &now,
+            )?
+        };
+        fits.push(fit);
+    }
+    let scores: Vec<f64> = fits.iter().map(Fit::score).collect();
+    // The first best (a NaN score never wins).
+    let kept = (0..fits.len()).fold(0, |best, k| if scores[k] > scores[best] { k } else { best });
+    let steps: usize = fits.iter().map(|f| f.steps).sum();
+    let train_seconds: f64 = fits.iter().map(|f| f.train_seconds).sum();
+    let Fit {
+        model,
+        history,
+        validated,
+        best_epoch,
+        ..
+    } = fits.swap_remove(kept);
+    let mut eval = stream.child("rsmi-eval");
+    let (mi_nats, mi_err) = evaluate(
+        &model,
+        settings.bound,
+        eval_batch(settings, test_pairs),
+        test_pairs,
+        &mut eval,
+    );
+    Ok(Trained {
+        mi_nats,
+        mi_err,
+        train_mi: history.last().copied().unwrap_or(f64::NAN),
+        filters: (0..nh).map(|k| model.filters.column(k).to_vec()).collect(),
+        epochs: history.len(),
+        steps,
+        samples: steps * b,
+        train_seconds,
+        history,
+        validation: validated,
+        best_epoch,
+        restart: kept,
+        restart_scores: if settings.restarts > 1 {
+            scores
+        } else {
+            Vec::new()
+        },
+    })
+}
+
+/// One training: its kept model and record.
+struct Fit {
+    model: Model,
+    history: Vec<f64>,
+    validated: Vec<f64>,
+    best_epoch: usize,
+    /// The kept model's validation bound, if validated.
+    best_validation: Option<f64>,
+    steps: usize,
+    train_seconds: f64,
+}
+
+impl Fit {
+    /// What restarts are chosen by.
+    fn score(&self) -> f64 {
+        self.best_validation
+            .or(self.history.last().copied())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// Trains from a fresh initialisation drawn from `stream` to its early stop.
+fn fit(
+    settings: &TrainSettings,
+    train_pairs: &Pairs,
+    validation: Option<&Pairs>,
+    coarse: Coarse<'_>,
+    nh: usize,
+    stream: &mut Stream,
+    now: &dyn Fn() -> f64,
+) -> Result<Fit, TrainError> {
+    let b = settings.batch;
+    let nv = train_pairs.v.ncols();
+    let ne = train_pairs.e.ncols();
+    let mut train_seconds = 0.0;
     let mut init = stream.child("rsmi-init");
     let filters = match coarse {
         Coarse::Fixed(f) => {
@@ -323,8 +452,10 @@ pub fn train(
     };
     let mut model = Model {
         filters,
-        u: Mlp::new(&settings.critic_sizes(nh), &mut init),
-        g: Mlp32::new(Mlp::new(&settings.critic_sizes(ne), &mut init)),
+        u: Mlp::new(&settings.critic_sizes(nh), &mut init).with_leak(settings.critic_leak),
+        g: Mlp32::new(
+            Mlp::new(&settings.critic_sizes(ne), &mut init).with_leak(settings.critic_leak),
+        ),
         learn: matches!(coarse, Coarse::Learn),
         identity: matches!(coarse, Coarse::Identity),
     };
@@ -399,9 +530,10 @@ pub fn train(
                 }
                 let tau = (settings.tau_start * (-settings.tau_decay * steps as f64).exp())
                     .max(settings.tau_min);
+                let noise = (steps >= settings.quiet_steps).then_some(&mut noise);
                 total += step(
-                    settings, &mut model, &mut adam, &mut ug, &mut gg, &vb, &mut eb, tau,
-                    &mut noise, trainable,
+                    settings, &mut model, &mut adam, &mut ug, &mut gg, &vb, &mut eb, tau, noise,
+                    trainable,
                 );
                 steps += 1;
             }
@@ -434,30 +566,20 @@ pub fn train(
         }
     }
     let mut best_epoch = history.len();
-    if let Some((_, epoch, kept)) = best {
+    let mut best_validation = None;
+    if let Some((v, epoch, kept)) = best {
         model = kept;
         best_epoch = epoch;
+        best_validation = Some(v);
     }
-    let mut eval = stream.child("rsmi-eval");
-    let (mi_nats, mi_err) = evaluate(
-        &model,
-        settings.bound,
-        eval_batch(settings, test_pairs),
-        test_pairs,
-        &mut eval,
-    );
-    Ok(Trained {
-        mi_nats,
-        mi_err,
-        train_mi: history.last().copied().unwrap_or(f64::NAN),
-        filters: (0..nh).map(|k| model.filters.column(k).to_vec()).collect(),
-        epochs: history.len(),
-        steps,
-        samples: steps * b,
-        train_seconds,
+    Ok(Fit {
+        model,
         history,
-        validation: validated,
+        validated,
         best_epoch,
+        best_validation,
+        steps,
+        train_seconds,
     })
 }
 
@@ -483,14 +605,16 @@ fn step(
     vb: &Array2<f64>,
     eb: &mut Array2<f32>,
     tau: f64,
-    noise: &mut Stream,
+    noise: Option<&mut Stream>,
     trainable: &[bool],
 ) -> f64 {
-    let h = if model.identity {
-        vb.clone()
-    } else {
-        vb.dot(&model.filters)
-            .mapv(|x| sigmoid((x + logistic(noise)) / tau))
+    let h = match noise {
+        _ if model.identity => vb.clone(),
+        Some(noise) => vb
+            .dot(&model.filters)
+            .mapv(|x| sigmoid((x + logistic(noise)) / tau)),
+        // Quiet steps (TrainSettings::quiet_steps).
+        None => vb.dot(&model.filters).mapv(|x| sigmoid(x / tau)),
     };
     let (uo, uc) = model.u.forward(h.clone());
     let (go, gc) = model

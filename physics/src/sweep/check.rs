@@ -262,6 +262,40 @@ impl Ctx<'_> {
             Some(s) => *s.get_ref(),
             None => false,
         };
+        let critic_leak = match &raw.critic_leak {
+            Some(l) => {
+                let x = *l.get_ref();
+                if !(0.0..1.0).contains(&x) {
+                    return Err(self.err(
+                        l.span(),
+                        "rsmi.critic_leak",
+                        format!("the slope below zero must be in [0, 1), got {x}"),
+                    ));
+                }
+                x
+            }
+            None => 0.0,
+        };
+        let quiet_steps = match &raw.quiet_steps {
+            Some(v) => {
+                let n = self.non_negative(v, "rsmi.quiet_steps")?;
+                if n > 10_000_000 {
+                    return Err(self.err(
+                        v.span(),
+                        "rsmi.quiet_steps",
+                        format!("at most 10000000 steps, got {n}"),
+                    ));
+                }
+                n as usize
+            }
+            None => 0,
+        };
+        let restarts = match &raw.restarts {
+            Some(v) => {
+                self.positive(v, "rsmi.restarts", crate::rsmi::MAX_RESTARTS as u64)? as usize
+            }
+            None => 1,
+        };
         let settings = RsmiSweep {
             block,
             buffers,
@@ -275,6 +309,9 @@ impl Ctx<'_> {
             learning_rate,
             dimension_size,
             stagewise,
+            critic_leak,
+            quiet_steps,
+            restarts,
         };
         // Each replica's samples are split 60/20/20 (train/validation/held-out), and blocks are
         // taken at every corner: every part must hold at least one batch of pairs.

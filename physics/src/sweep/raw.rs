@@ -69,6 +69,9 @@ pub(super) struct RawRsmi {
     pub(super) learning_rate: Option<Spanned<f64>>,
     pub(super) dimension_size: Option<Spanned<i64>>,
     pub(super) stagewise: Option<Spanned<bool>>,
+    pub(super) critic_leak: Option<Spanned<f64>>,
+    pub(super) quiet_steps: Option<Spanned<i64>>,
+    pub(super) restarts: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -382,6 +382,44 @@ fn what_a_model_does_not_support_is_refused_with_line_and_field() {
         s.rsmi
             .is_some_and(|r| r.stagewise && r.train_settings().stagewise)
     );
+    // The critic's leak, the quiet start and restarts: checked where written, absent from the
+    // task's settings (and so from its key) at their defaults.
+    check(
+        rsmi(4, 4) + "critic_leak = 1.5\n",
+        20,
+        "rsmi.critic_leak",
+        "[0, 1)",
+    );
+    check(
+        rsmi(4, 4) + "quiet_steps = -1\n",
+        20,
+        "rsmi.quiet_steps",
+        "non-negative",
+    );
+    check(
+        rsmi(4, 4) + "restarts = 0\n",
+        20,
+        "rsmi.restarts",
+        "from 1 to 16",
+    );
+    let s = Sweep::parse(
+        &(rsmi(4, 4) + "critic_leak = 0.1\nquiet_steps = 600\nrestarts = 3\n"),
+        "d.toml",
+    )
+    .expect("valid");
+    let t = s.rsmi.as_ref().map(|r| r.train_settings());
+    assert_eq!(
+        t.map(|t| (t.critic_leak, t.quiet_steps, t.restarts)),
+        Some((0.1, 600, 3))
+    );
+    let plain = Sweep::parse(&rsmi(4, 4), "d.toml").expect("valid");
+    let json = serde_json::to_string(&plain.rsmi).expect("serialises");
+    assert!(
+        !json.contains("critic_leak")
+            && !json.contains("quiet_steps")
+            && !json.contains("restarts"),
+        "{json}"
+    );
     let s = Sweep::parse(
         &DIMERS.replace("seed = 3", "seed = 3\nsave_samples = 5"),
         "d.toml",

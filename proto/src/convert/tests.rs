@@ -122,6 +122,9 @@ fn dimer_rsmi_task() -> Task {
         learning_rate: 5e-3,
         dimension_size: Some(16),
         stagewise: true,
+        critic_leak: 0.1,
+        quiet_steps: 5,
+        restarts: 2,
     }));
     t
 }
@@ -245,6 +248,9 @@ fn a_result_with_rsmi_round_trips_and_is_checked() {
         learning_rate: 5e-3,
         dimension_size: None,
         stagewise: false,
+        critic_leak: 0.0,
+        quiet_steps: 0,
+        restarts: 1,
     }));
     let r = t.run(7);
     assert_eq!(r.rsmi.len(), 2);
