@@ -7,6 +7,7 @@ mod backup_cmd;
 mod bench;
 mod bench_coordinator;
 mod bench_dimers;
+mod prx1d_cmd;
 mod remote;
 mod rsmi_cmd;
 
@@ -43,6 +44,10 @@ enum Command {
     Worker(remote::WorkerArgs),
     /// Learn the RSMI coarse-graining of one point and report I(H:E) and the filters.
     Rsmi(rsmi_cmd::Args),
+    /// The exact 1D laboratory of optimal RG: for the Ising chain and two-spin rules (decimation,
+    /// majority, an RBM grid over λ₁, λ₂), the information kept, I(H:E) against I(V:E), and the
+    /// renormalised couplings, rangeness and m-bodyness (PRX 10, 011037).
+    Prx1d(prx1d_cmd::Args),
     /// Submit a sweep file to a coordinator; prints the sweep id.
     Submit(remote::SubmitArgs),
     /// Progress of sweeps: task counts, throughput, ETA, T_c so far.
@@ -238,6 +243,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Bench(a) => bench::run(a),
         Command::Rsmi(a) => rsmi_cmd::run(a),
+        Command::Prx1d(a) => prx1d_cmd::run(a),
         Command::Coordinator(a) => remote::coordinator(*a),
         Command::Worker(a) => remote::worker(a),
         Command::Submit(a) => remote::submit(a),

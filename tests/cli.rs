@@ -320,3 +320,38 @@ fn rsmi_learns_on_dimer_images_and_reports_the_field_overlap() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+/// `rgsweep prx1d`: the exact chain laboratory as CSV, the PRX's anchors in its rows
+/// (REFERENCE.md §6: decimation keeps 0.604 of I(V:E) at K = 0.5, with K′ = ½ ln cosh 2K and
+/// nothing else; majority keeps 0.530 and has a negative rangeness), and bad λ refused.
+#[test]
+fn prx1d_writes_the_exact_chain_laboratory() {
+    let o = rgsweep(&["prx1d", "--k", "0.5", "--lambda1", "1,40", "--lambda2", "0"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    let num = |row: &[&str], i: usize| row[i].parse::<f64>().expect("a number");
+    let (dec, maj) = (&rows[0], &rows[1]);
+    assert_eq!((dec[1], maj[1]), ("decimation", "majority"));
+    assert!((num(dec, 6) - 0.604).abs() < 5e-4, "{text}");
+    assert!(
+        (num(dec, 7) - 0.5 * 1f64.cosh().ln()).abs() < 1e-9,
+        "{text}"
+    );
+    assert!(num(dec, 11).abs() < 1e-9, "{text}");
+    assert!(
+        (num(maj, 6) - 0.530).abs() < 5e-4 && num(maj, 11) < 0.0,
+        "{text}"
+    );
+    // λ₁ = 40, λ₂ = 0 is decimation to rounding; λ₁ = 1 keeps less.
+    assert!((num(&rows[3], 5) - num(dec, 5)).abs() < 1e-12, "{text}");
+    assert!(num(&rows[2], 5) < num(dec, 5), "{text}");
+    let bad = rgsweep(&["prx1d", "--k", "0.5", "--lambda1", "nan"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--lambda1"));
+}

@@ -9,11 +9,14 @@
 //!   level by level, couplings and exponents.
 //! - [`crossing`], [`collapse`]: where two levels' coupling curves cross, and λ_t there.
 //! - [`analysis`]: the flow across a sweep: T_c and ν from where levels' couplings cross.
+//! - [`exact1d`]: the exact 1D laboratory of optimal RG (PRX 2020): I(V:E), I(H:E) and the
+//!   renormalised couplings of two-spin RBM rules on the Ising chain, by transfer matrices.
 
 pub mod analysis;
 pub mod collapse;
 pub mod couplings;
 pub mod crossing;
+pub mod exact1d;
 pub mod flow;
 pub mod linear;
 pub mod maps;
