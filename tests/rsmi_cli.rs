@@ -127,6 +127,12 @@ fn bad_parameters_are_refused_before_training() {
         "--samples",
         "100",
     ];
+    // A region that fits, with `more` settings after it.
+    let fits = |more: &[&'static str]| {
+        let mut v = vec!["--block", "4", "--buffer", "2", "--env", "4"];
+        v.extend_from_slice(more);
+        v
+    };
     for (extra, expect) in [
         (
             vec![
@@ -139,34 +145,10 @@ fn bad_parameters_are_refused_before_training() {
             "does not fit",
         ),
         (vec!["--block", "0", "--buffer", "2", "--env", "2"], "block"),
+        (fits(&["--stagewise"]), "--stagewise"),
+        (fits(&["--restarts", "0"]), "restarts must be 1..=16"),
         (
-            vec!["--block", "4", "--buffer", "2", "--env", "4", "--stagewise"],
-            "--stagewise",
-        ),
-        (
-            vec![
-                "--block",
-                "4",
-                "--buffer",
-                "2",
-                "--env",
-                "4",
-                "--restarts",
-                "0",
-            ],
-            "restarts must be 1..=16",
-        ),
-        (
-            vec![
-                "--block",
-                "4",
-                "--buffer",
-                "2",
-                "--env",
-                "4",
-                "--critic-leak",
-                "1",
-            ],
+            fits(&["--critic-leak", "1"]),
             "critic_leak must be in [0, 1)",
         ),
     ] {

@@ -218,9 +218,7 @@ fn ising3d_fss_agrees_with_the_literature() {
 #[test]
 #[ignore = "long: about 4 minutes on 2 cores"]
 fn dimer_rsmi_learns_the_electric_field() {
-    let (_, out) = run("configs/dimer-rsmi.toml", "dimer-rsmi");
-    let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
-    let s: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let (s, out) = run("configs/dimer-rsmi.toml", "dimer-rsmi");
     let fields = s["dimers"]["fields"].as_array().expect("fields");
     let at = |t: f64| {
         fields

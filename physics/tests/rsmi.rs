@@ -1,9 +1,10 @@
 //! RSMI against exact answers: the estimator on Gaussians of known mutual information, and the
 //! 1D Ising chain, whose I(H:E) for two-spin block rules is known exactly (Lenggenhager et al.,
-//! PRX 10, 011037, 2020; the values are the issue's, checked by `rsmi::chain::exact_mi`).
+//! PRX 10, 011037, 2020; the values are the issue's, checked by `rg::exact1d::information`).
 
 use ndarray::Array2;
 use rgsweep_physics::Stream;
+use rgsweep_physics::rg::exact1d::{self, Rule};
 use rgsweep_physics::rsmi::nn::normal;
 use rgsweep_physics::rsmi::{
     self, Coarse, Encoding, Environments, Geometry, Pairs, TrainSettings, chain,
@@ -102,6 +103,11 @@ fn chain_pairs(k: f64, chains: usize, s: &mut Stream) -> Pairs {
     rsmi::pairs(&refs, &g, Encoding::Ising, &corners)
 }
 
+/// The exact I(H:E) of a two-spin rule with a one-site buffer.
+fn kept(k: f64, rule: Rule) -> f64 {
+    exact1d::information(k, rule).hidden
+}
+
 #[test]
 fn the_chain_s_exact_information_is_recovered_for_fixed_and_learned_rules() {
     let k = 1.0;
@@ -113,12 +119,8 @@ fn the_chain_s_exact_information_is_recovered_for_fixed_and_learned_rules() {
     let decimation = Array2::from_shape_vec((2, 1), vec![40.0, 0.0]).expect("shape");
     let majority = Array2::from_shape_vec((2, 1), vec![40.0, 40.0]).expect("shape");
     for (name, filters, exact) in [
-        (
-            "decimation",
-            &decimation,
-            chain::exact_mi(k, chain::decimation),
-        ),
-        ("majority", &majority, chain::exact_mi(k, chain::majority)),
+        ("decimation", &decimation, kept(k, Rule::Decimation)),
+        ("majority", &majority, kept(k, Rule::Majority)),
     ] {
         let t = rsmi::train(
             &settings,
@@ -139,7 +141,7 @@ fn the_chain_s_exact_information_is_recovered_for_fixed_and_learned_rules() {
     }
     let learned =
         rsmi::train(&settings, &train, None, &test, Coarse::Learn, &mut s, None).expect("trains");
-    let best = chain::exact_mi(k, chain::decimation);
+    let best = kept(k, Rule::Decimation);
     assert!(
         learned.mi_nats >= 0.95 * best,
         "learned rule keeps {} ± {} nats, decimation {best}; filter {:?}",
@@ -172,6 +174,15 @@ fn two_sources(n: usize, s: &mut Stream) -> Pairs {
     }
 }
 
+/// Training, validation and held-out sets of two-source pairs: n, n/4 and n/4 of them.
+fn two_source_sets(seed: u64, n: usize) -> (Pairs, Pairs, Pairs) {
+    let mut s = Stream::derive(seed, "two-sources");
+    let train = two_sources(n, &mut s);
+    let validation = two_sources(n / 4, &mut s);
+    let test = two_sources(n / 4, &mut s);
+    (train, validation, test)
+}
+
 /// The weight of filter `f` on the a pixels, as a fraction of its squared norm.
 fn on_a(f: &[f64]) -> f64 {
     f[..4].iter().map(|x| x * x).sum::<f64>() / f.iter().map(|x| x * x).sum::<f64>()
@@ -179,10 +190,7 @@ fn on_a(f: &[f64]) -> f64 {
 
 #[test]
 fn units_learned_one_at_a_time_read_different_variables() {
-    let mut s = Stream::derive(12, "two-sources");
-    let train = two_sources(20_000, &mut s);
-    let validation = two_sources(5_000, &mut s);
-    let test = two_sources(5_000, &mut s);
+    let (train, validation, test) = two_source_sets(12, 20_000);
     let settings = TrainSettings {
         hidden: 2,
         stagewise: true,
@@ -256,10 +264,7 @@ fn units_learned_one_at_a_time_read_different_variables() {
 
 #[test]
 fn restarts_keep_the_best_validation_and_the_first_is_a_lone_training() {
-    let mut s = Stream::derive(14, "two-sources");
-    let train = two_sources(8_000, &mut s);
-    let validation = two_sources(2_000, &mut s);
-    let test = two_sources(2_000, &mut s);
+    let (train, validation, test) = two_source_sets(14, 8_000);
     let run = |settings: &TrainSettings| {
         let mut s = Stream::derive(15, "two-sources-restarts");
         rsmi::train(

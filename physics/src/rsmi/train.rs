@@ -341,21 +341,22 @@ pub fn train(
     for k in 0..settings.restarts {
         // The first training draws from the caller's stream exactly as a lone training does,
         // so one restart reproduces what came before it bit for bit.
-        let fit = if k == 0 {
-            fit(settings, train_pairs, validation, coarse, nh, stream, &now)?
+        let mut own;
+        let from = if k == 0 {
+            &mut *stream
         } else {
-            let mut own = stream.child(&format!("rsmi-restart-{k}"));
-            fit(
-                settings,
-                train_pairs,
-                validation,
-                coarse,
-                nh,
-                &mut own,
-                &now,
-            )?
+            own = stream.child(&format!("rsmi-restart-{k}"));
+            &mut own
         };
-        fits.push(fit);
+        fits.push(fit(
+            settings,
+            train_pairs,
+            validation,
+            coarse,
+            nh,
+            from,
+            &now,
+        )?);
     }
     let scores: Vec<f64> = fits.iter().map(Fit::score).collect();
     // The first best (a NaN score never wins).
