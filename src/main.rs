@@ -7,6 +7,7 @@ mod backup_cmd;
 mod bench;
 mod bench_coordinator;
 mod bench_dimers;
+mod client_cmd;
 mod prx1d_cmd;
 mod remote;
 mod rsmi_cmd;
@@ -49,20 +50,20 @@ enum Command {
     /// renormalised couplings, rangeness and m-bodyness (PRX 10, 011037).
     Prx1d(prx1d_cmd::Args),
     /// Submit a sweep file to a coordinator; prints the sweep id.
-    Submit(remote::SubmitArgs),
+    Submit(client_cmd::SubmitArgs),
     /// Progress of sweeps: task counts, throughput, ETA, T_c so far.
-    Status(remote::StatusArgs),
+    Status(client_cmd::StatusArgs),
     /// Fetch a sweep's output files (an unfinished sweep's finished points, marked partial).
-    Results(remote::ResultsArgs),
+    Results(client_cmd::ResultsArgs),
     /// Take a sweep's unfinished tasks off the queue.
-    Cancel(remote::CancelArgs),
+    Cancel(client_cmd::CancelArgs),
     /// Queue a sweep's failed and cancelled tasks again.
-    Retry(remote::RetryArgs),
+    Retry(client_cmd::RetryArgs),
     /// Copy the coordinator's database while it runs (a consistent snapshot) into a new file.
     Backup(backup_cmd::BackupArgs),
     /// Control the coordinator's automatic worker allocation (`coordinator --slurm`).
     #[command(subcommand)]
-    Alloc(remote::AllocCommand),
+    Alloc(client_cmd::AllocCommand),
     /// Regenerate DIR/report.html from the output files in DIR alone.
     Report(ReportArgs),
     /// Measure sampler throughput (ns per spin update) at each model's critical point, or the
@@ -246,13 +247,13 @@ fn main() -> ExitCode {
         Command::Prx1d(a) => prx1d_cmd::run(a),
         Command::Coordinator(a) => remote::coordinator(*a),
         Command::Worker(a) => remote::worker(a),
-        Command::Submit(a) => remote::submit(a),
-        Command::Status(a) => remote::status(a),
-        Command::Results(a) => remote::results(a),
-        Command::Retry(a) => remote::retry(a),
+        Command::Submit(a) => client_cmd::submit(a),
+        Command::Status(a) => client_cmd::status(a),
+        Command::Results(a) => client_cmd::results(a),
+        Command::Retry(a) => client_cmd::retry(a),
         Command::Backup(a) => backup_cmd::backup(a),
-        Command::Cancel(a) => remote::cancel(a),
-        Command::Alloc(c) => remote::alloc(c),
+        Command::Cancel(a) => client_cmd::cancel(a),
+        Command::Alloc(c) => client_cmd::alloc(c),
         Command::Report(a) => report(a),
     };
     match outcome {
