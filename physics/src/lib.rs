@@ -15,6 +15,7 @@ pub mod fss;
 pub mod lattice;
 pub mod model;
 pub mod npy;
+pub mod rbm;
 pub mod rg;
 pub mod rng;
 pub mod rsmi;
