@@ -9,6 +9,7 @@ mod bench_coordinator;
 mod bench_dimers;
 mod client_cmd;
 mod prx1d_cmd;
+mod rbm_cmd;
 mod remote;
 mod rsmi_cmd;
 
@@ -49,6 +50,10 @@ enum Command {
     /// majority, an RBM grid over λ₁, λ₂), the information kept, I(H:E) against I(V:E), and the
     /// renormalised couplings, rangeness and m-bodyness (PRX 10, 011037).
     Prx1d(prx1d_cmd::Args),
+    /// Stacked restricted Boltzmann machines (CD-k or PCD, L1) on one 2D Ising point — the
+    /// Mehta–Schwab network by default — with each layer's held-out pseudo-likelihood, speed
+    /// and receptive-field size.
+    Rbm(rbm_cmd::Args),
     /// Submit a sweep file to a coordinator; prints the sweep id.
     Submit(client_cmd::SubmitArgs),
     /// Progress of sweeps: task counts, throughput, ETA, T_c so far.
@@ -245,6 +250,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a),
         Command::Rsmi(a) => rsmi_cmd::run(a),
         Command::Prx1d(a) => prx1d_cmd::run(a),
+        Command::Rbm(a) => rbm_cmd::run(a),
         Command::Coordinator(a) => remote::coordinator(*a),
         Command::Worker(a) => remote::worker(a),
         Command::Submit(a) => client_cmd::submit(a),

@@ -355,3 +355,71 @@ fn prx1d_writes_the_exact_chain_laboratory() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--lambda1"));
 }
+
+/// `rgsweep rbm`: a dense stack and a block-local one train on Ising configurations, raise
+/// the held-out pseudo-likelihood of the first layer, write data and weights as .npy, and
+/// refuse layer shapes the lattice cannot hold, naming the flag.
+#[test]
+fn rbm_trains_stacks_and_refuses_bad_shapes() {
+    let dir = scratch("rbm");
+    let out = dir.join("weights");
+    let common = [
+        "rbm",
+        "--size",
+        "8",
+        "--samples",
+        "300",
+        "--epochs",
+        "4",
+        "--batch",
+        "20",
+        "--json",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = common.to_vec();
+        args.extend_from_slice(extra);
+        let o = rgsweep(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")
+    };
+    let dense = run(&["--layers", "16,4", "--out", out.to_str().expect("utf8")]);
+    let layers = dense["layers"].as_array().expect("layers");
+    let shape = |l: &serde_json::Value| (l["visible"].as_u64(), l["hidden"].as_u64());
+    assert_eq!(
+        layers.iter().map(shape).collect::<Vec<_>>(),
+        [(Some(64), Some(16)), (Some(16), Some(4))]
+    );
+    let pl = |l: &serde_json::Value, k: &str| l[k].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        pl(&layers[0], "pseudo_likelihood") > pl(&layers[0], "pseudo_likelihood_start"),
+        "{dense}"
+    );
+    for f in ["train.npy", "heldout.npy", "layer0_w.npy", "layer1_c.npy"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let local = run(&["--local", "2"]);
+    let radii: Vec<f64> = local["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| pl(l, "receptive_field"))
+        .collect();
+    // One 2×2 block (radius at most √½), then one 4×4 block (at most √2.5).
+    assert!(
+        radii[0] <= 0.5f64.sqrt() + 1e-9 && radii[1] > radii[0] && radii[1] <= 2.5f64.sqrt() + 1e-9,
+        "{radii:?}"
+    );
+    for (args, flag) in [
+        (vec!["rbm", "--size", "12", "--local", "3"], "--local"),
+        (vec!["rbm", "--size", "8", "--layers", "16,0"], "--layers"),
+        (vec!["rbm", "--size", "8", "--batch", "0"], "batch"),
+    ] {
+        let o = rgsweep(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(flag),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
