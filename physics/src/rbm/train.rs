@@ -264,7 +264,7 @@ pub fn train_layer(
 }
 
 /// v ~ P(v | h), row by row.
-fn gibbs_visible(rbm: &Rbm, h: &Array2<f32>, stream: &mut Stream) -> Array2<f32> {
+pub(super) fn gibbs_visible(rbm: &Rbm, h: &Array2<f32>, stream: &mut Stream) -> Array2<f32> {
     let mut v = rbm.visible_input(h.view());
     v.mapv_inplace(|x| bernoulli(sigmoid(x), stream));
     v
