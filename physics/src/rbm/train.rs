@@ -145,22 +145,6 @@ pub struct Stack {
     pub layers: Vec<Rbm>,
 }
 
-impl Stack {
-    /// Every level's coarse configurations of `v`: binary draws of each layer's hidden units
-    /// given the level below.
-    pub fn coarse(&self, v: ArrayView2<f32>, stream: &mut Stream) -> Vec<Array2<f32>> {
-        let mut out: Vec<Array2<f32>> = Vec::with_capacity(self.layers.len());
-        for layer in &self.layers {
-            let next = match out.last() {
-                Some(prev) => layer.sample_hidden(prev.view(), stream),
-                None => layer.sample_hidden(v, stream),
-            };
-            out.push(next);
-        }
-        out
-    }
-}
-
 /// Fisher–Yates with the stream (fixed consumption per row).
 fn shuffle(order: &mut [usize], stream: &mut Stream) {
     for i in (1..order.len()).rev() {
