@@ -3,8 +3,8 @@
 //! coupling shrinks level by level above T_c for every map, and grows below it for majority and
 //! RSMI rules (T_c and exponents from whole sweeps: `tests/science.rs`).
 
-use rgsweep_physics::rg::Operator;
 use rgsweep_physics::rg::flow::{Level, MapKind, RsmiRule, Settings, flows};
+use rgsweep_physics::rg::{Operator, RbmRule};
 use rgsweep_physics::rsmi::samples::{System, generate};
 use rgsweep_physics::{Algorithm, ModelKind, Stream};
 
@@ -32,6 +32,8 @@ fn settings(levels: usize, samples: u64) -> Settings {
         samples,
         blocks: 10,
         rsmi: Some(RsmiRule::default()),
+        rbm: Some(RbmRule::default()),
+        audit: false,
     }
 }
 
@@ -105,6 +107,8 @@ fn potts_flows_shrink_above_tc() {
         samples: 400,
         blocks: 10,
         rsmi: None,
+        rbm: None,
+        audit: false,
     };
     let t = 1.4;
     let configs = generate(
@@ -134,4 +138,61 @@ fn potts_flows_shrink_above_tc() {
         assert!((k[0] - 1.0 / t).abs() < 0.03, "{map:?}: {k:?}");
         assert!(k.windows(2).all(|w| w[1] < w[0]), "{map:?}: {k:?}");
     }
+}
+
+/// The audit of every map's steps at T_c (issue 15; REFERENCE.md §6): RSMI maximises I(H:E)
+/// over rules, so no other map's relevance may beat it beyond errors, and every compression is
+/// at most ln 2 (one binary unit) and at least the relevance (data processing:
+/// I(H:E) ≤ I(H:V)).
+#[test]
+fn the_audit_orders_rsmi_first() {
+    let tc = 2.0 / (1.0 + 2f64.sqrt()).ln();
+    let mut s = settings(2, 600);
+    s.audit = true;
+    let configs = ising2d(32, tc, 600, 8);
+    let out = flows(&s, 2, 2, 32, &configs, 0, &Stream::derive(8, "audit-test"));
+    let get = |map: MapKind, level: usize| {
+        out.iter()
+            .find(|l| l.map == map && l.level == level)
+            .expect("every map and level")
+    };
+    for level in 1..=2 {
+        for map in MapKind::ALL {
+            let l = get(map, level);
+            let (r, c) = (
+                l.relevance.expect("audited"),
+                l.compression.expect("audited"),
+            );
+            eprintln!(
+                "level {level} {:>10}: relevance {:.4}({:.4}) compression {:.4}({:.4}) K1 {:.4}",
+                map.name(),
+                r.value,
+                r.error,
+                c.value,
+                c.error,
+                l.couplings[0]
+            );
+            assert!(c.value <= std::f64::consts::LN_2 + 1e-12, "{map:?}: {c:?}");
+            assert!(
+                r.value < c.value + 3.0 * r.error.hypot(c.error),
+                "{map:?}: {r:?} {c:?}"
+            );
+            assert!(r.value > 0.0, "{map:?}: {r:?}");
+        }
+    }
+    // Level 1: every map reads the same configurations.
+    let rsmi = get(MapKind::Rsmi, 1).relevance.expect("audited");
+    for map in MapKind::ALL {
+        let r = get(map, 1).relevance.expect("audited");
+        assert!(
+            r.value < rsmi.value + 3.0 * r.error.hypot(rsmi.error),
+            "{map:?}: {r:?} vs RSMI {rsmi:?}"
+        );
+    }
+    // Levels 0 are not audited (no step made them).
+    assert!(
+        out.iter()
+            .filter(|l| l.level == 0)
+            .all(|l| l.relevance.is_none())
+    );
 }

@@ -4,7 +4,7 @@
 
 use crate::v1;
 use rgsweep_physics::analysis::Named;
-use rgsweep_physics::rg::{self, Level, MapKind, Operator, RsmiRule, Rule};
+use rgsweep_physics::rg::{self, Level, MapKind, Operator, RbmRule, RsmiRule, Rule};
 use rgsweep_physics::rsmi::{Bound, Geometry};
 use rgsweep_physics::stats::Estimate;
 use rgsweep_physics::sweep::{self, MonteCarlo, RsmiSweep};
@@ -79,8 +79,18 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
                 }
                 .to_string(),
                 retrain: x.retrain,
+                warm_start: x.warm_start,
                 batch: x.batch as u32,
                 max_epochs: x.max_epochs as u32,
+            }),
+            audit: r.audit,
+            rbm: r.rbm.as_ref().map(|x| v1::RgRbm {
+                learning_rate: x.learning_rate,
+                batch: x.batch as u32,
+                epochs: x.epochs as u32,
+                cd_steps: x.cd_steps as u32,
+                persistent: x.persistent,
+                l1: x.l1,
             }),
         }),
     }
@@ -114,6 +124,7 @@ fn rg_from_wire(
                 other => return Err(invalid("rg.rsmi.rule", format!("{other:?}"))),
             },
             retrain: x.retrain,
+            warm_start: x.warm_start,
             batch: x.batch as usize,
             max_epochs: x.max_epochs as usize,
         }),
@@ -126,6 +137,15 @@ fn rg_from_wire(
         samples: r.samples,
         blocks: r.blocks as usize,
         rsmi,
+        rbm: r.rbm.as_ref().map(|x| RbmRule {
+            learning_rate: x.learning_rate,
+            batch: x.batch as usize,
+            epochs: x.epochs as usize,
+            cd_steps: x.cd_steps as usize,
+            persistent: x.persistent,
+            l1: x.l1,
+        }),
+        audit: r.audit,
     };
     settings
         .check(model.dim(), q, size, measurements)
@@ -415,6 +435,8 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
                 y_h: estimate_to_wire(&l.y_h),
                 filter: l.filter.clone(),
                 mi_nats: l.mi_nats,
+                relevance: estimate_to_wire(&l.relevance),
+                compression: estimate_to_wire(&l.compression),
             })
             .collect(),
     }
@@ -457,6 +479,8 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
             || l.leave_out.len() % ops.max(1) != 0
             || rows > settings.blocks
             || !(l.filter.is_empty() || l.filter.len() == 1 << dim)
+            || ((l.relevance.is_some() || l.compression.is_some())
+                && (!settings.audit || level == 0))
         {
             return Err(invalid("rg", format!("level {i} does not match the task")));
         }
@@ -476,6 +500,8 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
             y_h: l.y_h.map(|e| Estimate::new(e.value, e.error)),
             filter: l.filter,
             mi_nats: l.mi_nats,
+            relevance: l.relevance.map(|e| Estimate::new(e.value, e.error)),
+            compression: l.compression.map(|e| Estimate::new(e.value, e.error)),
         });
     }
     Ok(out)

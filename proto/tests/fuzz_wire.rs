@@ -94,6 +94,8 @@ fn results() -> &'static [TaskResult] {
                 max_epochs: 1,
                 ..RsmiRule::default()
             }),
+            rbm: None,
+            audit: false,
         }));
         let mut multispin = base_task();
         multispin.model = ModelKind::Ising2d;

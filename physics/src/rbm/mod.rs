@@ -184,6 +184,25 @@ impl Rbm {
         x
     }
 
+    /// P(h_j = 1 | v) for one configuration of state bytes (v_i = `config[i]`), reading only
+    /// unit j's inputs: what the audit of a block-local layer asks per block.
+    pub fn unit_probability(&self, config: &[u8], j: usize) -> f32 {
+        let mut s = self.b[j];
+        match &self.connections {
+            Connections::Dense => {
+                for (w, &v) in self.w.row(j).iter().zip(config) {
+                    s += w * f32::from(v);
+                }
+            }
+            Connections::Local { inputs } => {
+                for (w, &i) in self.w.row(j).iter().zip(inputs.row(j)) {
+                    s += w * f32::from(config[i as usize]);
+                }
+            }
+        }
+        sigmoid(s)
+    }
+
     /// Binary hidden configurations drawn from P(h | v), one per row of `v`: the layer's
     /// coarse-grained configurations, and the next layer's data.
     pub fn sample_hidden(&self, v: ArrayView2<f32>, stream: &mut Stream) -> Array2<f32> {

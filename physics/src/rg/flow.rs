@@ -11,9 +11,11 @@
 //! breaks, RSMI training, sampled rules) comes from children of the caller's stream, one per
 //! map and level.
 
+use super::audit::{self, Unit};
 use super::couplings::{self, CouplingError, Operator, Spins};
 use super::linear;
 use super::maps::{self, Map};
+use super::rbm_map::{self, RbmRule};
 use crate::lattice::Lattice;
 use crate::rng::Stream;
 use crate::rsmi;
@@ -28,16 +30,24 @@ pub enum MapKind {
     Decimation,
     /// The learned RSMI rule.
     Rsmi,
+    /// A block-local RBM layer trained by contrastive divergence ([`super::rbm_map`]).
+    Rbm,
 }
 
 impl MapKind {
-    pub const ALL: [MapKind; 3] = [MapKind::Majority, MapKind::Decimation, MapKind::Rsmi];
+    pub const ALL: [MapKind; 4] = [
+        MapKind::Majority,
+        MapKind::Decimation,
+        MapKind::Rsmi,
+        MapKind::Rbm,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             MapKind::Majority => "majority",
             MapKind::Decimation => "decimation",
             MapKind::Rsmi => "rsmi",
+            MapKind::Rbm => "rbm",
         }
     }
 
@@ -65,6 +75,11 @@ pub struct RsmiRule {
     pub rule: Rule,
     /// Re-train Λ on every level's configurations (true) or learn it once on level 0.
     pub retrain: bool,
+    /// Re-training starts from the level below's rule instead of a random filter: where the
+    /// signal is too weak to learn from (far above T_c, a few thousandths of a nat), a random
+    /// start stays random and the rule loses information majority keeps.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warm_start: bool,
     pub batch: usize,
     pub max_epochs: usize,
 }
@@ -76,6 +91,7 @@ impl Default for RsmiRule {
             env: 2,
             rule: Rule::Sign,
             retrain: true,
+            warm_start: false,
             batch: 100,
             max_epochs: 30,
         }
@@ -124,6 +140,20 @@ pub struct Settings {
     pub blocks: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rsmi: Option<RsmiRule>,
+    /// How the RBM map is trained: present exactly when `maps` has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rbm: Option<RbmRule>,
+    /// Audit every step ([`super::audit`]): relevance and compression per map and level.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
+}
+
+impl Settings {
+    /// The geometry and training the audit measures relevance with: the RSMI map's, or its
+    /// defaults.
+    pub fn audit_rule(&self) -> RsmiRule {
+        self.rsmi.clone().unwrap_or_default()
+    }
 }
 
 /// The smallest coarse-grained lattice that is measured: every operator's reach (2) then
@@ -182,10 +212,32 @@ impl Settings {
         if q > 2 && self.maps.contains(&MapKind::Rsmi) {
             return Err("the RSMI map (one binary unit per block) is for Ising models".into());
         }
+        if self.maps.contains(&MapKind::Rbm) && (dim != 2 || q != 2) {
+            return Err("the RBM map (one unit per 2×2 block) is for the 2D Ising model".into());
+        }
+        match (&self.rbm, self.maps.contains(&MapKind::Rbm)) {
+            (Some(rule), true) => rule.check(self.samples)?,
+            (None, false) => {}
+            _ => return Err("rbm settings must be given exactly when maps has rbm".into()),
+        }
+        if self.audit {
+            if q != 2 {
+                return Err("the audit measures binary coarse spins: Ising models only".into());
+            }
+            let rule = self.audit_rule();
+            for n in 0..self.levels {
+                audit_fits(&rule, dim, size >> n, self.samples)?;
+            }
+        }
         match (&self.rsmi, self.maps.contains(&MapKind::Rsmi)) {
             (Some(rule), true) => {
                 if rule.batch < 2 || rule.max_epochs == 0 {
                     return Err("rsmi batch must be ≥ 2 and max_epochs ≥ 1".into());
+                }
+                if rule.warm_start && !rule.retrain {
+                    return Err(
+                        "warm_start needs retrain: a rule learned once starts nowhere".into(),
+                    );
                 }
                 for l in rule.training_sizes(size, self.levels) {
                     rule.job(dim, l)
@@ -197,6 +249,23 @@ impl Settings {
             _ => Err("rsmi settings must be given exactly when maps has rsmi".into()),
         }
     }
+}
+
+/// Whether the audit's relevance can be measured on a lattice of `size` from `samples`
+/// configurations: the geometry fits and the held-out pairs fill a batch.
+pub fn audit_fits(rule: &RsmiRule, dim: usize, size: usize, samples: u64) -> Result<(), String> {
+    let mut job = rule
+        .job(dim, size)
+        .map_err(|e| format!("the audit on L = {size}: {e}"))?;
+    job.stride = job.stride.next_multiple_of(2);
+    let held_out = (job.split(samples as usize).2 as u64).saturating_mul(job.corner_count());
+    if held_out < rule.batch as u64 {
+        return Err(format!(
+            "the audit on L = {size}: {held_out} held-out pairs, fewer than one batch of {}",
+            rule.batch
+        ));
+    }
+    Ok(())
 }
 
 /// One level of one map on one replica.
@@ -226,6 +295,12 @@ pub struct Level {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filter: Vec<f64>,
     pub mi_nats: f64,
+    /// With `audit`, on levels ≥ 1: held-out I(H:E) of the step that made this level, and the
+    /// block's I(V:H), in nats ([`super::audit`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<Estimate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<Estimate>,
 }
 
 /// One level's measurements before they are labelled.
@@ -307,15 +382,20 @@ fn rsmi_step(
     dim: usize,
     size: usize,
     configs: &[Vec<u8>],
+    start: Option<Vec<f64>>,
     filter: &mut Option<(Vec<f64>, f64)>,
     stream: &mut Stream,
 ) -> Vec<Vec<u8>> {
     if filter.is_none() {
         let refs: Vec<&[u8]> = configs.iter().map(Vec::as_slice).collect();
+        let start = start.and_then(|w| ndarray::Array2::from_shape_vec((w.len(), 1), w).ok());
+        let coarse = start
+            .as_ref()
+            .map_or(rsmi::Coarse::Learn, rsmi::Coarse::Start);
         let learned = rule
             .job(dim, size)
             .map_err(rsmi::RsmiError::from)
-            .and_then(|job| rsmi::run(&refs, &job, &mut stream.child("train"), None));
+            .and_then(|job| rsmi::run_with(&refs, &job, coarse, &mut stream.child("train"), None));
         *filter = Some(match learned {
             Ok(t) => {
                 let mut w = t.filters.into_iter().next().unwrap_or_default();
@@ -398,6 +478,8 @@ pub fn flows(
         y_h: None,
         filter: Vec::new(),
         mi_nats: f64::NAN,
+        relevance: None,
+        compression: None,
     };
     let spins = if q == 2 {
         Spins::Ising
@@ -405,6 +487,9 @@ pub fn flows(
         Spins::Potts(q)
     };
     let level0 = measure(&Lattice::new(dim, size), configs, settings, spins);
+    // The audit draws from its own streams, so that it leaves every map's draws as they were.
+    let mut audits = stream.clone().child("audit");
+    let audit_rule = settings.audit_rule();
     let mut out = Vec::new();
     for &map in &settings.maps {
         let mut maps_stream = stream.clone().child(map.name());
@@ -420,6 +505,7 @@ pub fn flows(
             };
             let fine = size >> (n - 1);
             let mut step = maps_stream.child(&format!("level={n}"));
+            let mut layer = None;
             let next: Vec<Vec<u8>> = match map {
                 MapKind::Majority | MapKind::Decimation => {
                     let m = if map == MapKind::Majority {
@@ -434,10 +520,32 @@ pub fn flows(
                 }
                 MapKind::Rsmi => {
                     let rule = settings.rsmi.clone().unwrap_or_default();
-                    if rule.retrain {
-                        filter = None;
-                    }
-                    rsmi_step(&rule, dim, fine, current, &mut filter, &mut step)
+                    let start = match filter.take() {
+                        Some(kept) if !rule.retrain => {
+                            filter = Some(kept);
+                            None
+                        }
+                        Some((w, _)) if rule.warm_start => Some(w),
+                        _ => None,
+                    };
+                    rsmi_step(&rule, dim, fine, current, start, &mut filter, &mut step)
+                }
+                MapKind::Rbm => {
+                    let rule = settings.rbm.clone().unwrap_or_default();
+                    layer = rbm_step(&rule, dim, fine, current, &mut step);
+                    layer.as_ref().map_or_else(
+                        // Only settings checked at submit reach here; a failed training
+                        // leaves majority's level, marked by an empty filter and no audit.
+                        || {
+                            current
+                                .iter()
+                                .map(|c| {
+                                    maps::coarse_grain_q(Map::Majority, dim, fine, q, c, &mut step)
+                                })
+                                .collect()
+                        },
+                        |(_, next)| next.clone(),
+                    )
                 }
             };
             let measured = measure(&Lattice::new(dim, fine / 2), &next, settings, spins);
@@ -448,11 +556,56 @@ pub fn flows(
                 level.filter = w.clone();
                 level.mi_nats = *mi;
             }
+            if let Some((l, _)) = &layer {
+                level.filter = l.mean_filter();
+            }
+            if settings.audit && q == 2 {
+                let sample = settings
+                    .rsmi
+                    .as_ref()
+                    .is_some_and(|r| r.rule == Rule::Sample);
+                let unit = match (map, &filter, &layer) {
+                    (MapKind::Majority, ..) => Some(Unit::Majority),
+                    (MapKind::Decimation, ..) => Some(Unit::Decimation),
+                    (MapKind::Rsmi, Some((w, _)), _) => Some(Unit::Filter { weights: w, sample }),
+                    (MapKind::Rbm, _, Some((l, _))) => Some(l.unit()),
+                    _ => None,
+                };
+                if let Some(unit) = unit {
+                    let mut s = audits.child(&format!("{}/level={n}", map.name()));
+                    level.relevance =
+                        audit::relevance(&unit, &audit_rule, dim, fine, current, &mut s).ok();
+                    level.compression =
+                        audit::compression(&unit, dim, fine, current, settings.blocks).ok();
+                }
+            }
             out.push(level);
             (coarse, coarse_sums) = (next, measured.sums);
         }
     }
     out
+}
+
+/// The RBM map on one level: a block-local layer trained on the configurations the audit's
+/// critic trains on (so that its held-out ones stay unseen), then sampled on all of them.
+fn rbm_step(
+    rule: &RbmRule,
+    dim: usize,
+    size: usize,
+    configs: &[Vec<u8>],
+    stream: &mut Stream,
+) -> Option<(rbm_map::Layer, Vec<Vec<u8>>)> {
+    let train_n = rbm_map::training_configs(configs.len());
+    let layer = rbm_map::train(rule, size, &configs[..train_n], &mut stream.child("train")).ok()?;
+    let next = audit::apply(
+        &layer.unit(),
+        dim,
+        size,
+        configs,
+        &mut stream.child("apply"),
+    )
+    .ok()?;
+    Some((layer, next))
 }
 
 #[cfg(test)]
@@ -468,6 +621,40 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_leaves_every_level_as_it_was() {
+        let mut s = Stream::derive(4, "audit-invariance");
+        let configs: Vec<Vec<u8>> = (0..40)
+            .map(|_| (0..64).map(|_| u8::from(s.uniform() < 0.3)).collect())
+            .collect();
+        let mut settings = Settings {
+            maps: vec![MapKind::Majority, MapKind::Rbm],
+            levels: 1,
+            operators: vec![Operator::NearestNeighbour, Operator::Field],
+            samples: 40,
+            blocks: 4,
+            rsmi: None,
+            rbm: Some(RbmRule {
+                epochs: 2,
+                ..RbmRule::default()
+            }),
+            audit: false,
+        };
+        assert_eq!(settings.check(2, 2, 8, 40), Ok(()));
+        let stream = Stream::derive(1, "flows");
+        let plain = flows(&settings, 2, 2, 8, &configs, 0, &stream);
+        settings.audit = true;
+        let audited = flows(&settings, 2, 2, 8, &configs, 0, &stream);
+        for (a, b) in plain.iter().zip(&audited) {
+            assert_eq!(
+                serde_json::to_string(&a.couplings).ok(),
+                serde_json::to_string(&b.couplings).ok()
+            );
+            assert_eq!(a.filter, b.filter);
+            assert_eq!(b.relevance.is_some(), b.level == 1, "{b:?}");
+        }
+    }
+
+    #[test]
     fn fully_ordered_levels_report_an_infinite_coupling() {
         let settings = Settings {
             maps: vec![MapKind::Majority],
@@ -476,6 +663,8 @@ mod tests {
             samples: 4,
             blocks: 2,
             rsmi: None,
+            rbm: None,
+            audit: false,
         };
         let configs = vec![vec![0u8; 64], vec![1u8; 64], vec![0u8; 64], vec![0u8; 64]];
         let out = flows(

@@ -66,6 +66,14 @@ pub fn pairs(
 /// validation).
 pub const HOLDOUT: f64 = 0.2;
 
+/// How `n` configurations divide into (training, validation, held-out) when a fraction
+/// `holdout` is held out and as many again validate.
+pub fn split(n: usize, holdout: f64) -> (usize, usize, usize) {
+    let held_out = ((n as f64 * holdout).round() as usize).max(1).min(n);
+    let validation = held_out.min(n - held_out);
+    (n - held_out - validation, validation, held_out)
+}
+
 /// One RSMI measurement: geometry, encoding, where blocks sit, training, hold-out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
@@ -100,9 +108,7 @@ impl Job {
 
     /// How `n` configurations divide into (training, validation, held-out), in that order.
     pub fn split(&self, n: usize) -> (usize, usize, usize) {
-        let held_out = ((n as f64 * self.holdout).round() as usize).max(1).min(n);
-        let validation = held_out.min(n - held_out);
-        (n - held_out - validation, validation, held_out)
+        split(n, self.holdout)
     }
 
     /// `corners().len()`, without listing them.
@@ -159,6 +165,17 @@ pub fn run(
     stream: &mut Stream,
     clock: Option<&dyn Fn() -> f64>,
 ) -> Result<Trained, RsmiError> {
+    run_with(configs, job, Coarse::Learn, stream, clock)
+}
+
+/// [`run`] with the coarse-graining given: learned from scratch, learned from a start, fixed.
+pub fn run_with(
+    configs: &[&[u8]],
+    job: &Job,
+    coarse: Coarse<'_>,
+    stream: &mut Stream,
+    clock: Option<&dyn Fn() -> f64>,
+) -> Result<Trained, RsmiError> {
     if !(job.holdout > 0.0 && job.holdout < 1.0) {
         return Err(RsmiError::Input(format!(
             "holdout must be in (0, 1), got {}",
@@ -187,7 +204,7 @@ pub fn run(
         &train_pairs,
         Some(&val_pairs),
         &test_pairs,
-        Coarse::Learn,
+        coarse,
         stream,
         clock,
     )?)

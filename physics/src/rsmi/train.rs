@@ -291,6 +291,9 @@ fn logistic(stream: &mut Stream) -> f64 {
 pub enum Coarse<'a> {
     /// Learn Λ (RSMI).
     Learn,
+    /// Learn Λ starting from these filters (block inputs × n_H) instead of random ones: a
+    /// level's rule trained on from the rule of the level below.
+    Start(&'a Array2<f64>),
     /// Keep these filters (block inputs × n_H): only the critic learns, which measures the
     /// information a given rule keeps.
     Fixed(&'a Array2<f64>),
@@ -436,7 +439,7 @@ fn fit(
     let mut train_seconds = 0.0;
     let mut init = stream.child("rsmi-init");
     let filters = match coarse {
-        Coarse::Fixed(f) => {
+        Coarse::Fixed(f) | Coarse::Start(f) => {
             if f.dim() != (nv, nh) {
                 return Err(TrainError::Settings(format!(
                     "fixed filters are {:?}, need ({nv}, {nh})",
@@ -457,7 +460,7 @@ fn fit(
         g: Mlp32::new(
             Mlp::new(&settings.critic_sizes(ne), &mut init).with_leak(settings.critic_leak),
         ),
-        learn: matches!(coarse, Coarse::Learn),
+        learn: matches!(coarse, Coarse::Learn | Coarse::Start(_)),
         identity: matches!(coarse, Coarse::Identity),
     };
     // Start the critic near f = 0: He-initialised embeddings make scores of order ten, whose

@@ -487,8 +487,16 @@ impl Ctx<'_> {
             let d = RsmiRule::default();
             let mut rule = RsmiRule {
                 retrain: raw.retrain.unwrap_or(d.retrain),
+                warm_start: raw.warm_start.unwrap_or(d.warm_start),
                 ..d
             };
+            if rule.warm_start && !rule.retrain {
+                return Err(self.err(
+                    r.span(),
+                    "rg.warm_start",
+                    "needs retrain = true: a rule learned once on level 0 has no level below to start from".into(),
+                ));
+            }
             if let Some(x) = &raw.rule {
                 rule.rule = match x.get_ref().as_str() {
                     "sign" => Rule::Sign,
@@ -561,14 +569,116 @@ impl Ctx<'_> {
         } else {
             None
         };
-        Ok(Settings {
+        let rbm = self.rg_rbm(r, &maps, dim, q, samples)?;
+        let audit = raw.audit.as_ref().is_some_and(|a| *a.get_ref());
+        let settings = Settings {
             maps,
             levels,
             operators,
             samples,
             blocks,
             rsmi,
-        })
+            rbm,
+            audit,
+        };
+        if let Some(a) = &raw.audit
+            && audit
+        {
+            if q != 2 {
+                return Err(self.err(
+                    a.span(),
+                    "rg.audit",
+                    "the audit measures binary coarse spins: it is for Ising models".into(),
+                ));
+            }
+            let rule = settings.audit_rule();
+            for &size in sizes {
+                for n in 0..levels {
+                    crate::rg::flow::audit_fits(&rule, dim, size >> n, samples).map_err(|e| {
+                        self.err(
+                            raw.samples.span(),
+                            "rg.samples",
+                            format!("{e} (from L = {size}); take more samples or reduce rg.buffer, rg.env or rg.levels"),
+                        )
+                    })?;
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// `[rg.rbm]`: present only with the RBM map, which is for the 2D Ising model.
+    fn rg_rbm(
+        &self,
+        r: &Spanned<RawRg>,
+        maps: &[crate::rg::MapKind],
+        dim: usize,
+        q: u8,
+        samples: u64,
+    ) -> Result<Option<crate::rg::RbmRule>, SweepError> {
+        use crate::rg::{MapKind, RbmRule};
+        let raw = r.get_ref();
+        if !maps.contains(&MapKind::Rbm) {
+            if let Some(t) = &raw.rbm {
+                return Err(self.err(
+                    t.span(),
+                    "rg.rbm",
+                    "RBM settings without the rbm map: add \"rbm\" to rg.maps or remove [rg.rbm]"
+                        .into(),
+                ));
+            }
+            return Ok(None);
+        }
+        let span = raw.maps.as_ref().map_or(r.span(), |m| m.span());
+        if dim != 2 || q != 2 {
+            return Err(self.err(
+                span,
+                "rg.maps",
+                "the rbm map (one RBM unit per 2×2 block) is for the 2D Ising model".into(),
+            ));
+        }
+        let mut rule = RbmRule::default();
+        let mut field = ("rg.maps", span);
+        if let Some(t) = &raw.rbm {
+            let t = t.get_ref();
+            field = ("rg.rbm", r.span());
+            if let Some(x) = &t.learning_rate {
+                if !(x.get_ref().is_finite() && *x.get_ref() > 0.0 && *x.get_ref() <= 10.0) {
+                    return Err(self.err(
+                        x.span(),
+                        "rg.rbm.learning_rate",
+                        format!("must be in (0, 10], got {}", x.get_ref()),
+                    ));
+                }
+                rule.learning_rate = *x.get_ref();
+            }
+            if let Some(x) = &t.l1 {
+                if !(x.get_ref().is_finite() && *x.get_ref() >= 0.0 && *x.get_ref() <= 1.0) {
+                    return Err(self.err(
+                        x.span(),
+                        "rg.rbm.l1",
+                        format!("must be in [0, 1], got {}", x.get_ref()),
+                    ));
+                }
+                rule.l1 = *x.get_ref();
+            }
+            if let Some(x) = &t.batch {
+                rule.batch = self.positive(x, "rg.rbm.batch", 100_000)? as usize;
+                field = ("rg.rbm.batch", x.span());
+            }
+            if let Some(x) = &t.epochs {
+                rule.epochs = self.positive(x, "rg.rbm.epochs", 100_000)? as usize;
+            }
+            if let Some(x) = &t.cd_steps {
+                rule.cd_steps = self.positive(x, "rg.rbm.cd_steps", 1000)? as usize;
+            }
+            if let Some(p) = t.persistent {
+                rule.persistent = p;
+            }
+        }
+        rule.check(samples)
+            .map_err(|e| self.err(field.1, field.0, e))?;
+        Ok(Some(rule))
     }
 
     /// A buffer width: bounded like the environment's, so that region sizes cannot overflow.

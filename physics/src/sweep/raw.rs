@@ -47,11 +47,27 @@ pub(super) struct RawRg {
     pub(super) blocks: Option<Spanned<i64>>,
     // The RSMI map's training (used when `maps` lists "rsmi").
     pub(super) retrain: Option<bool>,
+    pub(super) warm_start: Option<bool>,
     pub(super) rule: Option<Spanned<String>>,
     pub(super) buffer: Option<Spanned<i64>>,
     pub(super) env: Option<Spanned<i64>>,
     pub(super) batch: Option<Spanned<i64>>,
     pub(super) max_epochs: Option<Spanned<i64>>,
+    // Audit every step: relevance and compression per map and level.
+    pub(super) audit: Option<Spanned<bool>>,
+    // The RBM map's training (used when `maps` lists "rbm").
+    pub(super) rbm: Option<Spanned<RawRbm>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRbm {
+    pub(super) learning_rate: Option<Spanned<f64>>,
+    pub(super) batch: Option<Spanned<i64>>,
+    pub(super) epochs: Option<Spanned<i64>>,
+    pub(super) cd_steps: Option<Spanned<i64>>,
+    pub(super) persistent: Option<bool>,
+    pub(super) l1: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

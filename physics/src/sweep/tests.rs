@@ -452,3 +452,75 @@ mod shipped {
         assert!(seen >= 6, "{seen} configs");
     }
 }
+
+#[test]
+fn audit_and_rbm_sections_are_checked() {
+    use crate::rg::MapKind;
+    let with = |section: &str| format!("{GOOD}\n[rg]\n{section}");
+    let ok = Sweep::parse(
+        &with("maps = [\"rbm\", \"rsmi\"]\nlevels = 1\nsamples = 100\naudit = true\nretrain = true\nwarm_start = true\n[rg.rbm]\nepochs = 7\nbatch = 10"),
+        "s.toml",
+    )
+    .expect("valid");
+    let r = ok.rg.as_ref().expect("rg");
+    assert_eq!(r.maps, vec![MapKind::Rbm, MapKind::Rsmi]);
+    let rbm = r.rbm.as_ref().expect("rbm settings");
+    assert_eq!((rbm.epochs, rbm.batch, rbm.cd_steps), (7, 10, 1));
+    assert!(r.audit && r.rsmi.as_ref().is_some_and(|x| x.warm_start));
+    // Off by default, and then absent from task keys (old sweeps keep their keys).
+    let plain = Sweep::parse(&with("levels = 1\nsamples = 50"), "s.toml").expect("valid");
+    let key = serde_json::to_string(&plain.tasks()[0]).expect("json");
+    assert!(!key.contains("audit") && !key.contains("rbm") && !key.contains("warm_start"));
+    for (section, field, says) in [
+        (
+            "levels = 1\nsamples = 50\n[rg.rbm]\nepochs = 3",
+            "rg.rbm",
+            "without the rbm map",
+        ),
+        (
+            "maps = [\"rbm\"]\nlevels = 1\nsamples = 50\n[rg.rbm]\nbatch = 40",
+            "rg.rbm.batch",
+            "fewer than one batch",
+        ),
+        (
+            "maps = [\"rbm\"]\nlevels = 1\nsamples = 50\n[rg.rbm]\nlearning_rate = -1.0",
+            "rg.rbm.learning_rate",
+            "(0, 10]",
+        ),
+        (
+            "maps = [\"rbm\"]\nlevels = 1\nsamples = 50\n[rg.rbm]\nmomentum = 0.5",
+            "momentum",
+            "",
+        ),
+        (
+            "levels = 1\nsamples = 20\naudit = true",
+            "rg.samples",
+            "fewer than one batch",
+        ),
+        (
+            "maps = [\"rsmi\"]\nlevels = 1\nsamples = 50\nretrain = false\nwarm_start = true",
+            "rg.warm_start",
+            "retrain",
+        ),
+    ] {
+        let text = err(&with(section)).to_string();
+        assert!(
+            text.contains(field) && text.contains(says),
+            "{section}: {text}"
+        );
+    }
+    // The RBM map and the audit are for 2D Ising (RBM) and Ising (audit) models.
+    let ising3d = GOOD.replace("\"ising2d\"", "\"ising3d\"");
+    let e = err(&format!(
+        "{ising3d}\n[rg]\nmaps = [\"rbm\"]\nlevels = 1\nsamples = 50"
+    ));
+    assert!(
+        e.to_string().contains("rg.maps") && e.to_string().contains("2D Ising"),
+        "{e}"
+    );
+    let potts = GOOD.replace("\"ising2d\"", "\"potts2d\"\nq = 3");
+    let e = err(&format!(
+        "{potts}\n[rg]\nlevels = 1\nsamples = 50\naudit = true"
+    ));
+    assert!(e.to_string().contains("rg.audit"), "{e}");
+}

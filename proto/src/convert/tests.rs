@@ -18,6 +18,8 @@ fn a_result_with_flows_round_trips_and_is_checked() {
             max_epochs: 2,
             ..RsmiRule::default()
         }),
+        rbm: None,
+        audit: false,
     }));
     t.save_samples = 3;
     let r = t.run(7);
@@ -69,6 +71,69 @@ fn a_result_with_flows_round_trips_and_is_checked() {
     let mut wire = task_to_wire(&t, 7);
     if let Some(r) = wire.rg.as_mut() {
         r.operators.push("sixth".into());
+    }
+    assert!(task_from_wire(&wire).is_err());
+}
+
+#[test]
+fn an_audited_result_with_the_rbm_map_round_trips_and_is_checked() {
+    use prost::Message;
+    let mut t = task();
+    t.model = ModelKind::Ising2d;
+    t.q = 2;
+    t.size = 16;
+    t.monte_carlo.measurements = 100;
+    t.rg = Some(Box::new(rg::Settings {
+        maps: vec![MapKind::Rbm, MapKind::Rsmi],
+        levels: 1,
+        operators: vec![Operator::NearestNeighbour, Operator::Second],
+        samples: 60,
+        blocks: 4,
+        rsmi: Some(RsmiRule {
+            max_epochs: 2,
+            warm_start: true,
+            ..RsmiRule::default()
+        }),
+        rbm: Some(rg::RbmRule {
+            epochs: 3,
+            batch: 10,
+            ..rg::RbmRule::default()
+        }),
+        audit: true,
+    }));
+    let r = t.run(7);
+    assert!(r.rg.iter().all(|l| (l.level > 0) == l.relevance.is_some()));
+    assert!(
+        r.rg.iter()
+            .all(|l| (l.level > 0) == l.compression.is_some())
+    );
+    let wire = task_to_wire(&t, 7);
+    let (back, _) = task_from_wire(&wire).expect("valid");
+    assert_eq!(back.rg, t.rg);
+    let wire = result_to_wire(&r, 7);
+    let (back, _) = result_from_wire(wire.clone()).expect("valid");
+    assert_eq!(
+        result_to_wire(&back, 7).encode_to_vec(),
+        wire.encode_to_vec()
+    );
+    // An audit on level 0, or one the task did not ask for, is refused.
+    let mut bad = wire.clone();
+    bad.rg[0].relevance = bad.rg[1].relevance;
+    assert!(result_from_wire(bad).is_err());
+    let mut bad = wire;
+    if let Some(rg) = bad.task.as_mut().and_then(|t| t.rg.as_mut()) {
+        rg.audit = false;
+    }
+    assert!(result_from_wire(bad).is_err());
+    // RBM settings the sweep file refuses are refused on the wire.
+    let mut wire = task_to_wire(&t, 7);
+    if let Some(r) = wire.rg.as_mut().and_then(|r| r.rbm.as_mut()) {
+        r.batch = 0;
+    }
+    assert!(task_from_wire(&wire).is_err());
+    let mut wire = task_to_wire(&t, 7);
+    if let Some(r) = wire.rg.as_mut() {
+        r.rbm = None;
     }
     assert!(task_from_wire(&wire).is_err());
 }

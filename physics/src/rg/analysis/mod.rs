@@ -40,6 +40,10 @@ pub struct Combined {
     pub y_h: Option<Estimate>,
     /// RSMI map: mean held-out I(H:E) of the filters that made this level.
     pub mi_nats: f64,
+    /// With the audit: mean over replicas of the step's relevance and compression (errors
+    /// combined as independent).
+    pub relevance: Option<Estimate>,
+    pub compression: Option<Estimate>,
 }
 
 /// Combines the replicas of one (size, temperature, map, level) (at least one).
@@ -95,6 +99,8 @@ pub fn combine(size: usize, temperature: f64, levels: &[&Level]) -> Option<Combi
         y_t: mean_estimate(|l| l.y_t),
         y_h: mean_estimate(|l| l.y_h),
         mi_nats: levels.iter().map(|l| l.mi_nats).sum::<f64>() / r,
+        relevance: mean_estimate(|l| l.relevance),
+        compression: mean_estimate(|l| l.compression),
     })
 }
 

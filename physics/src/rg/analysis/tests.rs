@@ -31,6 +31,8 @@ fn level(size: usize, temperature: f64, level: usize, k: f64, err: f64) -> Combi
         y_t: Some(Estimate::new(1.0, 0.01)),
         y_h: Some(Estimate::new(1.875, 0.01)),
         mi_nats: f64::NAN,
+        relevance: None,
+        compression: None,
     }
 }
 
@@ -42,6 +44,8 @@ fn settings(levels: usize) -> Settings {
         samples: 100,
         blocks: BLOCKS,
         rsmi: None,
+        rbm: None,
+        audit: false,
     }
 }
 

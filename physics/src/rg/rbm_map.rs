@@ -1,0 +1,170 @@
+//! The block-local RBM as a b = 2 map (issue 15): one hidden unit per 2×2 block, trained by
+//! CD-k or PCD-k on the level's own configurations (a greedy stack, level by level, as
+//! Mehta & Schwab train theirs), its sampled hidden layer the next level.
+//!
+//! An RBM unit's sign is arbitrary: h_j = 1 may mean "block mostly down" for one unit and
+//! "mostly up" for its neighbour. Read as spins, such a layer is a random gauge transformation
+//! of a ferromagnet, and its nearest-neighbour coupling averages to nothing. Each unit is
+//! therefore oriented by its weights (h_j = 1 is a down spin when its weights on down sites
+//! sum positive); information measures do not depend on the orientation, couplings do.
+
+use super::audit::Unit;
+use crate::rbm::{self, Rbm, RbmSettings};
+use crate::rng::Stream;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+/// How the RBM map is trained.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RbmRule {
+    pub learning_rate: f64,
+    pub batch: usize,
+    pub epochs: usize,
+    pub cd_steps: usize,
+    pub persistent: bool,
+    pub l1: f64,
+}
+
+impl Default for RbmRule {
+    fn default() -> Self {
+        RbmRule {
+            learning_rate: 0.1,
+            batch: 20,
+            epochs: 200,
+            cd_steps: 1,
+            persistent: false,
+            l1: 0.0,
+        }
+    }
+}
+
+impl RbmRule {
+    /// The settings are sane and `samples` configurations leave the layer a batch to train on
+    /// (it trains on the share [`training_configs`] the audit's critic trains on).
+    pub fn check(&self, samples: u64) -> Result<(), String> {
+        self.settings().check().map_err(|e| format!("rbm: {e}"))?;
+        if self.epochs > 100_000 || self.cd_steps > 1000 || self.batch > 100_000 {
+            return Err("rbm: at most 100000 epochs, 1000 CD steps and batches of 100000".into());
+        }
+        let train = training_configs(samples as usize);
+        if train < self.batch {
+            return Err(format!(
+                "rbm: {samples} samples leave {train} configurations to train on, fewer than one batch of {}",
+                self.batch
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn settings(&self) -> RbmSettings {
+        RbmSettings {
+            learning_rate: self.learning_rate,
+            batch: self.batch,
+            epochs: self.epochs,
+            cd_steps: self.cd_steps,
+            persistent: self.persistent,
+            l1: self.l1,
+            ..RbmSettings::default()
+        }
+    }
+}
+
+/// How many of `n` configurations the layer trains on: the audit's training share, so that
+/// the configurations its relevance is evaluated on stay unseen.
+pub fn training_configs(n: usize) -> usize {
+    crate::rsmi::split(n, crate::rsmi::HOLDOUT).0
+}
+
+/// A trained layer and its units' orientation (`down[j]`: h_j = 1 is a down coarse spin).
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub rbm: Rbm,
+    pub down: Vec<bool>,
+}
+
+impl Layer {
+    pub fn unit(&self) -> Unit<'_> {
+        Unit::Rbm {
+            layer: &self.rbm,
+            down: &self.down,
+        }
+    }
+
+    /// The units' mean filter on the block's ±1 spins, oriented so that its weights favour
+    /// an up coarse spin: P(up) = σ(const + λ·σ) with λ_j = ±w_j / 2 (v = (1 − σ)/2).
+    pub fn mean_filter(&self) -> Vec<f64> {
+        let (units, fan_in) = self.rbm.w.dim();
+        let mut mean = vec![0.0; fan_in];
+        for (row, &down) in self.rbm.w.outer_iter().zip(&self.down) {
+            let sign = if down { 0.5 } else { -0.5 };
+            for (m, &w) in mean.iter_mut().zip(row) {
+                *m += sign * f64::from(w) / units.max(1) as f64;
+            }
+        }
+        mean
+    }
+}
+
+/// Trains one block-local layer on `configs` (2D, a lattice of `size`).
+pub fn train(
+    rule: &RbmRule,
+    size: usize,
+    configs: &[Vec<u8>],
+    stream: &mut Stream,
+) -> Result<Layer, String> {
+    let sites = size * size;
+    let data = Array2::from_shape_fn((configs.len(), sites), |(r, i)| {
+        f32::from(configs[r].get(i).copied().unwrap_or(0))
+    });
+    let s = rule.settings();
+    let mut layer = Rbm::local(
+        sites,
+        rbm::block_inputs(size, 2),
+        s.init_scale,
+        &mut stream.child("init"),
+    );
+    layer.fit_visible_biases(data.view());
+    rbm::train_layer(&mut layer, data.view(), &s, &mut stream.child("cd"), None)
+        .map_err(|e| e.to_string())?;
+    let down = layer.w.outer_iter().map(|row| row.sum() > 0.0).collect();
+    Ok(Layer { rbm: layer, down })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rg::audit;
+
+    #[test]
+    fn a_trained_layer_follows_its_blocks_and_is_oriented() {
+        // Blocks that are uniform (all four spins equal, up or down by a coin): every unit
+        // learns to report its block, and orientation turns its reports into the block's sign.
+        let mut s = Stream::derive(9, "rbm-map");
+        let size = 8;
+        let configs: Vec<Vec<u8>> = (0..400)
+            .map(|_| {
+                let coarse: Vec<u8> = (0..16).map(|_| u8::from(s.uniform() < 0.5)).collect();
+                (0..size * size)
+                    .map(|i| coarse[(i / size / 2) * 4 + (i % size) / 2])
+                    .collect()
+            })
+            .collect();
+        let layer = train(&RbmRule::default(), size, &configs, &mut s).expect("trains");
+        assert!(
+            layer.mean_filter().iter().all(|&w| w > 0.5),
+            "{:?}",
+            layer.mean_filter()
+        );
+        let coarse = audit::apply(&layer.unit(), 2, size, &configs, &mut s).expect("applies");
+        let agree = configs
+            .iter()
+            .zip(&coarse)
+            .map(|(c, h)| {
+                (0..16)
+                    .filter(|&j| h[j] == c[(j / 4) * 2 * size + (j % 4) * 2])
+                    .count()
+            })
+            .sum::<usize>();
+        assert!(agree as f64 > 0.95 * 400.0 * 16.0, "{agree} of 6400");
+    }
+}
