@@ -211,9 +211,15 @@ fn the_report_opens_in_chromium_without_errors_or_requests_and_every_figure_is_d
             // A chart: data (curves and markers), and axis labels, tick labels and a legend as
             // drawn text.
             assert!(
-                texts
-                    .iter()
-                    .any(|t| ["T", "K1", "ln L", "(T - T_c) L^(1/nu)"].contains(t)),
+                texts.iter().any(|t| [
+                    "T",
+                    "K1",
+                    "ln L",
+                    "(T - T_c) L^(1/nu)",
+                    "level",
+                    "K(2,0) / K1"
+                ]
+                .contains(t)),
                 "figure {k}: x axis label in {texts:?}"
             );
             assert!(

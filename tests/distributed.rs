@@ -410,9 +410,11 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     let reference = dir.join("reference");
     common::reference(&file, &reference);
     assert_eq!(rsmi_without_seconds(&reference).lines().count(), 1 + 4 * 2);
-    // 4 temperatures × 3 maps × levels 0..=2 × 6 operators.
+    // 4 temperatures × 4 maps × levels 0..=2 × 6 operators; the audit of levels 1..=2.
     let flows = std::fs::read_to_string(reference.join("flows.csv")).expect("flows.csv");
-    assert_eq!(flows.lines().count(), 1 + 4 * 3 * 3 * 6);
+    assert_eq!(flows.lines().count(), 1 + 4 * 4 * 3 * 6);
+    let layers = std::fs::read_to_string(reference.join("layers.csv")).expect("layers.csv");
+    assert_eq!(layers.lines().count(), 1 + 4 * 4 * 2);
     // The report: self-contained (the only URL is SVG's namespace, nothing is fetched), one
     // figure per observable, RSMI and map, each with axes, labels and data; the estimates
     // table; and `rgsweep report` rebuilds the same bytes from the files alone.
@@ -428,8 +430,9 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     );
     let figures: Vec<&str> = html.split("<svg").skip(1).collect();
     // Binder, χ, |m| (one size: no collapse), RSMI's I(H:E) and filters, per map the K₁ flow
-    // and its plane, and the RSMI rule of every level.
-    assert_eq!(figures.len(), 3 + 2 + 3 * 2 + 1);
+    // and its plane, the RSMI rule of every level, the audit's relevance per temperature and
+    // relevance against rangeness per temperature.
+    assert_eq!(figures.len(), 3 + 2 + 4 * 2 + 1 + 4 * 2);
     for (k, svg) in figures.iter().enumerate() {
         let svg = &svg[..svg.find("</svg>").expect("closed")];
         let texts: Vec<&str> = svg
@@ -439,7 +442,9 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
             .collect();
         if svg.contains("<polyline") {
             assert!(
-                texts.contains(&"T") || texts.contains(&"K1"),
+                ["T", "K1", "level", "K(2,0) / K1"]
+                    .iter()
+                    .any(|x| texts.contains(x)),
                 "figure {k}: x label in {texts:?}"
             );
             assert!(texts.len() >= 8, "figure {k}: tick labels {texts:?}");
@@ -526,6 +531,7 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
         for file in [
             "filters.json",
             "flows.csv",
+            "layers.csv",
             "rg-filters.json",
             "report.html",
         ]

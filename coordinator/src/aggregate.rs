@@ -59,6 +59,8 @@ pub struct Outputs {
     pub flows_csv: Option<String>,
     /// With the RSMI map: the learned rule of every level, by size, temperature and replica.
     pub rg_filters_json: Option<String>,
+    /// With `[rg] audit = true`: one row per (size, temperature, map, level ≥ 1).
+    pub layers_csv: Option<String>,
     /// With `save_samples`: NumPy files (configurations; with `[rsmi]` also the filters).
     pub npy: Vec<(String, Vec<u8>)>,
     /// The self-contained report page and its figures as PNGs, built from the text files above.
@@ -287,6 +289,7 @@ fn aggregate_with(
             flows_csv(sweep, settings, &combined),
             analysis::analyse(settings, &combined),
             rg_filters_json(settings, results),
+            crate::layers::layers_csv(sweep, settings, &combined),
         )
     });
     let summary = Summary {
@@ -305,6 +308,7 @@ fn aggregate_with(
         rsmi_csv,
         filters_json,
         flows_csv: flows.as_ref().map(|f| f.0.clone()),
+        layers_csv: flows.as_ref().and_then(|f| f.3.clone()),
         rg_filters_json: flows.and_then(|f| f.2),
         npy: npy_files(sweep, results),
         report: None,
@@ -315,8 +319,16 @@ fn aggregate_with(
 impl Outputs {
     /// The text files a report is built from, named as in [`crate::report::INPUTS`] (whose
     /// order is the order of the fields here), absent ones as `None`.
-    fn texts(&self) -> [(&'static str, Option<&String>); 6] {
-        let [observables, summary, rsmi, filters, flows, rg_filters] = crate::report::INPUTS;
+    fn texts(&self) -> [(&'static str, Option<&String>); 7] {
+        let [
+            observables,
+            summary,
+            rsmi,
+            filters,
+            flows,
+            rg_filters,
+            layers,
+        ] = crate::report::INPUTS;
         [
             (observables, Some(&self.observables_csv)),
             (summary, Some(&self.summary_json)),
@@ -324,6 +336,7 @@ impl Outputs {
             (filters, self.filters_json.as_ref()),
             (flows, self.flows_csv.as_ref()),
             (rg_filters, self.rg_filters_json.as_ref()),
+            (layers, self.layers_csv.as_ref()),
         ]
     }
 

@@ -64,6 +64,7 @@ pub fn outputs(
         filters_json,
         flows_csv: None,
         rg_filters_json: None,
+        layers_csv: None,
         npy: npy_files(sweep, results),
         report: None,
     }

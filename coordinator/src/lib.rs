@@ -13,6 +13,7 @@ mod client_api;
 pub mod core;
 pub mod dimers;
 pub mod jobs;
+pub mod layers;
 pub mod local;
 pub mod monitor;
 pub mod queue;

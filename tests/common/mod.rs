@@ -400,9 +400,15 @@ samples = 200
 max_epochs = 10
 
 [rg]
-maps = ["majority", "decimation", "rsmi"]
+maps = ["majority", "decimation", "rsmi", "rbm"]
 levels = 2
 samples = 200
 max_epochs = 10
 retrain = true
+warm_start = true
+audit = true
+
+[rg.rbm]
+epochs = 5
+batch = 10
 "#;

@@ -30,13 +30,14 @@ pub enum ReportError {
 }
 
 /// The output files a report is built from; the first two are required.
-pub const INPUTS: [&str; 6] = [
+pub const INPUTS: [&str; 7] = [
     "observables.csv",
     "summary.json",
     "rsmi.csv",
     "filters.json",
     "flows.csv",
     "rg-filters.json",
+    "layers.csv",
 ];
 
 /// The page and its figures as PNG files (name → bytes).
@@ -695,6 +696,9 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     for (slug, caption, plot) in flows::figures(files, &summary)? {
         add(&slug, &caption, plot);
     }
+    for (slug, caption, plot) in layers::figures(files)? {
+        add(&slug, &caption, plot);
+    }
     let refs = reference(model, q);
     let mut rows = String::new();
     let mut row = |what: &str, key: &str, est: &Value| {
@@ -816,6 +820,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
 mod dimers;
 mod flows;
 mod fss;
+mod layers;
 mod partial;
 mod rsmi;
 
