@@ -217,7 +217,8 @@ fn the_report_opens_in_chromium_without_errors_or_requests_and_every_figure_is_d
                     "ln L",
                     "(T - T_c) L^(1/nu)",
                     "level",
-                    "K(2,0) / K1"
+                    "K(2,0) / K1",
+                    "I(V:H) (nats)"
                 ]
                 .contains(t)),
                 "figure {k}: x axis label in {texts:?}"

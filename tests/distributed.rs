@@ -431,8 +431,11 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     let figures: Vec<&str> = html.split("<svg").skip(1).collect();
     // Binder, χ, |m| (one size: no collapse), RSMI's I(H:E) and filters, per map the K₁ flow
     // and its plane, the RSMI rule of every level, the audit's relevance per temperature and
-    // relevance against rangeness per temperature.
-    assert_eq!(figures.len(), 3 + 2 + 4 * 2 + 1 + 4 * 2);
+    // relevance against rangeness and the RBM's information plane per temperature.
+    assert_eq!(figures.len(), 3 + 2 + 4 * 2 + 1 + 4 * 3);
+    // 4 temperatures × 2 levels × epochs 1, 2, 5.
+    let plane = std::fs::read_to_string(reference.join("information-plane.csv")).expect("plane");
+    assert_eq!(plane.lines().count(), 1 + 4 * 2 * 3);
     for (k, svg) in figures.iter().enumerate() {
         let svg = &svg[..svg.find("</svg>").expect("closed")];
         let texts: Vec<&str> = svg
@@ -442,7 +445,7 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
             .collect();
         if svg.contains("<polyline") {
             assert!(
-                ["T", "K1", "level", "K(2,0) / K1"]
+                ["T", "K1", "level", "K(2,0) / K1", "I(V:H) (nats)"]
                     .iter()
                     .any(|x| texts.contains(x)),
                 "figure {k}: x label in {texts:?}"
@@ -532,6 +535,7 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
             "filters.json",
             "flows.csv",
             "layers.csv",
+            "information-plane.csv",
             "rg-filters.json",
             "report.html",
         ]

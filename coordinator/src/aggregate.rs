@@ -61,6 +61,8 @@ pub struct Outputs {
     pub rg_filters_json: Option<String>,
     /// With `[rg] audit = true`: one row per (size, temperature, map, level ≥ 1).
     pub layers_csv: Option<String>,
+    /// With the RBM map's `information_plane`: one row per (size, temperature, level, epoch).
+    pub plane_csv: Option<String>,
     /// With `save_samples`: NumPy files (configurations; with `[rsmi]` also the filters).
     pub npy: Vec<(String, Vec<u8>)>,
     /// The self-contained report page and its figures as PNGs, built from the text files above.
@@ -290,6 +292,7 @@ fn aggregate_with(
             analysis::analyse(settings, &combined),
             rg_filters_json(settings, results),
             crate::layers::layers_csv(sweep, settings, &combined),
+            crate::layers::plane_csv(sweep, settings, &combined),
         )
     });
     let summary = Summary {
@@ -309,6 +312,7 @@ fn aggregate_with(
         filters_json,
         flows_csv: flows.as_ref().map(|f| f.0.clone()),
         layers_csv: flows.as_ref().and_then(|f| f.3.clone()),
+        plane_csv: flows.as_ref().and_then(|f| f.4.clone()),
         rg_filters_json: flows.and_then(|f| f.2),
         npy: npy_files(sweep, results),
         report: None,
@@ -319,7 +323,7 @@ fn aggregate_with(
 impl Outputs {
     /// The text files a report is built from, named as in [`crate::report::INPUTS`] (whose
     /// order is the order of the fields here), absent ones as `None`.
-    fn texts(&self) -> [(&'static str, Option<&String>); 7] {
+    fn texts(&self) -> [(&'static str, Option<&String>); 8] {
         let [
             observables,
             summary,
@@ -328,6 +332,7 @@ impl Outputs {
             flows,
             rg_filters,
             layers,
+            plane,
         ] = crate::report::INPUTS;
         [
             (observables, Some(&self.observables_csv)),
@@ -337,6 +342,7 @@ impl Outputs {
             (flows, self.flows_csv.as_ref()),
             (rg_filters, self.rg_filters_json.as_ref()),
             (layers, self.layers_csv.as_ref()),
+            (plane, self.plane_csv.as_ref()),
         ]
     }
 
@@ -460,11 +466,8 @@ fn flows_csv(sweep: &Sweep, settings: &rg::Settings, combined: &[Combined]) -> S
         for (k, op) in settings.operators.iter().enumerate() {
             let _ = writeln!(
                 csv,
-                "{model},{},{},{},{},{},{},{}",
-                c.size,
-                c.temperature,
-                c.map.name(),
-                c.level,
+                "{},{},{},{}",
+                crate::layers::row_key(&model, c),
                 op.name(),
                 c.couplings[k],
                 c.errors[k],

@@ -65,6 +65,7 @@ pub fn outputs(
         flows_csv: None,
         rg_filters_json: None,
         layers_csv: None,
+        plane_csv: None,
         npy: npy_files(sweep, results),
         report: None,
     }

@@ -1,6 +1,8 @@
 //! `layers.csv`: the audit of every coarse-graining step (issue 15), one row per (size,
 //! temperature, network, level ≥ 1) with replicas combined: relevance I(H:E), compression
-//! I(V:H), the level's nearest-neighbour coupling and its rangeness ratios.
+//! I(V:H), the level's nearest-neighbour coupling and its rangeness ratios; and
+//! `information-plane.csv`, the RBM layers' paths through (compression, relevance) over
+//! training.
 
 use crate::aggregate::model_name;
 use rgsweep_physics::rg::analysis::Combined;
@@ -25,6 +27,17 @@ fn ratio(c: &Combined, ops: &[Operator], op: Operator) -> Option<Estimate> {
     }
     let leave_out: Vec<f64> = c.leave_out.iter().map(|row| row[k] / row[nn]).collect();
     Some(Estimate::new(value, jackknife_error(&leave_out)))
+}
+
+/// The columns every per-level CSV row starts with: model, size, temperature, map, level.
+pub(crate) fn row_key(model: &str, c: &Combined) -> String {
+    format!(
+        "{model},{},{},{},{}",
+        c.size,
+        c.temperature,
+        c.map.name(),
+        c.level
+    )
 }
 
 fn cell(e: Option<Estimate>) -> String {
@@ -53,11 +66,8 @@ pub(crate) fn layers_csv(
             .map(|k| Estimate::new(c.couplings[k], c.errors[k]));
         let _ = writeln!(
             csv,
-            "{model},{},{},{},{},{},{block},{},{},{},{},{},{}",
-            c.size,
-            c.temperature,
-            c.map.name(),
-            c.level,
+            "{},{},{block},{},{},{},{},{},{}",
+            row_key(&model, c),
             c.size >> (c.level - 1),
             cell(c.relevance),
             cell(c.compression),
@@ -66,6 +76,36 @@ pub(crate) fn layers_csv(
             cell(ratio(c, ops, Operator::Second)),
             cell(ratio(c, ops, Operator::Plaquette)),
         );
+    }
+    Some(csv)
+}
+
+/// The column order of `information-plane.csv`; part of the output contract.
+pub const PLANE_HEADER: &str = "model,size,temperature,network,level,epoch,relevance,relevance_err,compression,compression_err";
+
+/// With the RBM map's `information_plane`: every audited layer's path over training.
+pub(crate) fn plane_csv(
+    sweep: &Sweep,
+    settings: &rg::Settings,
+    combined: &[Combined],
+) -> Option<String> {
+    if !(settings.audit && settings.rbm.as_ref().is_some_and(|r| r.information_plane)) {
+        return None;
+    }
+    let model = model_name(sweep);
+    let mut csv = String::from(PLANE_HEADER);
+    csv.push('\n');
+    for c in combined {
+        for p in &c.plane {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{}",
+                row_key(&model, c),
+                p.epoch,
+                cell(Some(p.relevance)),
+                cell(Some(p.compression)),
+            );
+        }
     }
     Some(csv)
 }

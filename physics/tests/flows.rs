@@ -149,6 +149,9 @@ fn the_audit_orders_rsmi_first() {
     let tc = 2.0 / (1.0 + 2f64.sqrt()).ln();
     let mut s = settings(2, 600);
     s.audit = true;
+    if let Some(r) = s.rbm.as_mut() {
+        r.information_plane = true;
+    }
     let configs = ising2d(32, tc, 600, 8);
     let out = flows(&s, 2, 2, 32, &configs, 0, &Stream::derive(8, "audit-test"));
     let get = |map: MapKind, level: usize| {
@@ -188,6 +191,24 @@ fn the_audit_orders_rsmi_first() {
             r.value < rsmi.value + 3.0 * r.error.hypot(rsmi.error),
             "{map:?}: {r:?} vs RSMI {rsmi:?}"
         );
+    }
+    // The RBM's information plane over training: epochs 1, 2, 5, …, 200; its units start
+    // nearly uncoupled (weights ~0.01) and sharpen, so compression grows from the first
+    // checkpoint to the last; relevance never exceeds compression.
+    for level in 1..=2 {
+        let plane = &get(MapKind::Rbm, level).plane;
+        let epochs: Vec<usize> = plane.iter().map(|p| p.epoch).collect();
+        assert_eq!(epochs, vec![1, 2, 5, 10, 20, 50, 100, 200]);
+        for p in plane {
+            eprintln!(
+                "rbm level {level} epoch {:>3}: compression {:.4} relevance {:.4}({:.4})",
+                p.epoch, p.compression.value, p.relevance.value, p.relevance.error
+            );
+            let e = p.relevance.error.hypot(p.compression.error);
+            assert!(p.relevance.value < p.compression.value + 3.0 * e, "{p:?}");
+        }
+        let (first, last) = (plane[0].compression, plane[plane.len() - 1].compression);
+        assert!(last.value > first.value + 0.1, "{first:?} → {last:?}");
     }
     // Levels 0 are not audited (no step made them).
     assert!(

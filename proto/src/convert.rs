@@ -91,6 +91,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
                 cd_steps: x.cd_steps as u32,
                 persistent: x.persistent,
                 l1: x.l1,
+                information_plane: x.information_plane,
             }),
         }),
     }
@@ -144,6 +145,7 @@ fn rg_from_wire(
             cd_steps: x.cd_steps as usize,
             persistent: x.persistent,
             l1: x.l1,
+            information_plane: x.information_plane,
         }),
         audit: r.audit,
     };
@@ -437,6 +439,15 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
                 mi_nats: l.mi_nats,
                 relevance: estimate_to_wire(&l.relevance),
                 compression: estimate_to_wire(&l.compression),
+                plane: l
+                    .plane
+                    .iter()
+                    .map(|p| v1::PlanePoint {
+                        epoch: p.epoch as u32,
+                        relevance: estimate_to_wire(&Some(p.relevance)),
+                        compression: estimate_to_wire(&Some(p.compression)),
+                    })
+                    .collect(),
             })
             .collect(),
     }
@@ -464,6 +475,8 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
     }
     let ops = settings.operators.len();
     let dim = task.model.dim();
+    let plane_allowed =
+        settings.audit && settings.rbm.as_ref().is_some_and(|r| r.information_plane);
     let mut out = Vec::with_capacity(levels.len());
     for (i, l) in levels.into_iter().enumerate() {
         let replica = task.first_replica + (i / per_replica) as u32;
@@ -481,6 +494,7 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
             || !(l.filter.is_empty() || l.filter.len() == 1 << dim)
             || ((l.relevance.is_some() || l.compression.is_some())
                 && (!settings.audit || level == 0))
+            || (!l.plane.is_empty() && (!plane_allowed || map != MapKind::Rbm || level == 0))
         {
             return Err(invalid("rg", format!("level {i} does not match the task")));
         }
@@ -502,6 +516,21 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
             mi_nats: l.mi_nats,
             relevance: l.relevance.map(|e| Estimate::new(e.value, e.error)),
             compression: l.compression.map(|e| Estimate::new(e.value, e.error)),
+            plane: l
+                .plane
+                .into_iter()
+                .map(|p| match (p.relevance, p.compression) {
+                    (Some(r), Some(c)) => Ok(rg::flow::PlanePoint {
+                        epoch: p.epoch as usize,
+                        relevance: Estimate::new(r.value, r.error),
+                        compression: Estimate::new(c.value, c.error),
+                    }),
+                    _ => Err(invalid(
+                        "rg",
+                        format!("level {i}: a plane point without estimates"),
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
         });
     }
     Ok(out)

@@ -411,4 +411,5 @@ audit = true
 [rg.rbm]
 epochs = 5
 batch = 10
+information_plane = true
 "#;

@@ -75,5 +75,49 @@ pub(super) fn figures(
             ),
         ));
     }
+    if let Some(text) = files.get("information-plane.csv") {
+        out.extend(plane_figures(&Table::parse("information-plane.csv", text)?));
+    }
     Ok(out)
+}
+
+/// Per temperature: each RBM layer's path through (compression, relevance) over its training
+/// epochs (Shwartz-Ziv & Tishby's information plane, arXiv:1703.00810).
+fn plane_figures(t: &Table) -> Vec<(String, String, Option<Plot>)> {
+    let largest = t.largest_size();
+    // temperature bits → level → points in epoch order.
+    let mut by_t: BTreeMap<u64, BTreeMap<u64, Series>> = BTreeMap::new();
+    for r in t.rows.iter().filter(|r| t.numbers(r, "size") == largest) {
+        by_t.entry(t.numbers(r, "temperature").to_bits())
+            .or_default()
+            .entry(t.numbers(r, "level").to_bits())
+            .or_default()
+            .push((
+                t.numbers(r, "compression"),
+                t.numbers(r, "relevance"),
+                t.numbers(r, "relevance_err"),
+            ));
+    }
+    by_t.into_iter()
+        .map(|(bits, levels)| {
+            let temperature = f64::from_bits(bits);
+            let curves = levels
+                .into_iter()
+                .map(|(l, s)| (format!("level {}", f64::from_bits(l)), s))
+                .collect();
+            (
+                format!("plane-t{temperature}"),
+                format!(
+                    "The information plane of the RBM's layers over training, T = {temperature}, L = {largest}: compression I(V:H) of a block against relevance I(H:E), after epochs 1, 2, 5, 10, 20, … (each path starts at its first epoch, near the origin)."
+                ),
+                Lines::plot(
+                    &format!("Information plane over training, T = {temperature}"),
+                    "I(V:H) (nats)",
+                    "I(H:E) (nats)",
+                    curves,
+                    None,
+                ),
+            )
+        })
+        .collect()
 }

@@ -30,7 +30,7 @@ pub enum ReportError {
 }
 
 /// The output files a report is built from; the first two are required.
-pub const INPUTS: [&str; 7] = [
+pub const INPUTS: [&str; 8] = [
     "observables.csv",
     "summary.json",
     "rsmi.csv",
@@ -38,6 +38,7 @@ pub const INPUTS: [&str; 7] = [
     "flows.csv",
     "rg-filters.json",
     "layers.csv",
+    "information-plane.csv",
 ];
 
 /// The page and its figures as PNG files (name → bytes).

@@ -21,7 +21,10 @@ mod train;
 #[cfg(test)]
 mod tests;
 
-pub use train::{LayerReport, RbmError, RbmSettings, Stack, Wiring, train_layer, train_stack};
+pub use train::{
+    LayerReport, RbmError, RbmSettings, Stack, Wiring, train_layer, train_layer_observed,
+    train_stack,
+};
 
 use crate::rng::Stream;
 use ndarray::{Array1, Array2, ArrayView2, Axis};

@@ -167,6 +167,19 @@ pub fn train_layer(
     stream: &mut Stream,
     clock: Option<&dyn Fn() -> f64>,
 ) -> Result<(u64, f64), RbmError> {
+    train_layer_observed(rbm, data, s, stream, clock, &mut |_, _| {})
+}
+
+/// [`train_layer`], showing the layer to `observe` after every epoch (1-based) without
+/// touching it or the stream: what the information plane over training is measured from.
+pub fn train_layer_observed(
+    rbm: &mut Rbm,
+    data: ArrayView2<f32>,
+    s: &RbmSettings,
+    stream: &mut Stream,
+    clock: Option<&dyn Fn() -> f64>,
+    observe: &mut dyn FnMut(usize, &Rbm),
+) -> Result<(u64, f64), RbmError> {
     s.check()?;
     let now = || clock.map_or(0.0, |c| c());
     let (n, nv) = data.dim();
@@ -192,7 +205,7 @@ pub fn train_layer(
     let mut chains: Option<Array2<f32>> = None;
     let t0 = now();
     let mut seen = 0u64;
-    for _ in 0..s.epochs {
+    for epoch in 1..=s.epochs {
         shuffle(&mut order, stream);
         for batch in order.chunks_exact(bs) {
             for (mut row, &r) in both.outer_iter_mut().zip(batch) {
@@ -243,6 +256,7 @@ pub fn train_layer(
             update(rbm, &both, p, step, shrink);
             seen += bs as u64;
         }
+        observe(epoch, rbm);
     }
     Ok((seen, now() - t0))
 }

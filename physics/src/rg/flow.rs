@@ -216,7 +216,12 @@ impl Settings {
             return Err("the RBM map (one unit per 2×2 block) is for the 2D Ising model".into());
         }
         match (&self.rbm, self.maps.contains(&MapKind::Rbm)) {
-            (Some(rule), true) => rule.check(self.samples)?,
+            (Some(rule), true) => {
+                rule.check(self.samples)?;
+                if rule.information_plane && !self.audit {
+                    return Err("the RBM's information plane needs the audit".into());
+                }
+            }
             (None, false) => {}
             _ => return Err("rbm settings must be given exactly when maps has rbm".into()),
         }
@@ -301,6 +306,18 @@ pub struct Level {
     pub relevance: Option<Estimate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<Estimate>,
+    /// With the audit and the RBM map's `information_plane`: relevance and compression of the
+    /// layer after each of [`rbm_map::checkpoints`]' epochs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plane: Vec<PlanePoint>,
+}
+
+/// One point of a layer's path through the information plane over training.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanePoint {
+    pub epoch: usize,
+    pub relevance: Estimate,
+    pub compression: Estimate,
 }
 
 /// One level's measurements before they are labelled.
@@ -480,6 +497,7 @@ pub fn flows(
         mi_nats: f64::NAN,
         relevance: None,
         compression: None,
+        plane: Vec::new(),
     };
     let spins = if q == 2 {
         Spins::Ising
@@ -506,6 +524,7 @@ pub fn flows(
             let fine = size >> (n - 1);
             let mut step = maps_stream.child(&format!("level={n}"));
             let mut layer = None;
+            let mut plane = Vec::new();
             let next: Vec<Vec<u8>> = match map {
                 MapKind::Majority | MapKind::Decimation => {
                     let m = if map == MapKind::Majority {
@@ -532,7 +551,17 @@ pub fn flows(
                 }
                 MapKind::Rbm => {
                     let rule = settings.rbm.clone().unwrap_or_default();
-                    layer = rbm_step(&rule, dim, fine, current, &mut step);
+                    let mut observer = (settings.audit && rule.information_plane).then(|| Plane {
+                        rule: &audit_rule,
+                        dim,
+                        size: fine,
+                        configs: current,
+                        blocks: settings.blocks,
+                        // From a copy: the plane leaves the audit's own draws as they were.
+                        stream: audits.clone().child(&format!("plane/level={n}")),
+                        points: &mut plane,
+                    });
+                    layer = rbm_step(&rule, fine, current, observer.as_mut(), &mut step);
                     layer.as_ref().map_or_else(
                         // Only settings checked at submit reach here; a failed training
                         // leaves majority's level, marked by an empty filter and no audit.
@@ -558,6 +587,7 @@ pub fn flows(
             }
             if let Some((l, _)) = &layer {
                 level.filter = l.mean_filter();
+                level.plane = plane;
             }
             if settings.audit && q == 2 {
                 let sample = settings
@@ -586,25 +616,61 @@ pub fn flows(
     out
 }
 
+/// What the information plane of one RBM layer is measured on.
+struct Plane<'a> {
+    rule: &'a RsmiRule,
+    dim: usize,
+    size: usize,
+    configs: &'a [Vec<u8>],
+    blocks: usize,
+    stream: Stream,
+    points: &'a mut Vec<PlanePoint>,
+}
+
+impl Plane<'_> {
+    fn observe(&mut self, epoch: usize, layer: &rbm_map::Layer, checkpoints: &[usize]) {
+        if !checkpoints.contains(&epoch) {
+            return;
+        }
+        let unit = layer.unit();
+        let mut s = self.stream.child(&format!("epoch={epoch}"));
+        let relevance =
+            audit::relevance(&unit, self.rule, self.dim, self.size, self.configs, &mut s);
+        let compression = audit::compression(&unit, self.dim, self.size, self.configs, self.blocks);
+        if let (Ok(relevance), Ok(compression)) = (relevance, compression) {
+            self.points.push(PlanePoint {
+                epoch,
+                relevance,
+                compression,
+            });
+        }
+    }
+}
+
 /// The RBM map on one level: a block-local layer trained on the configurations the audit's
 /// critic trains on (so that its held-out ones stay unseen), then sampled on all of them.
 fn rbm_step(
     rule: &RbmRule,
-    dim: usize,
     size: usize,
     configs: &[Vec<u8>],
+    mut plane: Option<&mut Plane>,
     stream: &mut Stream,
 ) -> Option<(rbm_map::Layer, Vec<Vec<u8>>)> {
     let train_n = rbm_map::training_configs(configs.len());
-    let layer = rbm_map::train(rule, size, &configs[..train_n], &mut stream.child("train")).ok()?;
-    let next = audit::apply(
-        &layer.unit(),
-        dim,
+    let checkpoints = rbm_map::checkpoints(rule.epochs);
+    let layer = rbm_map::train_observed(
+        rule,
         size,
-        configs,
-        &mut stream.child("apply"),
+        &configs[..train_n],
+        &mut stream.child("train"),
+        &mut |e, l| {
+            if let Some(p) = plane.as_mut() {
+                p.observe(e, l, &checkpoints);
+            }
+        },
     )
     .ok()?;
+    let next = audit::apply(&layer.unit(), 2, size, configs, &mut stream.child("apply")).ok()?;
     Some((layer, next))
 }
 
@@ -643,6 +709,10 @@ mod tests {
         let stream = Stream::derive(1, "flows");
         let plain = flows(&settings, 2, 2, 8, &configs, 0, &stream);
         settings.audit = true;
+        if let Some(r) = settings.rbm.as_mut() {
+            r.information_plane = true;
+        }
+        assert_eq!(settings.check(2, 2, 8, 40), Ok(()));
         let audited = flows(&settings, 2, 2, 8, &configs, 0, &stream);
         for (a, b) in plain.iter().zip(&audited) {
             assert_eq!(
@@ -651,7 +721,17 @@ mod tests {
             );
             assert_eq!(a.filter, b.filter);
             assert_eq!(b.relevance.is_some(), b.level == 1, "{b:?}");
+            let epochs: Vec<usize> = b.plane.iter().map(|p| p.epoch).collect();
+            let want = if b.map == MapKind::Rbm && b.level == 1 {
+                vec![1, 2]
+            } else {
+                vec![]
+            };
+            assert_eq!(epochs, want, "{b:?}");
         }
+        // The plane needs the audit.
+        settings.audit = false;
+        assert!(settings.check(2, 2, 8, 40).is_err());
     }
 
     #[test]

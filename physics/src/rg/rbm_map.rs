@@ -23,6 +23,27 @@ pub struct RbmRule {
     pub cd_steps: usize,
     pub persistent: bool,
     pub l1: f64,
+    /// With the audit: relevance and compression after epochs 1, 2, 5, 10, 20, 50, … and the
+    /// last (the information plane over training, [`checkpoints`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub information_plane: bool,
+}
+
+/// The epochs after which the information plane is measured: 1, 2, 5 per decade up to
+/// `epochs`, and `epochs` itself.
+pub fn checkpoints(epochs: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut decade = 1;
+    while decade <= epochs {
+        out.extend(
+            [decade, 2 * decade, 5 * decade]
+                .into_iter()
+                .filter(|&e| e < epochs),
+        );
+        decade = decade.saturating_mul(10);
+    }
+    out.push(epochs);
+    out
 }
 
 impl Default for RbmRule {
@@ -34,6 +55,7 @@ impl Default for RbmRule {
             cd_steps: 1,
             persistent: false,
             l1: 0.0,
+            information_plane: false,
         }
     }
 }
@@ -112,6 +134,22 @@ pub fn train(
     configs: &[Vec<u8>],
     stream: &mut Stream,
 ) -> Result<Layer, String> {
+    train_observed(rule, size, configs, stream, &mut |_, _| {})
+}
+
+/// The units' orientation: h_j = 1 is a down spin when unit j's weights sum positive.
+fn orientation(rbm: &Rbm) -> Vec<bool> {
+    rbm.w.outer_iter().map(|row| row.sum() > 0.0).collect()
+}
+
+/// [`train`], showing the oriented layer to `observe` after every epoch (1-based).
+pub fn train_observed(
+    rule: &RbmRule,
+    size: usize,
+    configs: &[Vec<u8>],
+    stream: &mut Stream,
+    observe: &mut dyn FnMut(usize, &Layer),
+) -> Result<Layer, String> {
     let sites = size * size;
     let data = Array2::from_shape_fn((configs.len(), sites), |(r, i)| {
         f32::from(configs[r].get(i).copied().unwrap_or(0))
@@ -124,9 +162,24 @@ pub fn train(
         &mut stream.child("init"),
     );
     layer.fit_visible_biases(data.view());
-    rbm::train_layer(&mut layer, data.view(), &s, &mut stream.child("cd"), None)
-        .map_err(|e| e.to_string())?;
-    let down = layer.w.outer_iter().map(|row| row.sum() > 0.0).collect();
+    rbm::train_layer_observed(
+        &mut layer,
+        data.view(),
+        &s,
+        &mut stream.child("cd"),
+        None,
+        &mut |epoch, rbm| {
+            observe(
+                epoch,
+                &Layer {
+                    rbm: rbm.clone(),
+                    down: orientation(rbm),
+                },
+            )
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let down = orientation(&layer);
     Ok(Layer { rbm: layer, down })
 }
 
@@ -134,6 +187,13 @@ pub fn train(
 mod tests {
     use super::*;
     use crate::rg::audit;
+
+    #[test]
+    fn checkpoints_run_one_two_five_per_decade() {
+        assert_eq!(checkpoints(200), vec![1, 2, 5, 10, 20, 50, 100, 200]);
+        assert_eq!(checkpoints(7), vec![1, 2, 5, 7]);
+        assert_eq!(checkpoints(1), vec![1]);
+    }
 
     #[test]
     fn a_trained_layer_follows_its_blocks_and_is_oriented() {

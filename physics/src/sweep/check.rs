@@ -675,6 +675,16 @@ impl Ctx<'_> {
             if let Some(p) = t.persistent {
                 rule.persistent = p;
             }
+            if let Some(p) = t.information_plane {
+                if p && !raw.audit.as_ref().is_some_and(|a| *a.get_ref()) {
+                    return Err(self.err(
+                        r.span(),
+                        "rg.rbm.information_plane",
+                        "measures the audit over training: needs rg.audit = true".into(),
+                    ));
+                }
+                rule.information_plane = p;
+            }
         }
         rule.check(samples)
             .map_err(|e| self.err(field.1, field.0, e))?;

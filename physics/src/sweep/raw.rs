@@ -68,6 +68,7 @@ pub(super) struct RawRbm {
     pub(super) cd_steps: Option<Spanned<i64>>,
     pub(super) persistent: Option<bool>,
     pub(super) l1: Option<Spanned<f64>>,
+    pub(super) information_plane: Option<bool>,
 }
 
 #[derive(Deserialize)]

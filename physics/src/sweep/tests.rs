@@ -498,6 +498,11 @@ fn audit_and_rbm_sections_are_checked() {
             "fewer than one batch",
         ),
         (
+            "maps = [\"rbm\"]\nlevels = 1\nsamples = 50\n[rg.rbm]\ninformation_plane = true",
+            "rg.rbm.information_plane",
+            "rg.audit",
+        ),
+        (
             "maps = [\"rsmi\"]\nlevels = 1\nsamples = 50\nretrain = false\nwarm_start = true",
             "rg.warm_start",
             "retrain",

@@ -97,11 +97,16 @@ fn an_audited_result_with_the_rbm_map_round_trips_and_is_checked() {
         rbm: Some(rg::RbmRule {
             epochs: 3,
             batch: 10,
+            information_plane: true,
             ..rg::RbmRule::default()
         }),
         audit: true,
     }));
     let r = t.run(7);
+    assert!(
+        r.rg.iter()
+            .all(|l| (l.map == MapKind::Rbm && l.level > 0) == (l.plane.len() == 3))
+    );
     assert!(r.rg.iter().all(|l| (l.level > 0) == l.relevance.is_some()));
     assert!(
         r.rg.iter()
@@ -120,6 +125,15 @@ fn an_audited_result_with_the_rbm_map_round_trips_and_is_checked() {
     let mut bad = wire.clone();
     bad.rg[0].relevance = bad.rg[1].relevance;
     assert!(result_from_wire(bad).is_err());
+    let mut bad = wire.clone();
+    bad.rg[3].plane = bad.rg[1].plane.clone();
+    assert!(result_from_wire(bad).is_err(), "a plane on the RSMI map");
+    let mut bad = wire.clone();
+    bad.rg[1].plane[0].relevance = None;
+    assert!(
+        result_from_wire(bad).is_err(),
+        "a plane point without its estimate"
+    );
     let mut bad = wire;
     if let Some(rg) = bad.task.as_mut().and_then(|t| t.rg.as_mut()) {
         rg.audit = false;

@@ -19,7 +19,7 @@
 
 use super::couplings::{Operator, jackknife_error};
 use super::crossing::{Pair, fit};
-use super::flow::{Level, MapKind, Settings};
+use super::flow::{Level, MapKind, PlanePoint, Settings};
 use crate::stats::Estimate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,6 +44,9 @@ pub struct Combined {
     /// combined as independent).
     pub relevance: Option<Estimate>,
     pub compression: Option<Estimate>,
+    /// The information plane over training, replicas combined like the audit (empty unless
+    /// every replica measured the same epochs).
+    pub plane: Vec<PlanePoint>,
 }
 
 /// Combines the replicas of one (size, temperature, map, level) (at least one).
@@ -101,7 +104,39 @@ pub fn combine(size: usize, temperature: f64, levels: &[&Level]) -> Option<Combi
         mi_nats: levels.iter().map(|l| l.mi_nats).sum::<f64>() / r,
         relevance: mean_estimate(|l| l.relevance),
         compression: mean_estimate(|l| l.compression),
+        plane: combine_planes(levels),
     })
+}
+
+/// The replicas' planes point by point, when they share their epochs.
+fn combine_planes(levels: &[&Level]) -> Vec<PlanePoint> {
+    let Some(first) = levels.first() else {
+        return Vec::new();
+    };
+    let epochs: Vec<usize> = first.plane.iter().map(|p| p.epoch).collect();
+    if levels
+        .iter()
+        .any(|l| l.plane.iter().map(|p| p.epoch).ne(epochs.iter().copied()))
+    {
+        return Vec::new();
+    }
+    let r = levels.len() as f64;
+    let mean = |get: &dyn Fn(&PlanePoint) -> Estimate, k: usize| {
+        let all: Vec<Estimate> = levels.iter().map(|l| get(&l.plane[k])).collect();
+        Estimate::new(
+            all.iter().map(|e| e.value).sum::<f64>() / r,
+            all.iter().map(|e| e.error * e.error).sum::<f64>().sqrt() / r,
+        )
+    };
+    epochs
+        .iter()
+        .enumerate()
+        .map(|(k, &epoch)| PlanePoint {
+            epoch,
+            relevance: mean(&|p| p.relevance, k),
+            compression: mean(&|p| p.compression, k),
+        })
+        .collect()
 }
 
 /// One crossing of the nearest-neighbour coupling curves K(T) of two (size, level) pairs.

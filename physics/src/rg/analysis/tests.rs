@@ -33,6 +33,7 @@ fn level(size: usize, temperature: f64, level: usize, k: f64, err: f64) -> Combi
         mi_nats: f64::NAN,
         relevance: None,
         compression: None,
+        plane: Vec::new(),
     }
 }
 
