@@ -628,10 +628,11 @@ struct Plane<'a> {
 }
 
 impl Plane<'_> {
-    fn observe(&mut self, epoch: usize, layer: &rbm_map::Layer, checkpoints: &[usize]) {
+    fn observe(&mut self, epoch: usize, rbm: &crate::rbm::Rbm, checkpoints: &[usize]) {
         if !checkpoints.contains(&epoch) {
             return;
         }
+        let layer = rbm_map::Layer::of(rbm.clone());
         let unit = layer.unit();
         let mut s = self.stream.child(&format!("epoch={epoch}"));
         let relevance =

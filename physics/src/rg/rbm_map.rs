@@ -105,6 +105,13 @@ pub struct Layer {
 }
 
 impl Layer {
+    /// The machine with its units oriented: h_j = 1 is a down spin when unit j's weights sum
+    /// positive.
+    pub fn of(rbm: Rbm) -> Layer {
+        let down = rbm.w.outer_iter().map(|row| row.sum() > 0.0).collect();
+        Layer { rbm, down }
+    }
+
     pub fn unit(&self) -> Unit<'_> {
         Unit::Rbm {
             layer: &self.rbm,
@@ -137,18 +144,14 @@ pub fn train(
     train_observed(rule, size, configs, stream, &mut |_, _| {})
 }
 
-/// The units' orientation: h_j = 1 is a down spin when unit j's weights sum positive.
-fn orientation(rbm: &Rbm) -> Vec<bool> {
-    rbm.w.outer_iter().map(|row| row.sum() > 0.0).collect()
-}
-
-/// [`train`], showing the oriented layer to `observe` after every epoch (1-based).
+/// [`train`], showing the machine to `observe` after every epoch (1-based); [`Layer::of`]
+/// orients it, which only the epochs the observer measures need to pay for.
 pub fn train_observed(
     rule: &RbmRule,
     size: usize,
     configs: &[Vec<u8>],
     stream: &mut Stream,
-    observe: &mut dyn FnMut(usize, &Layer),
+    observe: &mut dyn FnMut(usize, &Rbm),
 ) -> Result<Layer, String> {
     let sites = size * size;
     let data = Array2::from_shape_fn((configs.len(), sites), |(r, i)| {
@@ -168,19 +171,10 @@ pub fn train_observed(
         &s,
         &mut stream.child("cd"),
         None,
-        &mut |epoch, rbm| {
-            observe(
-                epoch,
-                &Layer {
-                    rbm: rbm.clone(),
-                    down: orientation(rbm),
-                },
-            )
-        },
+        observe,
     )
     .map_err(|e| e.to_string())?;
-    let down = orientation(&layer);
-    Ok(Layer { rbm: layer, down })
+    Ok(Layer::of(layer))
 }
 
 #[cfg(test)]
