@@ -8,6 +8,7 @@ mod bench;
 mod bench_coordinator;
 mod bench_dimers;
 mod client_cmd;
+mod lab_cmd;
 mod prx1d_cmd;
 mod rbm_cmd;
 mod remote;
@@ -85,7 +86,8 @@ struct ReportArgs {
 
 fn report(a: ReportArgs) -> Result<()> {
     let mut files = std::collections::BTreeMap::new();
-    for name in rgsweep_coordinator::report::INPUTS {
+    let lab = rgsweep_coordinator::report::LAB_INPUTS;
+    for name in rgsweep_coordinator::report::INPUTS.iter().chain(&lab) {
         let path = a.dir.join(name);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -402,12 +404,15 @@ pub(crate) fn available_threads() -> usize {
 fn run(a: RunArgs) -> Result<()> {
     let file = a.file.display().to_string();
     let text = std::fs::read_to_string(&a.file).with_context(|| format!("cannot read {file}"))?;
+    let threads = a.threads.map_or_else(available_threads, |t| t as usize);
+    if rgsweep_physics::sweep::lab::Lab::is_lab(&text) {
+        return lab_cmd::run(&text, &file, a.out, threads, a.json);
+    }
     // A bad file is refused before anything is created.
     let sweep = Sweep::parse(&text, &file)?;
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(&sweep.name));
-    let threads = a.threads.map_or_else(available_threads, |t| t as usize);
     if a.thread_pool {
         return run_thread_pool(&sweep, &out, threads, a.json);
     }

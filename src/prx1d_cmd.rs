@@ -3,7 +3,7 @@
 //! (Lenggenhager et al., PRX 10, 011037, 2020), as CSV or JSON lines.
 
 use anyhow::{Result, bail};
-use rgsweep_physics::rg::exact1d::{self, Rule};
+use rgsweep_physics::rg::exact1d;
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -31,55 +31,23 @@ pub(crate) fn run(a: Args) -> Result<()> {
         bail!("--k × --lambda1 × --lambda2: more than 100000 rules; sweep a coarser grid");
     }
     if !a.json {
-        println!(
-            "K,rule,lambda1,lambda2,I_VE,I_HE,retained,K1,K2,K3,K4,rangeness,m_bodyness,largest_other"
-        );
+        println!("{}", exact1d::CSV_HEADER);
     }
-    for &k in &a.k {
-        // The two limits first, then the RBM grid.
-        let mut rules = vec![
-            ("decimation", Rule::Decimation),
-            ("majority", Rule::Majority),
-        ];
-        for &lambda1 in &a.lambda1 {
-            for &lambda2 in &a.lambda2 {
-                rules.push(("rbm", Rule::Rbm { lambda1, lambda2 }));
-            }
-        }
-        for (name, rule) in rules {
-            let info = exact1d::information(k, rule);
-            let c = exact1d::couplings(k, rule);
-            let (l1, l2) = match rule {
-                Rule::Rbm { lambda1, lambda2 } => (Some(lambda1), Some(lambda2)),
-                _ => (None, None),
-            };
-            if a.json {
-                let v = serde_json::json!({
-                    "k": k, "rule": name, "lambda1": l1, "lambda2": l2,
-                    "i_ve": info.visible, "i_he": info.hidden, "retained": info.retained(),
-                    "k1": c.pair[0], "k2": c.pair[1], "k3": c.pair[2], "k4": c.four,
-                    "rangeness": c.rangeness(), "m_bodyness": c.m_bodyness(),
-                    "largest_other": c.rest,
-                });
-                println!("{v}");
-            } else {
-                let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
-                println!(
-                    "{k},{name},{},{},{:.10e},{:.10e},{:.6},{:.10e},{:.10e},{:.10e},{:.10e},{:.6e},{:.6e},{:.3e}",
-                    opt(l1),
-                    opt(l2),
-                    info.visible,
-                    info.hidden,
-                    info.retained(),
-                    c.pair[0],
-                    c.pair[1],
-                    c.pair[2],
-                    c.four,
-                    c.rangeness(),
-                    c.m_bodyness(),
-                    c.rest
-                );
-            }
+    for row in exact1d::table(&a.k, &a.lambda1, &a.lambda2) {
+        if a.json {
+            let (info, c) = (&row.info, &row.couplings);
+            let lambdas = row.rule.lambdas();
+            let v = serde_json::json!({
+                "k": row.k, "rule": row.rule.name(),
+                "lambda1": lambdas.map(|l| l.0), "lambda2": lambdas.map(|l| l.1),
+                "i_ve": info.visible, "i_he": info.hidden, "retained": info.retained(),
+                "k1": c.pair[0], "k2": c.pair[1], "k3": c.pair[2], "k4": c.four,
+                "rangeness": c.rangeness(), "m_bodyness": c.m_bodyness(),
+                "largest_other": c.rest,
+            });
+            println!("{v}");
+        } else {
+            println!("{}", row.csv());
         }
     }
     Ok(())

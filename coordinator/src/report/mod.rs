@@ -41,6 +41,9 @@ pub const INPUTS: [&str; 8] = [
     "information-plane.csv",
 ];
 
+/// The output files a laboratory's report is built from (`rgsweep run LAB.toml`).
+pub const LAB_INPUTS: [&str; 2] = ["summary.json", "prx1d.csv"];
+
 /// The page and its figures as PNG files (name → bytes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -134,6 +137,26 @@ struct Figure {
     slug: String,
     caption: String,
     plot: Plot,
+}
+
+impl Figure {
+    fn new(slug: &str, caption: &str, plot: Plot) -> Figure {
+        Figure {
+            // Map names come from flows.csv: keep file names and links plain.
+            slug: slug
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
+                .collect(),
+            caption: caption.to_string(),
+            plot,
+        }
+    }
 }
 
 enum Plot {
@@ -624,6 +647,9 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         file: "summary.json",
         message: e.to_string(),
     })?;
+    if summary["sweep"]["lab"].as_str() == Some("prx1d") {
+        return prx1d::render(files, &summary);
+    }
     let observables = Table::parse(
         "observables.csv",
         files
@@ -636,23 +662,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let q = sweep["q"].as_u64();
     let mut figures: Vec<Figure> = Vec::new();
     let mut add = |slug: &str, caption: &str, plot: Option<Plot>| {
-        if let Some(plot) = plot {
-            figures.push(Figure {
-                // Map names come from flows.csv: keep file names and links plain.
-                slug: slug
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() {
-                            c.to_ascii_lowercase()
-                        } else {
-                            '-'
-                        }
-                    })
-                    .collect(),
-                caption: caption.to_string(),
-                plot,
-            });
-        }
+        figures.extend(plot.map(|plot| Figure::new(slug, caption, plot)));
     };
     let (fss_figures, collapse_note) = fss::figures(&observables, &summary);
     for (slug, caption, plot) in fss_figures {
@@ -778,8 +788,8 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rgsweep: {0}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}}figure{{margin:1.5em 0}}figcaption{{font-size:0.9em;color:#444}}table{{border-collapse:collapse}}td,th{{border:1px solid #bbb;padding:0.2em 0.6em;text-align:right}}th{{background:#eee}}</style></head>\n<body>\n<h1>{0}</h1>\n<p>{1}{2}, sizes {3}, {4} temperatures.</p>\n{7}<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{5}</table>\n{6}<h2>Figures</h2>\n",
-        escape(name),
+        "{0}<p>{1}{2}, sizes {3}, {4} temperatures.</p>\n{7}<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{5}</table>\n{6}<h2>Figures</h2>\n",
+        head(name),
         escape(model),
         q.map_or(String::new(), |q| format!(" (q = {q})")),
         escape(&sweep["sizes"].to_string()),
@@ -798,6 +808,19 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         },
         partial::section(&summary),
     );
+    finish(html, &figures)
+}
+
+/// The page's start, through its title.
+fn head(name: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>rgsweep: {0}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}}figure{{margin:1.5em 0}}figcaption{{font-size:0.9em;color:#444}}table{{border-collapse:collapse}}td,th{{border:1px solid #bbb;padding:0.2em 0.6em;text-align:right}}th{{background:#eee}}</style></head>\n<body>\n<h1>{0}</h1>\n",
+        escape(name)
+    )
+}
+
+/// The page's figures (inline SVG, each with a link to its PNG) and its end.
+fn finish(mut html: String, figures: &[Figure]) -> Result<Report, ReportError> {
     let mut pngs = Vec::new();
     for (n, f) in figures.iter().enumerate() {
         // Zero-padded, so that file listings show the figures in page order.
@@ -823,6 +846,7 @@ mod flows;
 mod fss;
 mod layers;
 mod partial;
+mod prx1d;
 mod rsmi;
 
 #[cfg(test)]

@@ -225,6 +225,214 @@ pub fn couplings(k: f64, rule: Rule) -> Couplings {
     couplings_on_ring(k, rule, RING)
 }
 
+/// One rule of a laboratory grid, measured: what it keeps and the couplings it leaves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Row {
+    pub k: f64,
+    pub rule: Rule,
+    pub info: Information,
+    pub couplings: Couplings,
+}
+
+impl Rule {
+    /// "decimation", "majority" or "rbm".
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Rbm { .. } => "rbm",
+            Rule::Decimation => "decimation",
+            Rule::Majority => "majority",
+        }
+    }
+
+    /// (λ₁, λ₂) of an RBM rule.
+    pub fn lambdas(self) -> Option<(f64, f64)> {
+        match self {
+            Rule::Rbm { lambda1, lambda2 } => Some((lambda1, lambda2)),
+            _ => None,
+        }
+    }
+}
+
+/// Every rule of the grid at each coupling: decimation and majority first, then the RBM rules
+/// λ₁-major, in the order given.
+pub fn table(couplings_k: &[f64], lambda1: &[f64], lambda2: &[f64]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for &k in couplings_k {
+        let mut rules = vec![Rule::Decimation, Rule::Majority];
+        for &l1 in lambda1 {
+            rules.extend(lambda2.iter().map(|&l2| Rule::Rbm {
+                lambda1: l1,
+                lambda2: l2,
+            }));
+        }
+        rows.extend(rules.into_iter().map(|rule| Row {
+            k,
+            rule,
+            info: information(k, rule),
+            couplings: couplings(k, rule),
+        }));
+    }
+    rows
+}
+
+/// The CSV header of [`Row::csv`].
+pub const CSV_HEADER: &str =
+    "K,rule,lambda1,lambda2,I_VE,I_HE,retained,K1,K2,K3,K4,rangeness,m_bodyness,largest_other";
+
+impl Row {
+    /// One CSV line (no newline); λ's empty for decimation and majority.
+    pub fn csv(&self) -> String {
+        let (l1, l2) = self
+            .rule
+            .lambdas()
+            .map_or((String::new(), String::new()), |(a, b)| {
+                (a.to_string(), b.to_string())
+            });
+        let (i, c) = (&self.info, &self.couplings);
+        format!(
+            "{},{},{l1},{l2},{:.10e},{:.10e},{:.6},{:.10e},{:.10e},{:.10e},{:.10e},{:.6e},{:.6e},{:.3e}",
+            self.k,
+            self.rule.name(),
+            i.visible,
+            i.hidden,
+            i.retained(),
+            c.pair[0],
+            c.pair[1],
+            c.pair[2],
+            c.four,
+            c.rangeness(),
+            c.m_bodyness(),
+            c.rest
+        )
+    }
+}
+
+/// One rule's numbers, as the laboratory's summary reports them.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Summary {
+    pub rule: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda1: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda2: Option<f64>,
+    pub retained: f64,
+    pub rangeness: f64,
+    pub m_bodyness: f64,
+}
+
+impl From<&Row> for Summary {
+    fn from(r: &Row) -> Summary {
+        let lambdas = r.rule.lambdas();
+        Summary {
+            rule: r.rule.name(),
+            lambda1: lambdas.map(|l| l.0),
+            lambda2: lambdas.map(|l| l.1),
+            retained: r.info.retained(),
+            rangeness: r.couplings.rangeness(),
+            m_bodyness: r.couplings.m_bodyness(),
+        }
+    }
+}
+
+/// What one coupling's grid says of the PRX claim (more information kept, shorter range).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Reading {
+    pub k: f64,
+    /// I(V:E) in nats: what any rule could keep.
+    pub i_ve: f64,
+    pub decimation: Summary,
+    pub majority: Summary,
+    /// The RBM rule of the grid keeping the most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best: Option<Summary>,
+    /// RBM rules whose K′₂(1) is resolved (above 10⁻¹² in size; a rule that barely reads its
+    /// block leaves couplings at rounding, and a ratio of roundings says nothing).
+    pub rules: usize,
+    /// Spearman's rank correlation, over those rules, between the fraction of I(V:E) kept and
+    /// |rangeness|: the PRX claim predicts it negative.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spearman_range: Option<f64>,
+    /// The same against |m-bodyness|.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spearman_m_body: Option<f64>,
+}
+
+/// Ranks 0..n of `v` (ties share their mean rank).
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..v.len()).collect();
+    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+            j += 1;
+        }
+        for &o in &order[i..=j] {
+            r[o] = 0.5 * (i + j) as f64;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation; `None` under three points or when either side is constant.
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    if x.len() != y.len() || x.len() < 3 {
+        return None;
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let mean = (n - 1.0) / 2.0;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mean) * (b - mean);
+        sxx += (a - mean) * (a - mean);
+        syy += (b - mean) * (b - mean);
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// One [`Reading`] per coupling of a [`table`], in its order.
+pub fn read(rows: &[Row]) -> Vec<Reading> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < rows.len() {
+        let k = rows[at].k;
+        let here: Vec<&Row> = rows[at..].iter().take_while(|r| r.k == k).collect();
+        at += here.len();
+        let of = |rule: Rule| {
+            here.iter()
+                .find(|r| r.rule == rule)
+                .map(|r| Summary::from(*r))
+        };
+        let (Some(decimation), Some(majority)) = (of(Rule::Decimation), of(Rule::Majority)) else {
+            continue;
+        };
+        let rbm: Vec<&&Row> = here
+            .iter()
+            .filter(|r| r.rule.lambdas().is_some() && r.couplings.pair[0].abs() > 1e-12)
+            .collect();
+        let kept: Vec<f64> = rbm.iter().map(|r| r.info.retained()).collect();
+        let range: Vec<f64> = rbm.iter().map(|r| r.couplings.rangeness().abs()).collect();
+        let m_body: Vec<f64> = rbm.iter().map(|r| r.couplings.m_bodyness().abs()).collect();
+        out.push(Reading {
+            k,
+            i_ve: here[0].info.visible,
+            decimation,
+            majority,
+            best: rbm
+                .iter()
+                .max_by(|a, b| a.info.hidden.total_cmp(&b.info.hidden))
+                .map(|r| Summary::from(**r)),
+            rules: rbm.len(),
+            spearman_range: spearman(&kept, &range),
+            spearman_m_body: spearman(&kept, &m_body),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +533,35 @@ mod tests {
         let r05 = couplings(0.5, Rule::Majority).rangeness();
         assert!((-0.05..-0.005).contains(&r01), "{r01}");
         assert!((-0.1..-0.01).contains(&r05), "{r05}");
+    }
+
+    #[test]
+    fn spearman_ranks_with_ties() {
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]), Some(1.0));
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+        // Ranks (0, 1.5, 1.5, 3) against (0, 1, 2, 3), both about 1.5: Σxy = 4.5, Σx² = 4.5,
+        // Σy² = 5, so r = 4.5 / √22.5.
+        let r = spearman(&[1.0, 2.0, 2.0, 4.0], &[1.0, 2.0, 3.0, 4.0]).expect("ranked");
+        assert!((r - 4.5 / 22.5f64.sqrt()).abs() < 1e-15, "{r}");
+        assert_eq!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+    }
+
+    #[test]
+    fn the_reading_finds_the_limits_and_the_rule_keeping_most() {
+        let rows = table(&[0.5], &[1.0, 4.0], &[0.0, 1.0]);
+        assert_eq!(rows.len(), 6);
+        let reading = read(&rows);
+        assert_eq!(reading.len(), 1);
+        let r = &reading[0];
+        assert!((r.decimation.retained - 0.604).abs() < 5e-4, "{r:?}");
+        assert!((r.majority.retained - 0.530).abs() < 5e-4, "{r:?}");
+        // λ₁ = 4, λ₂ = 0 is nearly decimation, the most any two-spin rule of the grid keeps.
+        let best = r.best.as_ref().expect("a best rule");
+        assert_eq!(
+            (best.lambda1, best.lambda2),
+            (Some(4.0), Some(0.0)),
+            "{r:?}"
+        );
+        assert_eq!(r.rules, 4);
     }
 }

@@ -62,6 +62,7 @@ const MAX_KEPT_BYTES: u64 = 1 << 31;
 const MAX_PAIR_BYTES: u64 = 1 << 31;
 
 mod check;
+pub mod lab;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -140,10 +141,38 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     }
 }
 
+/// A sweep's name: it names the output directory, so plain characters only.
+fn check_name(cx: &Ctx, raw: &Spanned<String>) -> Result<String, SweepError> {
+    let name = raw.get_ref().trim().to_string();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || name.starts_with('.')
+    {
+        return Err(cx.err(
+            raw.span(),
+            "name",
+            format!(
+                "must be non-empty and use only letters, digits, '-', '_' and '.' (it names the output directory), got {:?}",
+                raw.get_ref()
+            ),
+        ));
+    }
+    Ok(name)
+}
+
 impl Sweep {
     /// Parses and validates sweep-file `text`; `file` is only used in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Sweep, SweepError> {
         let cx = Ctx { file, text };
+        if let Some(span) = lab::lab_key(text) {
+            return Err(cx.err(
+                span,
+                "lab",
+                "a laboratory file, computed exactly: `rgsweep run FILE` computes it on this machine; it has no tasks to queue".into(),
+            ));
+        }
         let raw: RawSweep = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
@@ -159,22 +188,7 @@ impl Sweep {
         let model_span = raw.model.span();
         let model = *raw.model.get_ref();
 
-        let name = raw.name.get_ref().trim().to_string();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            || name.starts_with('.')
-        {
-            return Err(cx.err(
-                raw.name.span(),
-                "name",
-                format!(
-                    "must be non-empty and use only letters, digits, '-', '_' and '.' (it names the output directory), got {:?}",
-                    raw.name.get_ref()
-                ),
-            ));
-        }
+        let name = check_name(&cx, &raw.name)?;
         let seed = *raw.seed.get_ref();
         if seed < 0 {
             return Err(cx.err(
@@ -537,8 +551,26 @@ fn tidy(t: f64) -> f64 {
 }
 
 fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, SweepError> {
+    let list = expand_grid(cx, t, "temperatures", "temperature")?;
+    if let Some(x) = list.iter().find(|x| **x <= 0.0) {
+        return Err(cx.err(
+            t.span(),
+            "temperatures",
+            format!("temperatures must be positive and finite, got {x}"),
+        ));
+    }
+    Ok(list)
+}
+
+/// A list of values or an arithmetic range (`{ start, stop, step }` or `{ start, stop, count }`),
+/// sorted, finite, at most 100000 and without repeats; `noun` names one value in messages.
+fn expand_grid(
+    cx: &Ctx,
+    t: &Spanned<Temperatures>,
+    field: &str,
+    noun: &str,
+) -> Result<Vec<f64>, SweepError> {
     let span = t.span();
-    let field = "temperatures";
     let list = match t.get_ref() {
         Temperatures::List(v) => v.clone(),
         Temperatures::Range {
@@ -569,7 +601,7 @@ fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, 
                         return Err(cx.err(
                             span,
                             field,
-                            format!("range gives {count} temperatures; at most 100000"),
+                            format!("range gives {count} {noun}s; at most 100000"),
                         ));
                     }
                     let n = count as i64;
@@ -577,7 +609,7 @@ fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, 
                         return Err(cx.err(
                             span,
                             field,
-                            format!("range gives {n} temperatures; at most 100000"),
+                            format!("range gives {n} {noun}s; at most 100000"),
                         ));
                     }
                     (0..n).map(|k| tidy(start + k as f64 * step)).collect()
@@ -608,21 +640,24 @@ fn expand_temperatures(cx: &Ctx, t: &Spanned<Temperatures>) -> Result<Vec<f64>, 
         }
     };
     if list.is_empty() {
-        return Err(cx.err(span, field, "needs at least one temperature".into()));
+        return Err(cx.err(span, field, format!("needs at least one {noun}")));
     }
-    if let Some(t) = list.iter().find(|t| !(t.is_finite() && **t > 0.0)) {
+    if list.len() > 100_000 {
         return Err(cx.err(
             span,
             field,
-            format!("temperatures must be positive and finite, got {t}"),
+            format!("{} {noun}s; at most 100000", list.len()),
         ));
+    }
+    if let Some(t) = list.iter().find(|t| !t.is_finite()) {
+        return Err(cx.err(span, field, format!("{noun}s must be finite, got {t}")));
     }
     let mut out = list;
     out.sort_by(f64::total_cmp);
     // Sorted, a repeat is a neighbour: searching the list for each one took half a second of a
     // coordinator's time for the 100000 temperatures one line of a range may give.
     if let Some(w) = out.windows(2).find(|w| w[0] == w[1]) {
-        return Err(cx.err(span, field, format!("temperature {} is listed twice", w[0])));
+        return Err(cx.err(span, field, format!("{noun} {} is listed twice", w[0])));
     }
     Ok(out)
 }
