@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{rgsweep, scratch};
+use common::{rgsweep, s, scratch, write};
 use std::path::{Path, PathBuf};
 
 const TINY: &str = r#"name = "tiny"
@@ -354,6 +354,53 @@ fn prx1d_writes_the_exact_chain_laboratory() {
     let bad = rgsweep(&["prx1d", "--k", "0.5", "--lambda1", "nan"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--lambda1"));
+}
+
+/// A laboratory file (`lab = "prx1d"`): `rgsweep run` computes it on the spot into the usual
+/// output files, `rgsweep report DIR` rebuilds the same report from them byte for byte, a
+/// coordinator refuses to queue it, and a bad field is named with its line.
+#[test]
+fn a_laboratory_file_runs_reports_and_is_not_queued() {
+    let dir = scratch("lab");
+    let lab = "name = \"chain\"\nlab = \"prx1d\"\ncouplings = [0.5]\nlambda1 = [1, 4]\nlambda2 = [0, 1]\n";
+    let file = write(&dir, "chain.toml", lab);
+    let out = dir.join("out");
+    let o = rgsweep(&["run", s(&file), "--json", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let reading = &summary["prx1d"][0];
+    assert_eq!(reading["rules"], 4, "{summary}");
+    assert!((reading["decimation"]["retained"].as_f64().expect("kept") - 0.604).abs() < 5e-4);
+    let csv = std::fs::read_to_string(out.join("prx1d.csv")).expect("prx1d.csv");
+    assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+    let html = std::fs::read(out.join("report.html")).expect("report");
+    assert!(String::from_utf8_lossy(&html).contains("<svg"));
+    assert!(out.join("fig-01-rangeness-k0-5.png").exists());
+    std::fs::remove_file(out.join("report.html")).expect("rm");
+    let o = rgsweep(&["report", s(&out)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(out.join("report.html")).expect("report"),
+        html
+    );
+
+    let o = rgsweep(&["submit", s(&file), "--coordinator", "http://127.0.0.1:9"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("chain.toml:2") && err.contains("no tasks to queue"),
+        "{err}"
+    );
+
+    let bad = write(&dir, "bad.toml", &lab.replace("[1, 4]", "[1, -1e9]"));
+    let o = rgsweep(&["run", s(&bad), "--out", s(&dir.join("bad"))]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml:4") && err.contains("lambda1"),
+        "{err}"
+    );
+    assert!(!dir.join("bad").exists(), "a bad file wrote output");
 }
 
 /// `rgsweep rbm`: a dense stack and a block-local one train on Ising configurations, raise

@@ -20,6 +20,8 @@ const NEAR_TC: &str = "[2.15, 2.19, 2.21, 2.23, 2.25, 2.269185, 2.29, 2.31, 2.33
 fn reductions(name: &str) -> Reduction {
     match name {
         "quickstart.toml" => &[],
+        // Exact and under a second: run as shipped.
+        "prx-1d.toml" => &[],
         "ising2d-fss.toml" => &[
             ("sizes", "[16, 32, 64]"),
             ("replicas", "2"),
@@ -172,6 +174,10 @@ fn every_shipped_config_gives_honest_numbers_at_reduced_scale() {
     for config in &configs {
         let (summary, out) = run_reduced(config);
         let sweep = &summary["sweep"];
+        if let Some(readings) = summary["prx1d"].as_array() {
+            check_prx1d(readings);
+            continue;
+        }
         let model = sweep["model"].as_str().expect("model");
         let refs = rgsweep_coordinator::report::reference(model, sweep["q"].as_u64());
         let sizes = sweep["sizes"].as_array().map_or(0, Vec::len);
@@ -237,6 +243,40 @@ fn every_shipped_config_gives_honest_numbers_at_reduced_scale() {
                 }
             }
         }
+    }
+}
+
+/// A `lab = "prx1d"` laboratory: exact numbers, so exact anchors (REFERENCE.md §6: at K = 0.5
+/// decimation keeps 0.604 of I(V:E), majority 0.530 with a negative rangeness), no RBM rule of
+/// the grid keeps more than decimation, and the more a rule keeps the shorter-ranged and
+/// fewer-bodied its couplings (Lenggenhager et al., PRX 10, 011037, 2020): a negative rank
+/// correlation at every K.
+fn check_prx1d(readings: &[serde_json::Value]) {
+    assert!(!readings.is_empty(), "no couplings read");
+    let num =
+        |v: &serde_json::Value, what: &str| v.as_f64().unwrap_or_else(|| panic!("{what}: {v}"));
+    for r in readings {
+        let k = num(&r["k"], "k");
+        let dec = num(&r["decimation"]["retained"], "decimation");
+        let maj = num(&r["majority"]["retained"], "majority");
+        let best = num(&r["best"]["retained"], "best");
+        assert!(maj < dec && best <= dec + 1e-9, "K = {k}: {r}");
+        assert!(
+            num(&r["majority"]["rangeness"], "rangeness") < 0.0,
+            "K = {k}: {r}"
+        );
+        assert!(num(&r["spearman_range"], "spearman") < -0.5, "K = {k}: {r}");
+        assert!(
+            num(&r["spearman_m_body"], "spearman") < -0.5,
+            "K = {k}: {r}"
+        );
+        if k == 0.5 {
+            assert!(
+                (dec - 0.604).abs() < 5e-4 && (maj - 0.530).abs() < 5e-4,
+                "{r}"
+            );
+        }
+        eprintln!("  prx1d K = {k}: decimation {dec:.4}, majority {maj:.4}, best RBM {best:.4}");
     }
 }
 
