@@ -15,7 +15,7 @@ use std::fmt::Write;
 /// The column order of `layers.csv`; part of the output contract. `input_size` is the lattice
 /// the step read (its block: 2^d sites of it); the ratios are K_op / K₁ of the level made,
 /// with jackknife errors, empty when the operator is not measured or the level ordered.
-pub const LAYERS_HEADER: &str = "model,size,temperature,network,level,input_size,block,relevance,relevance_err,compression,compression_err,k1,k1_err,diagonal_over_k1,diagonal_over_k1_err,second_over_k1,second_over_k1_err,plaquette_over_k1,plaquette_over_k1_err";
+pub const LAYERS_HEADER: &str = "model,size,temperature,network,level,input_size,block,relevance,relevance_err,compression,compression_err,k1,k1_err,diagonal_over_k1,diagonal_over_k1_err,second_over_k1,second_over_k1_err,plaquette_over_k1,plaquette_over_k1_err,receptive,receptive_err";
 
 /// K_op / K₁ of one combined level, with the jackknife error of the ratio.
 fn ratio(c: &Combined, ops: &[Operator], op: Operator) -> Option<Estimate> {
@@ -66,7 +66,7 @@ pub(crate) fn layers_csv(
             .map(|k| Estimate::new(c.couplings[k], c.errors[k]));
         let _ = writeln!(
             csv,
-            "{},{},{block},{},{},{},{},{},{}",
+            "{},{},{block},{},{},{},{},{},{},{}",
             row_key(&model, c),
             c.size >> (c.level - 1),
             cell(c.relevance),
@@ -75,6 +75,7 @@ pub(crate) fn layers_csv(
             cell(ratio(c, ops, Operator::Diagonal)),
             cell(ratio(c, ops, Operator::Second)),
             cell(ratio(c, ops, Operator::Plaquette)),
+            cell(c.receptive),
         );
     }
     Some(csv)

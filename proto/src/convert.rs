@@ -439,6 +439,7 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
                 mi_nats: l.mi_nats,
                 relevance: estimate_to_wire(&l.relevance),
                 compression: estimate_to_wire(&l.compression),
+                receptive: estimate_to_wire(&l.receptive),
                 plane: l
                     .plane
                     .iter()
@@ -495,6 +496,7 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
             || ((l.relevance.is_some() || l.compression.is_some())
                 && (!settings.audit || level == 0))
             || (!l.plane.is_empty() && (!plane_allowed || map != MapKind::Rbm || level == 0))
+            || (l.receptive.is_some() && (!map.is_rbm() || level == 0))
         {
             return Err(invalid("rg", format!("level {i} does not match the task")));
         }
@@ -516,6 +518,7 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
             mi_nats: l.mi_nats,
             relevance: l.relevance.map(|e| Estimate::new(e.value, e.error)),
             compression: l.compression.map(|e| Estimate::new(e.value, e.error)),
+            receptive: l.receptive.map(|e| Estimate::new(e.value, e.error)),
             plane: l
                 .plane
                 .into_iter()

@@ -379,7 +379,7 @@ pub fn worker_counts(log: &str) -> (u64, u64, u64) {
 }
 
 /// Every task also learns the RSMI coarse-graining on its own samples, and measures the RG
-/// flow of majority rule, decimation and the learned RSMI rule.
+/// flow of majority rule, decimation, the learned RSMI rule and both RBM maps, audited.
 pub const RSMI_SWEEP: &str = r#"name = "rsmi-e2e"
 seed = 3
 model = "ising2d"
@@ -400,7 +400,7 @@ samples = 200
 max_epochs = 10
 
 [rg]
-maps = ["majority", "decimation", "rsmi", "rbm"]
+maps = ["majority", "decimation", "rsmi", "rbm", "rbm-dense"]
 levels = 2
 samples = 200
 max_epochs = 10

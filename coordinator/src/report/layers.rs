@@ -34,9 +34,20 @@ pub(super) fn figures(
         // network → (K(2,0)/K₁, relevance, error), in level order, where K₁ is resolved (a
         // ratio over a coupling consistent with zero says nothing about range).
         let mut paths: BTreeMap<String, Series> = BTreeMap::new();
+        // RBM networks → (level, receptive-field radius, error).
+        let mut fields: BTreeMap<String, Series> = BTreeMap::new();
         for r in &here {
             let network = r.get("network").cloned().unwrap_or_default();
             let (rel, err) = (t.numbers(r, "relevance"), t.numbers(r, "relevance_err"));
+            // Older layers.csv files have no receptive column: nothing to draw.
+            let radius = r.get("receptive").and_then(|v| v.parse::<f64>().ok());
+            if let Some(radius) = radius.filter(|x| x.is_finite()) {
+                fields.entry(network.clone()).or_default().push((
+                    t.numbers(r, "level"),
+                    radius,
+                    t.numbers(r, "receptive_err"),
+                ));
+            }
             curves
                 .entry(network.clone())
                 .or_default()
@@ -74,6 +85,21 @@ pub(super) fn figures(
                 None,
             ),
         ));
+        if !fields.is_empty() {
+            out.push((
+                format!("receptive-t{temperature}"),
+                format!(
+                    "Receptive fields of the RBM networks' units, level by level, T = {temperature}, L = {largest}: the mean radius of gyration (lattice spacings of the simulated lattice, with the standard error over units) of |W_l|···|W_1|, how strongly a level-l unit depends on each site through the stack. A block-local layer's fields are confined to its 2^l × 2^l blocks by construction (radius √(2·(4^l − 1)/12) if uniform: 0.71, 1.58, 3.24); a dense layer's are whatever training made (weight spread evenly over the torus gives L/√6) — Mehta & Schwab saw them local and growing with depth."
+                ),
+                Lines::plot(
+                    &format!("Receptive-field radius per level, T = {temperature}"),
+                    "level",
+                    "radius (sites)",
+                    fields.into_iter().collect(),
+                    None,
+                ),
+            ));
+        }
     }
     if let Some(text) = files.get("information-plane.csv") {
         out.extend(plane_figures(&Table::parse("information-plane.csv", text)?));

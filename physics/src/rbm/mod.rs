@@ -122,6 +122,16 @@ impl Rbm {
         }
     }
 
+    /// Reorders the hidden units: unit j becomes the old unit `order[j]` (a symmetry of the
+    /// machine: every distribution it defines is unchanged up to that relabelling).
+    pub fn permute_hidden(&mut self, order: &[usize]) {
+        self.w = self.w.select(Axis(0), order);
+        self.b = self.b.select(Axis(0), order);
+        if let Connections::Local { inputs } = &mut self.connections {
+            *inputs = inputs.select(Axis(0), order);
+        }
+    }
+
     /// Sets the visible biases to the data's log-odds (Hinton's guide §8), so that training
     /// starts from the right single-site marginals and spends its steps on correlations.
     pub fn fit_visible_biases(&mut self, data: ArrayView2<f32>) {
@@ -293,21 +303,10 @@ impl Rbm {
 /// lattice spacings. One site gives 0, a 2×2 block √½, weight spread evenly over the whole
 /// lattice L·√(1/6) for large L. NaN when the map is all zero.
 pub fn spread(weights: &[f64], side: usize) -> f64 {
-    let total: f64 = weights.iter().sum();
-    if total <= 0.0 || side == 0 {
+    let Some((cx, cy)) = centre(weights, side) else {
         return f64::NAN;
-    }
-    let l = side as f64;
-    let k = std::f64::consts::TAU / l;
-    let centre = |coord: &dyn Fn(usize) -> usize| {
-        let (mut s, mut c) = (0.0, 0.0);
-        for (i, &w) in weights.iter().enumerate() {
-            s += w * (k * coord(i) as f64).sin();
-            c += w * (k * coord(i) as f64).cos();
-        }
-        (s.atan2(c) / k).rem_euclid(l)
     };
-    let (cx, cy) = (centre(&|i| i % side), centre(&|i| i / side));
+    let l = side as f64;
     let wrap = |d: f64| {
         let d = d.rem_euclid(l);
         d.min(l - d)
@@ -320,7 +319,28 @@ pub fn spread(weights: &[f64], side: usize) -> f64 {
             w * (dx * dx + dy * dy)
         })
         .sum();
-    (moment / total).sqrt()
+    (moment / weights.iter().sum::<f64>()).sqrt()
+}
+
+/// The circular mean (x, y) of a nonnegative weight map on a periodic `side`×`side` lattice
+/// (row-major sites): each axis's centre is the angle of Σ w e^{2πix/L}, in lattice spacings in
+/// [0, L). `None` when the map is all zero.
+pub fn centre(weights: &[f64], side: usize) -> Option<(f64, f64)> {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 || side == 0 {
+        return None;
+    }
+    let l = side as f64;
+    let k = std::f64::consts::TAU / l;
+    let axis = |coord: &dyn Fn(usize) -> usize| {
+        let (mut s, mut c) = (0.0, 0.0);
+        for (i, &w) in weights.iter().enumerate() {
+            s += w * (k * coord(i) as f64).sin();
+            c += w * (k * coord(i) as f64).cos();
+        }
+        (s.atan2(c) / k).rem_euclid(l)
+    };
+    Some((axis(&|i| i % side), axis(&|i| i / side)))
 }
 
 /// The receptive fields of the top layer of `layers` (layer 0 reads the lattice): row j is

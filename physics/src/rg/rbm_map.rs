@@ -153,17 +153,45 @@ pub fn train_observed(
     stream: &mut Stream,
     observe: &mut dyn FnMut(usize, &Rbm),
 ) -> Result<Layer, String> {
+    train_wired(rule, size, configs, stream, observe, false)
+}
+
+/// Trains one dense layer on `configs` (2D, a lattice of `size`): (size/2)² hidden units, each
+/// reading every site, as Mehta & Schwab's layers do; then [`place`]s its units on the
+/// coarse lattice by their receptive fields.
+pub fn train_dense(
+    rule: &RbmRule,
+    size: usize,
+    configs: &[Vec<u8>],
+    stream: &mut Stream,
+) -> Result<Layer, String> {
+    train_wired(rule, size, configs, stream, &mut |_, _| {}, true)
+}
+
+fn train_wired(
+    rule: &RbmRule,
+    size: usize,
+    configs: &[Vec<u8>],
+    stream: &mut Stream,
+    observe: &mut dyn FnMut(usize, &Rbm),
+    dense: bool,
+) -> Result<Layer, String> {
     let sites = size * size;
     let data = Array2::from_shape_fn((configs.len(), sites), |(r, i)| {
         f32::from(configs[r].get(i).copied().unwrap_or(0))
     });
     let s = rule.settings();
-    let mut layer = Rbm::local(
-        sites,
-        rbm::block_inputs(size, 2),
-        s.init_scale,
-        &mut stream.child("init"),
-    );
+    let half = size / 2;
+    let mut layer = if dense {
+        Rbm::dense(sites, half * half, s.init_scale, &mut stream.child("init"))
+    } else {
+        Rbm::local(
+            sites,
+            rbm::block_inputs(size, 2),
+            s.init_scale,
+            &mut stream.child("init"),
+        )
+    };
     layer.fit_visible_biases(data.view());
     rbm::train_layer_observed(
         &mut layer,
@@ -174,7 +202,57 @@ pub fn train_observed(
         observe,
     )
     .map_err(|e| e.to_string())?;
+    if dense {
+        let order = place(&layer, size);
+        layer.permute_hidden(&order);
+    }
     Ok(Layer::of(layer))
+}
+
+/// Where a dense layer's units go on the (size/2)² coarse lattice: `order[j]` is the unit
+/// given coarse site j. A dense unit has no site of its own; if its receptive field is local
+/// (Mehta & Schwab's observation), its centre names one. The assignment minimises the summed
+/// squared torus distance between each unit's centre ([`rbm::centre`] of |w|) and its site's
+/// block centre (Kuhn–Munkres, exact), so that local fields land on their own blocks and the
+/// layer reads as a coarse lattice; fields that are not local land anywhere, and the level's
+/// couplings and relevance say so.
+pub fn place(layer: &Rbm, size: usize) -> Vec<usize> {
+    let units = layer.hidden();
+    let half = size / 2;
+    let l = size as f64;
+    let centres: Vec<Option<(f64, f64)>> = (0..units)
+        .map(|j| {
+            let field: Vec<f64> = layer
+                .unit_weights(j)
+                .iter()
+                .map(|w| f64::from(w.abs()))
+                .collect();
+            rbm::centre(&field, size)
+        })
+        .collect();
+    let wrap = |d: f64| {
+        let d = d.rem_euclid(l);
+        d.min(l - d)
+    };
+    // Squared distances in 10⁻⁶ site², integral so that the matching is exact; at most
+    // 2·(L/2)² per pair, far from overflow for any lattice a dense layer is allowed.
+    let mut costs = Vec::with_capacity(units * units);
+    for site in 0..half * half {
+        let (x, y) = (
+            2.0 * (site % half) as f64 + 0.5,
+            2.0 * (site / half) as f64 + 0.5,
+        );
+        for c in &centres {
+            costs.push(c.map_or(0, |(cx, cy)| {
+                let (dx, dy) = (wrap(cx - x), wrap(cy - y));
+                ((dx * dx + dy * dy) * 1e6).round() as i64
+            }));
+        }
+    }
+    match pathfinding::matrix::Matrix::from_vec(half * half, units, costs) {
+        Ok(m) if half * half == units => pathfinding::kuhn_munkres::kuhn_munkres_min(&m).1,
+        _ => (0..units).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +265,36 @@ mod tests {
         assert_eq!(checkpoints(200), vec![1, 2, 5, 10, 20, 50, 100, 200]);
         assert_eq!(checkpoints(7), vec![1, 2, 5, 7]);
         assert_eq!(checkpoints(1), vec![1]);
+    }
+
+    #[test]
+    fn place_puts_local_dense_units_on_their_own_blocks() {
+        // A dense 8×8 → 16 machine whose unit k reads only the block of coarse site
+        // perm[k] (strongly), with faint noise everywhere: placement must undo the shuffle.
+        let size = 8;
+        let mut s = Stream::derive(3, "place");
+        let mut rbm = Rbm::dense(64, 16, 0.01, &mut s);
+        let perm: Vec<usize> = (0..16).map(|k| (k * 5 + 3) % 16).collect();
+        let blocks = rbm::block_inputs(size, 2);
+        for (k, &site) in perm.iter().enumerate() {
+            for &i in blocks.row(site) {
+                rbm.w[[k, i as usize]] = if i % 3 == 0 { -1.0 } else { 1.0 };
+            }
+        }
+        let order = place(&rbm, size);
+        for (site, &unit) in order.iter().enumerate() {
+            assert_eq!(perm[unit], site, "{order:?}");
+        }
+        let before = rbm.clone();
+        rbm.permute_hidden(&order);
+        let v = Array2::from_shape_fn((3, 64), |(r, i)| ((r + i) % 2) as f32);
+        let (p, q) = (
+            before.hidden_probabilities(v.view()),
+            rbm.hidden_probabilities(v.view()),
+        );
+        for (site, &unit) in order.iter().enumerate() {
+            assert_eq!(q.column(site), p.column(unit));
+        }
     }
 
     #[test]

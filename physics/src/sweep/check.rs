@@ -569,7 +569,7 @@ impl Ctx<'_> {
         } else {
             None
         };
-        let rbm = self.rg_rbm(r, &maps, dim, q, samples)?;
+        let rbm = self.rg_rbm(r, &maps, dim, q, samples, sizes)?;
         let audit = raw.audit.as_ref().is_some_and(|a| *a.get_ref());
         let settings = Settings {
             maps,
@@ -607,7 +607,7 @@ impl Ctx<'_> {
         Ok(settings)
     }
 
-    /// `[rg.rbm]`: present only with the RBM map, which is for the 2D Ising model.
+    /// `[rg.rbm]`: present only with an RBM map, which is for the 2D Ising model.
     fn rg_rbm(
         &self,
         r: &Spanned<RawRg>,
@@ -615,15 +615,16 @@ impl Ctx<'_> {
         dim: usize,
         q: u8,
         samples: u64,
+        sizes: &[usize],
     ) -> Result<Option<crate::rg::RbmRule>, SweepError> {
         use crate::rg::{MapKind, RbmRule};
         let raw = r.get_ref();
-        if !maps.contains(&MapKind::Rbm) {
+        if !maps.iter().any(|m| m.is_rbm()) {
             if let Some(t) = &raw.rbm {
                 return Err(self.err(
                     t.span(),
                     "rg.rbm",
-                    "RBM settings without the rbm map: add \"rbm\" to rg.maps or remove [rg.rbm]"
+                    "RBM settings without an RBM map: add \"rbm\" or \"rbm-dense\" to rg.maps or remove [rg.rbm]"
                         .into(),
                 ));
             }
@@ -634,8 +635,25 @@ impl Ctx<'_> {
             return Err(self.err(
                 span,
                 "rg.maps",
-                "the rbm map (one RBM unit per 2×2 block) is for the 2D Ising model".into(),
+                "the RBM maps (b = 2 layers of binary units) are for the 2D Ising model".into(),
             ));
+        }
+        if maps.contains(&MapKind::RbmDense) {
+            let max = crate::rg::flow::MAX_DENSE_WEIGHTS;
+            if let Some(&l) = sizes
+                .iter()
+                .find(|&&l| (l * l) as u64 * (l / 2 * (l / 2)) as u64 > max)
+            {
+                return Err(self.err(
+                    span,
+                    "rg.maps",
+                    format!(
+                        "rbm-dense on L = {l}: a dense layer of {} × {} weights, more than {max}; use L ≤ 64 or the block-local \"rbm\"",
+                        l * l,
+                        l / 2 * (l / 2)
+                    ),
+                ));
+            }
         }
         let mut rule = RbmRule::default();
         let mut field = ("rg.maps", span);
@@ -676,6 +694,13 @@ impl Ctx<'_> {
                 rule.persistent = p;
             }
             if let Some(p) = t.information_plane {
+                if p && !maps.contains(&MapKind::Rbm) {
+                    return Err(self.err(
+                        r.span(),
+                        "rg.rbm.information_plane",
+                        "is measured on the block-local \"rbm\" map: add it to rg.maps".into(),
+                    ));
+                }
                 if p && !raw.audit.as_ref().is_some_and(|a| *a.get_ref()) {
                     return Err(self.err(
                         r.span(),

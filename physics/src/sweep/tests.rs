@@ -482,7 +482,12 @@ fn audit_and_rbm_sections_are_checked() {
         (
             "levels = 1\nsamples = 50\n[rg.rbm]\nepochs = 3",
             "rg.rbm",
-            "without the rbm map",
+            "without an RBM map",
+        ),
+        (
+            "maps = [\"rbm-dense\"]\nlevels = 1\nsamples = 50\naudit = true\n[rg.rbm]\ninformation_plane = true",
+            "rg.rbm.information_plane",
+            "block-local",
         ),
         (
             "maps = [\"rbm\"]\nlevels = 1\nsamples = 50\n[rg.rbm]\nbatch = 40",
@@ -521,6 +526,28 @@ fn audit_and_rbm_sections_are_checked() {
             "{section}: {text}"
         );
     }
+    // The dense map reads the level: a lattice it cannot hold is refused, naming the size.
+    let dense = Sweep::parse(
+        &with("maps = [\"rbm-dense\", \"majority\"]\nlevels = 1\nsamples = 100"),
+        "s.toml",
+    )
+    .expect("valid");
+    assert_eq!(
+        dense.rg.as_ref().map(|r| r.maps.clone()),
+        Some(vec![MapKind::RbmDense, MapKind::Majority])
+    );
+    assert!(dense.rg.as_ref().is_some_and(|r| r.rbm.is_some()));
+    let sizes = GOOD
+        .lines()
+        .find(|l| l.starts_with("sizes"))
+        .expect("sizes");
+    let e =
+        err(&with("maps = [\"rbm-dense\"]\nlevels = 1\nsamples = 100")
+            .replace(sizes, "sizes = [128]"));
+    assert!(
+        e.to_string().contains("rg.maps") && e.to_string().contains("L = 128"),
+        "{e}"
+    );
     // The RBM map and the audit are for 2D Ising (RBM) and Ising (audit) models.
     let ising3d = GOOD.replace("\"ising2d\"", "\"ising3d\"");
     let e = err(&format!(

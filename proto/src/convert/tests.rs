@@ -128,6 +128,16 @@ fn an_audited_result_with_the_rbm_map_round_trips_and_is_checked() {
     let mut bad = wire.clone();
     bad.rg[3].plane = bad.rg[1].plane.clone();
     assert!(result_from_wire(bad).is_err(), "a plane on the RSMI map");
+    assert!(
+        r.rg.iter()
+            .all(|l| (l.map == MapKind::Rbm && l.level > 0) == l.receptive.is_some())
+    );
+    let mut bad = wire.clone();
+    bad.rg[3].receptive = bad.rg[1].receptive;
+    assert!(
+        result_from_wire(bad).is_err(),
+        "receptive fields of the RSMI map"
+    );
     let mut bad = wire.clone();
     bad.rg[1].plane[0].relevance = None;
     assert!(

@@ -47,6 +47,8 @@ pub struct Combined {
     /// The information plane over training, replicas combined like the audit (empty unless
     /// every replica measured the same epochs).
     pub plane: Vec<PlanePoint>,
+    /// RBM maps: mean over replicas of the units' receptive-field radius.
+    pub receptive: Option<Estimate>,
 }
 
 /// Combines the replicas of one (size, temperature, map, level) (at least one).
@@ -105,6 +107,7 @@ pub fn combine(size: usize, temperature: f64, levels: &[&Level]) -> Option<Combi
         relevance: mean_estimate(|l| l.relevance),
         compression: mean_estimate(|l| l.compression),
         plane: combine_planes(levels),
+        receptive: mean_estimate(|l| l.receptive),
     })
 }
 

@@ -34,6 +34,7 @@ fn level(size: usize, temperature: f64, level: usize, k: f64, err: f64) -> Combi
         relevance: None,
         compression: None,
         plane: Vec::new(),
+        receptive: None,
     }
 }
 

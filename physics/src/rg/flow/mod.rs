@@ -15,16 +15,17 @@ use super::audit::{self, Unit};
 use super::couplings::{self, CouplingError, Operator, Spins};
 use super::linear;
 use super::maps::{self, Map};
-use super::rbm_map::{self, RbmRule};
+use super::rbm_map::RbmRule;
 use crate::lattice::Lattice;
 use crate::rng::Stream;
 use crate::rsmi;
 use crate::stats::Estimate;
+use rbm_steps::{Plane, rbm_dense_step, rbm_step, receptive};
 use serde::{Deserialize, Serialize};
 
 /// A coarse-graining map with scale factor b = 2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum MapKind {
     Majority,
     Decimation,
@@ -32,14 +33,18 @@ pub enum MapKind {
     Rsmi,
     /// A block-local RBM layer trained by contrastive divergence ([`super::rbm_map`]).
     Rbm,
+    /// A dense RBM layer, (L/2)² units each reading the whole level (Mehta & Schwab's), its
+    /// units placed on the coarse lattice by their receptive fields ([`super::rbm_map::place`]).
+    RbmDense,
 }
 
 impl MapKind {
-    pub const ALL: [MapKind; 4] = [
+    pub const ALL: [MapKind; 5] = [
         MapKind::Majority,
         MapKind::Decimation,
         MapKind::Rsmi,
         MapKind::Rbm,
+        MapKind::RbmDense,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,7 +53,13 @@ impl MapKind {
             MapKind::Decimation => "decimation",
             MapKind::Rsmi => "rsmi",
             MapKind::Rbm => "rbm",
+            MapKind::RbmDense => "rbm-dense",
         }
+    }
+
+    /// A map trained as an RBM (its settings are `[rg.rbm]`).
+    pub fn is_rbm(self) -> bool {
+        matches!(self, MapKind::Rbm | MapKind::RbmDense)
     }
 
     pub fn parse(name: &str) -> Option<MapKind> {
@@ -140,7 +151,7 @@ pub struct Settings {
     pub blocks: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rsmi: Option<RsmiRule>,
-    /// How the RBM map is trained: present exactly when `maps` has it.
+    /// How the RBM maps are trained: present exactly when `maps` has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rbm: Option<RbmRule>,
     /// Audit every step ([`super::audit`]): relevance and compression per map and level.
@@ -212,18 +223,38 @@ impl Settings {
         if q > 2 && self.maps.contains(&MapKind::Rsmi) {
             return Err("the RSMI map (one binary unit per block) is for Ising models".into());
         }
-        if self.maps.contains(&MapKind::Rbm) && (dim != 2 || q != 2) {
-            return Err("the RBM map (one unit per 2×2 block) is for the 2D Ising model".into());
+        let rbm_maps = self.maps.iter().any(|m| m.is_rbm());
+        if rbm_maps && (dim != 2 || q != 2) {
+            return Err(
+                "the RBM maps (b = 2 layers of binary units) are for the 2D Ising model".into(),
+            );
         }
-        match (&self.rbm, self.maps.contains(&MapKind::Rbm)) {
+        if self.maps.contains(&MapKind::RbmDense) {
+            let weights = (size * size) as u64 * (size / 2 * (size / 2)) as u64;
+            if weights > MAX_DENSE_WEIGHTS {
+                return Err(format!(
+                    "rbm-dense on L = {size}: {weights} weights, more than {MAX_DENSE_WEIGHTS} (L ≤ 64)"
+                ));
+            }
+        }
+        match (&self.rbm, rbm_maps) {
             (Some(rule), true) => {
                 rule.check(self.samples)?;
                 if rule.information_plane && !self.audit {
                     return Err("the RBM's information plane needs the audit".into());
                 }
+                if rule.information_plane && !self.maps.contains(&MapKind::Rbm) {
+                    return Err(
+                        "the information plane is measured on the block-local rbm map".into(),
+                    );
+                }
             }
             (None, false) => {}
-            _ => return Err("rbm settings must be given exactly when maps has rbm".into()),
+            _ => {
+                return Err(
+                    "rbm settings must be given exactly when maps has rbm or rbm-dense".into(),
+                );
+            }
         }
         if self.audit {
             if q != 2 {
@@ -255,6 +286,10 @@ impl Settings {
         }
     }
 }
+
+/// Most weights a dense RBM level may have: 64² × 32², about 4M, trains in seconds to
+/// minutes per epoch budget; beyond it one task would take hours.
+pub const MAX_DENSE_WEIGHTS: u64 = 1 << 22;
 
 /// Whether the audit's relevance can be measured on a lattice of `size` from `samples`
 /// configurations: the geometry fits and the held-out pairs fill a batch.
@@ -307,9 +342,14 @@ pub struct Level {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<Estimate>,
     /// With the audit and the RBM map's `information_plane`: relevance and compression of the
-    /// layer after each of [`rbm_map::checkpoints`]' epochs.
+    /// layer after each of [`super::rbm_map::checkpoints`]' epochs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plane: Vec<PlanePoint>,
+    /// RBM maps, levels ≥ 1: the mean radius of the units' receptive fields on the simulated
+    /// lattice, in its spacings (|W_l|···|W_1| through the stack, [`crate::rbm::spread`]), with
+    /// the standard error over units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receptive: Option<Estimate>,
 }
 
 /// One point of a layer's path through the information plane over training.
@@ -498,6 +538,7 @@ pub fn flows(
         relevance: None,
         compression: None,
         plane: Vec::new(),
+        receptive: None,
     };
     let spins = if q == 2 {
         Spins::Ising
@@ -515,6 +556,8 @@ pub fn flows(
         // The previous level's configurations and lattice sums (level 0's are borrowed).
         let (mut coarse, mut coarse_sums) = (Vec::new(), Vec::new());
         let mut filter = None;
+        // The RBM maps' trained layers, level 1 first: receptive fields go through all of them.
+        let mut stack: Vec<crate::rbm::Rbm> = Vec::new();
         for n in 1..=settings.levels {
             let (current, previous_sums) = if n == 1 {
                 (configs, level0.sums.as_slice())
@@ -576,6 +619,21 @@ pub fn flows(
                         |(_, next)| next.clone(),
                     )
                 }
+                MapKind::RbmDense => {
+                    let rule = settings.rbm.clone().unwrap_or_default();
+                    layer = rbm_dense_step(&rule, fine, current, &mut step);
+                    layer.as_ref().map_or_else(
+                        || {
+                            current
+                                .iter()
+                                .map(|c| {
+                                    maps::coarse_grain_q(Map::Majority, dim, fine, q, c, &mut step)
+                                })
+                                .collect()
+                        },
+                        |(_, next)| next.clone(),
+                    )
+                }
             };
             let measured = measure(&Lattice::new(dim, fine / 2), &next, settings, spins);
             let mut level = label(map, n, fine / 2, &measured);
@@ -586,8 +644,13 @@ pub fn flows(
                 level.mi_nats = *mi;
             }
             if let Some((l, _)) = &layer {
-                level.filter = l.mean_filter();
+                // A dense unit's mean weights over "its block" would hide what it reads.
+                if map == MapKind::Rbm {
+                    level.filter = l.mean_filter();
+                }
                 level.plane = plane;
+                stack.push(l.rbm.clone());
+                level.receptive = receptive(&stack, size);
             }
             if settings.audit && q == 2 {
                 let sample = settings
@@ -598,7 +661,7 @@ pub fn flows(
                     (MapKind::Majority, ..) => Some(Unit::Majority),
                     (MapKind::Decimation, ..) => Some(Unit::Decimation),
                     (MapKind::Rsmi, Some((w, _)), _) => Some(Unit::Filter { weights: w, sample }),
-                    (MapKind::Rbm, _, Some((l, _))) => Some(l.unit()),
+                    (MapKind::Rbm | MapKind::RbmDense, _, Some((l, _))) => Some(l.unit()),
                     _ => None,
                 };
                 if let Some(unit) = unit {
@@ -616,151 +679,6 @@ pub fn flows(
     out
 }
 
-/// What the information plane of one RBM layer is measured on.
-struct Plane<'a> {
-    rule: &'a RsmiRule,
-    dim: usize,
-    size: usize,
-    configs: &'a [Vec<u8>],
-    blocks: usize,
-    stream: Stream,
-    points: &'a mut Vec<PlanePoint>,
-}
-
-impl Plane<'_> {
-    fn observe(&mut self, epoch: usize, rbm: &crate::rbm::Rbm, checkpoints: &[usize]) {
-        if !checkpoints.contains(&epoch) {
-            return;
-        }
-        let layer = rbm_map::Layer::of(rbm.clone());
-        let unit = layer.unit();
-        let mut s = self.stream.child(&format!("epoch={epoch}"));
-        let relevance =
-            audit::relevance(&unit, self.rule, self.dim, self.size, self.configs, &mut s);
-        let compression = audit::compression(&unit, self.dim, self.size, self.configs, self.blocks);
-        if let (Ok(relevance), Ok(compression)) = (relevance, compression) {
-            self.points.push(PlanePoint {
-                epoch,
-                relevance,
-                compression,
-            });
-        }
-    }
-}
-
-/// The RBM map on one level: a block-local layer trained on the configurations the audit's
-/// critic trains on (so that its held-out ones stay unseen), then sampled on all of them.
-fn rbm_step(
-    rule: &RbmRule,
-    size: usize,
-    configs: &[Vec<u8>],
-    mut plane: Option<&mut Plane>,
-    stream: &mut Stream,
-) -> Option<(rbm_map::Layer, Vec<Vec<u8>>)> {
-    let train_n = rbm_map::training_configs(configs.len());
-    let checkpoints = rbm_map::checkpoints(rule.epochs);
-    let layer = rbm_map::train_observed(
-        rule,
-        size,
-        &configs[..train_n],
-        &mut stream.child("train"),
-        &mut |e, l| {
-            if let Some(p) = plane.as_mut() {
-                p.observe(e, l, &checkpoints);
-            }
-        },
-    )
-    .ok()?;
-    let next = audit::apply(&layer.unit(), 2, size, configs, &mut stream.child("apply")).ok()?;
-    Some((layer, next))
-}
-
+mod rbm_steps;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lattices_allow_levels_down_to_the_smallest_measured_size() {
-        assert_eq!(Settings::max_levels(64), 4); // 64 → 32 → 16 → 8 → 4
-        assert_eq!(Settings::max_levels(8), 1);
-        assert_eq!(Settings::max_levels(6), 0); // 6 → 3 is below 4
-        assert_eq!(Settings::max_levels(24), 2); // 24 → 12 → 6, not 3
-    }
-
-    #[test]
-    fn the_audit_leaves_every_level_as_it_was() {
-        let mut s = Stream::derive(4, "audit-invariance");
-        let configs: Vec<Vec<u8>> = (0..40)
-            .map(|_| (0..64).map(|_| u8::from(s.uniform() < 0.3)).collect())
-            .collect();
-        let mut settings = Settings {
-            maps: vec![MapKind::Majority, MapKind::Rbm],
-            levels: 1,
-            operators: vec![Operator::NearestNeighbour, Operator::Field],
-            samples: 40,
-            blocks: 4,
-            rsmi: None,
-            rbm: Some(RbmRule {
-                epochs: 2,
-                ..RbmRule::default()
-            }),
-            audit: false,
-        };
-        assert_eq!(settings.check(2, 2, 8, 40), Ok(()));
-        let stream = Stream::derive(1, "flows");
-        let plain = flows(&settings, 2, 2, 8, &configs, 0, &stream);
-        settings.audit = true;
-        if let Some(r) = settings.rbm.as_mut() {
-            r.information_plane = true;
-        }
-        assert_eq!(settings.check(2, 2, 8, 40), Ok(()));
-        let audited = flows(&settings, 2, 2, 8, &configs, 0, &stream);
-        for (a, b) in plain.iter().zip(&audited) {
-            assert_eq!(
-                serde_json::to_string(&a.couplings).ok(),
-                serde_json::to_string(&b.couplings).ok()
-            );
-            assert_eq!(a.filter, b.filter);
-            assert_eq!(b.relevance.is_some(), b.level == 1, "{b:?}");
-            let epochs: Vec<usize> = b.plane.iter().map(|p| p.epoch).collect();
-            let want = if b.map == MapKind::Rbm && b.level == 1 {
-                vec![1, 2]
-            } else {
-                vec![]
-            };
-            assert_eq!(epochs, want, "{b:?}");
-        }
-        // The plane needs the audit.
-        settings.audit = false;
-        assert!(settings.check(2, 2, 8, 40).is_err());
-    }
-
-    #[test]
-    fn fully_ordered_levels_report_an_infinite_coupling() {
-        let settings = Settings {
-            maps: vec![MapKind::Majority],
-            levels: 1,
-            operators: vec![Operator::NearestNeighbour, Operator::Field],
-            samples: 4,
-            blocks: 2,
-            rsmi: None,
-            rbm: None,
-            audit: false,
-        };
-        let configs = vec![vec![0u8; 64], vec![1u8; 64], vec![0u8; 64], vec![0u8; 64]];
-        let out = flows(
-            &settings,
-            2,
-            2,
-            8,
-            &configs,
-            0,
-            &Stream::derive(1, "ordered"),
-        );
-        assert_eq!(out.len(), 2);
-        for level in &out {
-            assert_eq!(level.couplings[0], f64::INFINITY, "{level:?}");
-            assert!(level.couplings[1].is_nan());
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,103 @@
+//! The RBM maps' steps within a flow: training a level's layer (block-local or dense), the
+//! information plane over its training, and the stack's receptive fields.
+
+use super::{PlanePoint, RsmiRule};
+use crate::rg::audit;
+use crate::rg::rbm_map::{self, RbmRule};
+use crate::rng::Stream;
+use crate::stats::Estimate;
+
+/// What the information plane of one RBM layer is measured on.
+pub(super) struct Plane<'a> {
+    pub(super) rule: &'a RsmiRule,
+    pub(super) dim: usize,
+    pub(super) size: usize,
+    pub(super) configs: &'a [Vec<u8>],
+    pub(super) blocks: usize,
+    pub(super) stream: Stream,
+    pub(super) points: &'a mut Vec<PlanePoint>,
+}
+
+impl Plane<'_> {
+    pub(super) fn observe(&mut self, epoch: usize, rbm: &crate::rbm::Rbm, checkpoints: &[usize]) {
+        if !checkpoints.contains(&epoch) {
+            return;
+        }
+        let layer = rbm_map::Layer::of(rbm.clone());
+        let unit = layer.unit();
+        let mut s = self.stream.child(&format!("epoch={epoch}"));
+        let relevance =
+            audit::relevance(&unit, self.rule, self.dim, self.size, self.configs, &mut s);
+        let compression = audit::compression(&unit, self.dim, self.size, self.configs, self.blocks);
+        if let (Ok(relevance), Ok(compression)) = (relevance, compression) {
+            self.points.push(PlanePoint {
+                epoch,
+                relevance,
+                compression,
+            });
+        }
+    }
+}
+
+/// The RBM map on one level: a block-local layer trained on the configurations the audit's
+/// critic trains on (so that its held-out ones stay unseen), then sampled on all of them.
+pub(super) fn rbm_step(
+    rule: &RbmRule,
+    size: usize,
+    configs: &[Vec<u8>],
+    mut plane: Option<&mut Plane>,
+    stream: &mut Stream,
+) -> Option<(rbm_map::Layer, Vec<Vec<u8>>)> {
+    let train_n = rbm_map::training_configs(configs.len());
+    let checkpoints = rbm_map::checkpoints(rule.epochs);
+    let layer = rbm_map::train_observed(
+        rule,
+        size,
+        &configs[..train_n],
+        &mut stream.child("train"),
+        &mut |e, l| {
+            if let Some(p) = plane.as_mut() {
+                p.observe(e, l, &checkpoints);
+            }
+        },
+    )
+    .ok()?;
+    let next = audit::apply(&layer.unit(), 2, size, configs, &mut stream.child("apply")).ok()?;
+    Some((layer, next))
+}
+
+/// The dense RBM map on one level, trained like [`rbm_step`]'s local layer and applied with
+/// its units on their places.
+pub(super) fn rbm_dense_step(
+    rule: &RbmRule,
+    size: usize,
+    configs: &[Vec<u8>],
+    stream: &mut Stream,
+) -> Option<(rbm_map::Layer, Vec<Vec<u8>>)> {
+    let train_n = rbm_map::training_configs(configs.len());
+    let layer =
+        rbm_map::train_dense(rule, size, &configs[..train_n], &mut stream.child("train")).ok()?;
+    let next = audit::apply(&layer.unit(), 2, size, configs, &mut stream.child("apply")).ok()?;
+    Some((layer, next))
+}
+
+/// The mean receptive-field radius of the top layer of `stack` on the simulated lattice of
+/// `size`, with its standard error over units.
+pub(super) fn receptive(stack: &[crate::rbm::Rbm], size: usize) -> Option<Estimate> {
+    let fields = crate::rbm::receptive_fields(stack);
+    if fields.ncols() != size * size {
+        return None;
+    }
+    let radii: Vec<f64> = fields
+        .outer_iter()
+        .map(|row| crate::rbm::spread(row.as_slice().unwrap_or(&row.to_vec()), size))
+        .filter(|r| r.is_finite())
+        .collect();
+    let n = radii.len() as f64;
+    if radii.len() < 2 {
+        return None;
+    }
+    let mean = radii.iter().sum::<f64>() / n;
+    let var = radii.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Some(Estimate::new(mean, (var / n).sqrt()))
+}
