@@ -196,3 +196,18 @@ fn pairs_that_disagree_widen_the_error_by_their_spread() {
     assert!(chi2.is_some_and(|c| c > 10.0), "{chi2:?}");
     assert!(m.error >= 0.005, "{m:?}");
 }
+
+/// An exponent read at one temperature takes on the spread of the temperatures T_c's error
+/// cannot exclude: y_h = 1.893(1) at T = 2.25 beside 1.874(1) at 2.269 (majority on L = 128,
+/// T_c = 2.252(9)) reads 1.893 ± 0.0095, not a 19-error miss of 1.875.
+#[test]
+fn exponents_widen_by_their_spread_near_tc() {
+    let y = Estimate::new(1.893, 0.001);
+    let near = [y, Estimate::new(1.874, 0.001)];
+    let w = super::widen(y, &near);
+    assert_eq!(w.value, 1.893);
+    assert!((w.error - 0.001f64.hypot(0.0095)).abs() < 1e-12, "{w:?}");
+    assert!((w.value - 1.875).abs() < 2.0 * w.error);
+    assert_eq!(super::widen(y, &[y]), y);
+    assert_eq!(super::widen(y, &[y, Estimate::new(f64::NAN, 1.0)]), y);
+}
