@@ -24,9 +24,20 @@ fn ising2d(size: usize, t: f64, n: usize, seed: u64) -> Vec<Vec<u8>> {
     .configs
 }
 
+/// The b = 2 maps whose flows this file tests. The dense RBM is not among them: its units are
+/// not local (configs/layers-mehta-schwab.toml: receptive radius 15.9 of 16.3 for spread
+/// weight), so it makes no RG flow to test — at L = 64 and T = 2.6 its first level came out
+/// fully ordered — and at L = 64 it would take most of this file's time.
+const MAPS: [MapKind; 4] = [
+    MapKind::Majority,
+    MapKind::Decimation,
+    MapKind::Rsmi,
+    MapKind::Rbm,
+];
+
 fn settings(levels: usize, samples: u64) -> Settings {
     Settings {
-        maps: MapKind::ALL.to_vec(),
+        maps: MAPS.to_vec(),
         levels,
         operators: Operator::ALL.to_vec(),
         samples,
@@ -55,7 +66,7 @@ fn couplings_grow_below_tc_and_shrink_above() {
     // Above T_c every map shrinks K₁ at every step, towards the infinite-temperature sink.
     for t in [2.6, 3.2] {
         let out = flow(t);
-        for map in MapKind::ALL {
+        for map in MAPS {
             let k = nn(&out, map);
             assert_eq!(k.len(), 4);
             // Level 0 is the model itself: K₁ = 1/T.
@@ -160,7 +171,7 @@ fn the_audit_orders_rsmi_first() {
             .expect("every map and level")
     };
     for level in 1..=2 {
-        for map in MapKind::ALL {
+        for map in MAPS {
             let l = get(map, level);
             let (r, c) = (
                 l.relevance.expect("audited"),
@@ -185,7 +196,7 @@ fn the_audit_orders_rsmi_first() {
     }
     // Level 1: every map reads the same configurations.
     let rsmi = get(MapKind::Rsmi, 1).relevance.expect("audited");
-    for map in MapKind::ALL {
+    for map in MAPS {
         let r = get(map, 1).relevance.expect("audited");
         assert!(
             r.value < rsmi.value + 3.0 * r.error.hypot(rsmi.error),
