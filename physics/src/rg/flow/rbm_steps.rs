@@ -90,7 +90,10 @@ pub(super) fn receptive(stack: &[crate::rbm::Rbm], size: usize) -> Option<Estima
     }
     let radii: Vec<f64> = fields
         .outer_iter()
-        .map(|row| crate::rbm::spread(row.as_slice().unwrap_or(&row.to_vec()), size))
+        .map(|row| match row.as_slice() {
+            Some(w) => crate::rbm::spread(w, size),
+            None => crate::rbm::spread(&row.to_vec(), size),
+        })
         .filter(|r| r.is_finite())
         .collect();
     let n = radii.len() as f64;
