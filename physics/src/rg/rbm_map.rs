@@ -255,6 +255,21 @@ pub fn place(layer: &Rbm, size: usize) -> Vec<usize> {
     }
 }
 
+/// Test data: `n` configurations of an 8×8 lattice made of uniform 2×2 blocks, each block up
+/// or down by its own coin.
+#[cfg(test)]
+pub(crate) fn uniform_blocks(n: usize, stream: &mut Stream) -> Vec<Vec<u8>> {
+    let size = 8;
+    (0..n)
+        .map(|_| {
+            let coarse: Vec<u8> = (0..16).map(|_| u8::from(stream.uniform() < 0.5)).collect();
+            (0..size * size)
+                .map(|i| coarse[(i / size / 2) * 4 + (i % size) / 2])
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,14 +318,7 @@ mod tests {
         // learns to report its block, and orientation turns its reports into the block's sign.
         let mut s = Stream::derive(9, "rbm-map");
         let size = 8;
-        let configs: Vec<Vec<u8>> = (0..400)
-            .map(|_| {
-                let coarse: Vec<u8> = (0..16).map(|_| u8::from(s.uniform() < 0.5)).collect();
-                (0..size * size)
-                    .map(|i| coarse[(i / size / 2) * 4 + (i % size) / 2])
-                    .collect()
-            })
-            .collect();
+        let configs = uniform_blocks(400, &mut s);
         let layer = train(&RbmRule::default(), size, &configs, &mut s).expect("trains");
         assert!(
             layer.mean_filter().iter().all(|&w| w > 0.5),

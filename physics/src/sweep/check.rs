@@ -639,20 +639,8 @@ impl Ctx<'_> {
             ));
         }
         if maps.contains(&MapKind::RbmDense) {
-            let max = crate::rg::flow::MAX_DENSE_WEIGHTS;
-            if let Some(&l) = sizes
-                .iter()
-                .find(|&&l| (l * l) as u64 * (l / 2 * (l / 2)) as u64 > max)
-            {
-                return Err(self.err(
-                    span,
-                    "rg.maps",
-                    format!(
-                        "rbm-dense on L = {l}: a dense layer of {} × {} weights, more than {max}; use L ≤ 64 or the block-local \"rbm\"",
-                        l * l,
-                        l / 2 * (l / 2)
-                    ),
-                ));
+            for &l in sizes {
+                crate::rg::flow::dense_fits(l).map_err(|e| self.err(span.clone(), "rg.maps", e))?;
             }
         }
         let mut rule = RbmRule::default();

@@ -7,7 +7,7 @@
 
 use super::check::Ctx;
 use super::raw::Temperatures;
-use super::{SweepError, check_name, expand_grid, key_at};
+use super::{SweepError, check_name, expand_grid, from_toml};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -63,16 +63,7 @@ impl Lab {
     /// Parses and validates a laboratory file; `file` is only used in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Lab, SweepError> {
         let cx = Ctx { file, text };
-        let raw: RawLab = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_string();
-            let field = if message.starts_with("missing field") {
-                String::new()
-            } else {
-                key_at(text, span.start).unwrap_or_default()
-            };
-            cx.err(span, &field, message)
-        })?;
+        let raw: RawLab = from_toml(&cx)?;
         let name = check_name(&cx, &raw.name)?;
         if raw.lab.get_ref() != "prx1d" {
             return Err(cx.err(

@@ -141,6 +141,22 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     }
 }
 
+/// `cx.text` deserialised, a TOML or shape error located at its line and field.
+fn from_toml<T: serde::de::DeserializeOwned>(cx: &Ctx) -> Result<T, SweepError> {
+    toml::from_str(cx.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().to_string();
+        // A missing key is reported on its table, whose span does not point at any key:
+        // naming the key found on that line would blame an innocent field.
+        let field = if message.starts_with("missing field") {
+            String::new()
+        } else {
+            key_at(cx.text, span.start).unwrap_or_default()
+        };
+        cx.err(span, &field, message)
+    })
+}
+
 /// A sweep's name: it names the output directory, so plain characters only.
 fn check_name(cx: &Ctx, raw: &Spanned<String>) -> Result<String, SweepError> {
     let name = raw.get_ref().trim().to_string();
@@ -173,18 +189,7 @@ impl Sweep {
                 "a laboratory file, computed exactly: `rgsweep run FILE` computes it on this machine; it has no tasks to queue".into(),
             ));
         }
-        let raw: RawSweep = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_string();
-            // A missing key is reported on its table, whose span does not point at any key:
-            // naming the key found on that line would blame an innocent field.
-            let field = if message.starts_with("missing field") {
-                String::new()
-            } else {
-                key_at(text, span.start).unwrap_or_default()
-            };
-            cx.err(span, &field, message)
-        })?;
+        let raw: RawSweep = from_toml(&cx)?;
         let model_span = raw.model.span();
         let model = *raw.model.get_ref();
 

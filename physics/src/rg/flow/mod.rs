@@ -230,12 +230,7 @@ impl Settings {
             );
         }
         if self.maps.contains(&MapKind::RbmDense) {
-            let weights = (size * size) as u64 * (size / 2 * (size / 2)) as u64;
-            if weights > MAX_DENSE_WEIGHTS {
-                return Err(format!(
-                    "rbm-dense on L = {size}: {weights} weights, more than {MAX_DENSE_WEIGHTS} (L ≤ 64)"
-                ));
-            }
+            dense_fits(size)?;
         }
         match (&self.rbm, rbm_maps) {
             (Some(rule), true) => {
@@ -290,6 +285,18 @@ impl Settings {
 /// Most weights a dense RBM level may have: 64² × 32², about 4M, trains in seconds to
 /// minutes per epoch budget; beyond it one task would take hours.
 pub const MAX_DENSE_WEIGHTS: u64 = 1 << 22;
+
+/// Whether a dense RBM layer on a lattice of `size` (its first, largest level) stays within
+/// [`MAX_DENSE_WEIGHTS`].
+pub fn dense_fits(size: usize) -> Result<(), String> {
+    let (visible, hidden) = ((size * size) as u64, (size / 2 * (size / 2)) as u64);
+    if visible.saturating_mul(hidden) > MAX_DENSE_WEIGHTS {
+        return Err(format!(
+            "rbm-dense on L = {size}: a dense layer of {visible} × {hidden} weights, more than {MAX_DENSE_WEIGHTS}; use L ≤ 64 or the block-local \"rbm\""
+        ));
+    }
+    Ok(())
+}
 
 /// Whether the audit's relevance can be measured on a lattice of `size` from `samples`
 /// configurations: the geometry fits and the held-out pairs fill a batch.
@@ -592,47 +599,40 @@ pub fn flows(
                     };
                     rsmi_step(&rule, dim, fine, current, start, &mut filter, &mut step)
                 }
-                MapKind::Rbm => {
+                MapKind::Rbm | MapKind::RbmDense => {
                     let rule = settings.rbm.clone().unwrap_or_default();
-                    let mut observer = (settings.audit && rule.information_plane).then(|| Plane {
-                        rule: &audit_rule,
-                        dim,
-                        size: fine,
-                        configs: current,
-                        blocks: settings.blocks,
-                        // From a copy: the plane leaves the audit's own draws as they were.
-                        stream: audits.clone().child(&format!("plane/level={n}")),
-                        points: &mut plane,
-                    });
-                    layer = rbm_step(&rule, fine, current, observer.as_mut(), &mut step);
-                    layer.as_ref().map_or_else(
+                    let mut observer = (map == MapKind::Rbm
+                        && settings.audit
+                        && rule.information_plane)
+                        .then(|| Plane {
+                            rule: &audit_rule,
+                            dim,
+                            size: fine,
+                            configs: current,
+                            blocks: settings.blocks,
+                            // From a copy: the plane leaves the audit's own draws as they were.
+                            stream: audits.clone().child(&format!("plane/level={n}")),
+                            points: &mut plane,
+                        });
+                    let trained = if map == MapKind::Rbm {
+                        rbm_step(&rule, fine, current, observer.as_mut(), &mut step)
+                    } else {
+                        rbm_dense_step(&rule, fine, current, &mut step)
+                    };
+                    match trained {
+                        Some((l, next)) => {
+                            layer = Some(l);
+                            next
+                        }
                         // Only settings checked at submit reach here; a failed training
                         // leaves majority's level, marked by an empty filter and no audit.
-                        || {
-                            current
-                                .iter()
-                                .map(|c| {
-                                    maps::coarse_grain_q(Map::Majority, dim, fine, q, c, &mut step)
-                                })
-                                .collect()
-                        },
-                        |(_, next)| next.clone(),
-                    )
-                }
-                MapKind::RbmDense => {
-                    let rule = settings.rbm.clone().unwrap_or_default();
-                    layer = rbm_dense_step(&rule, fine, current, &mut step);
-                    layer.as_ref().map_or_else(
-                        || {
-                            current
-                                .iter()
-                                .map(|c| {
-                                    maps::coarse_grain_q(Map::Majority, dim, fine, q, c, &mut step)
-                                })
-                                .collect()
-                        },
-                        |(_, next)| next.clone(),
-                    )
+                        None => current
+                            .iter()
+                            .map(|c| {
+                                maps::coarse_grain_q(Map::Majority, dim, fine, q, c, &mut step)
+                            })
+                            .collect(),
+                    }
                 }
             };
             let measured = measure(&Lattice::new(dim, fine / 2), &next, settings, spins);
@@ -643,7 +643,7 @@ pub fn flows(
                 level.filter = w.clone();
                 level.mi_nats = *mi;
             }
-            if let Some((l, _)) = &layer {
+            if let Some(l) = &layer {
                 // A dense unit's mean weights over "its block" would hide what it reads.
                 if map == MapKind::Rbm {
                     level.filter = l.mean_filter();
@@ -661,7 +661,7 @@ pub fn flows(
                     (MapKind::Majority, ..) => Some(Unit::Majority),
                     (MapKind::Decimation, ..) => Some(Unit::Decimation),
                     (MapKind::Rsmi, Some((w, _)), _) => Some(Unit::Filter { weights: w, sample }),
-                    (MapKind::Rbm | MapKind::RbmDense, _, Some((l, _))) => Some(l.unit()),
+                    (MapKind::Rbm | MapKind::RbmDense, _, Some(l)) => Some(l.unit()),
                     _ => None,
                 };
                 if let Some(unit) = unit {

@@ -96,14 +96,7 @@ fn fully_ordered_levels_report_an_infinite_coupling() {
 fn both_rbm_maps_measure_receptive_fields() {
     let size = 8;
     let mut s = Stream::derive(5, "dense-blocks");
-    let configs: Vec<Vec<u8>> = (0..400)
-        .map(|_| {
-            let coarse: Vec<u8> = (0..16).map(|_| u8::from(s.uniform() < 0.5)).collect();
-            (0..size * size)
-                .map(|i| coarse[(i / size / 2) * 4 + (i % size) / 2])
-                .collect()
-        })
-        .collect();
+    let configs = crate::rg::rbm_map::uniform_blocks(400, &mut s);
     let settings = Settings {
         maps: vec![MapKind::Rbm, MapKind::RbmDense],
         levels: 1,
