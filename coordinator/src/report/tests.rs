@@ -1,6 +1,8 @@
 use super::flows::rg_filters;
 use super::fss::scaling;
+use super::plot::*;
 use super::*;
+use plotters::prelude::*;
 
 /// Decodes an RGB PNG: (width, height, pixels).
 fn decode(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
