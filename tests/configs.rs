@@ -70,6 +70,7 @@ fn reductions(name: &str) -> Reduction {
             ("monte_carlo.measurements", "1200"),
             ("rg.levels", "2"),
             ("rg.samples", "600"),
+            ("rg.autoencoder.epochs", "10"),
         ],
         // Three sizes, so that T_KT's error carries the drift between pairs, at a fifth of the
         // statistics, around T_KT.

@@ -410,11 +410,11 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     let reference = dir.join("reference");
     common::reference(&file, &reference);
     assert_eq!(rsmi_without_seconds(&reference).lines().count(), 1 + 4 * 2);
-    // 4 temperatures × 5 maps × levels 0..=2 × 6 operators; the audit of levels 1..=2.
+    // 4 temperatures × 6 maps × levels 0..=2 × 6 operators; the audit of levels 1..=2.
     let flows = std::fs::read_to_string(reference.join("flows.csv")).expect("flows.csv");
-    assert_eq!(flows.lines().count(), 1 + 4 * 5 * 3 * 6);
+    assert_eq!(flows.lines().count(), 1 + 4 * 6 * 3 * 6);
     let layers = std::fs::read_to_string(reference.join("layers.csv")).expect("layers.csv");
-    assert_eq!(layers.lines().count(), 1 + 4 * 5 * 2);
+    assert_eq!(layers.lines().count(), 1 + 4 * 6 * 2);
     // The report: self-contained (the only URL is SVG's namespace, nothing is fetched), one
     // figure per observable, RSMI and map, each with axes, labels and data; the estimates
     // table; and `rgsweep report` rebuilds the same bytes from the files alone.
@@ -431,12 +431,12 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     let figures: Vec<&str> = html.split("<svg").skip(1).collect();
     // Binder, χ, |m| (one size: no collapse), RSMI's I(H:E) and filters, per map the K₁ flow
     // and its plane, the RSMI rule of every level, the audit's relevance per temperature and
-    // relevance against rangeness, the RBMs' receptive fields and the RBM's information plane
-    // per temperature.
-    assert_eq!(figures.len(), 3 + 2 + 5 * 2 + 1 + 4 * 4);
-    // 4 temperatures × 2 levels × epochs 1, 2, 5.
+    // relevance against rangeness, the RBMs' receptive fields and the information plane per
+    // temperature.
+    assert_eq!(figures.len(), 3 + 2 + 6 * 2 + 1 + 4 * 4);
+    // 4 temperatures × 2 levels × (the RBM's epochs 1, 2, 5 and the autoencoder's 1, 2).
     let plane = std::fs::read_to_string(reference.join("information-plane.csv")).expect("plane");
-    assert_eq!(plane.lines().count(), 1 + 4 * 2 * 3);
+    assert_eq!(plane.lines().count(), 1 + 4 * 2 * (3 + 2));
     for (k, svg) in figures.iter().enumerate() {
         let svg = &svg[..svg.find("</svg>").expect("closed")];
         let texts: Vec<&str> = svg

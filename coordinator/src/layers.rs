@@ -84,13 +84,14 @@ pub(crate) fn layers_csv(
 /// The column order of `information-plane.csv`; part of the output contract.
 pub const PLANE_HEADER: &str = "model,size,temperature,network,level,epoch,relevance,relevance_err,compression,compression_err";
 
-/// With the RBM map's `information_plane`: every audited layer's path over training.
+/// With an `information_plane` (block-local RBM, autoencoders): every audited layer's path
+/// over training.
 pub(crate) fn plane_csv(
     sweep: &Sweep,
     settings: &rg::Settings,
     combined: &[Combined],
 ) -> Option<String> {
-    if !(settings.audit && settings.rbm.as_ref().is_some_and(|r| r.information_plane)) {
+    if !settings.any_plane() {
         return None;
     }
     let model = model_name(sweep);

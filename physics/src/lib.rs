@@ -9,6 +9,7 @@
 //! workers, the CLI) own files, networks and parallelism.
 
 pub mod analysis;
+pub mod autoencoder;
 pub mod bench;
 pub mod exact;
 pub mod fss;

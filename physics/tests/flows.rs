@@ -44,6 +44,7 @@ fn settings(levels: usize, samples: u64) -> Settings {
         blocks: 10,
         rsmi: Some(RsmiRule::default()),
         rbm: Some(RbmRule::default()),
+        autoencoder: None,
         audit: false,
     }
 }
@@ -119,6 +120,7 @@ fn potts_flows_shrink_above_tc() {
         blocks: 10,
         rsmi: None,
         rbm: None,
+        autoencoder: None,
         audit: false,
     };
     let t = 1.4;

@@ -4,7 +4,9 @@
 
 use crate::v1;
 use rgsweep_physics::analysis::Named;
-use rgsweep_physics::rg::{self, Level, MapKind, Operator, RbmRule, RsmiRule, Rule};
+use rgsweep_physics::rg::{
+    self, AutoencoderRule, Level, MapKind, Operator, RbmRule, RsmiRule, Rule,
+};
 use rgsweep_physics::rsmi::{Bound, Geometry};
 use rgsweep_physics::stats::Estimate;
 use rgsweep_physics::sweep::{self, MonteCarlo, RsmiSweep};
@@ -93,6 +95,13 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
                 l1: x.l1,
                 information_plane: x.information_plane,
             }),
+            autoencoder: r.autoencoder.as_ref().map(|x| v1::RgAutoencoder {
+                hidden: x.hidden as u32,
+                learning_rate: x.learning_rate,
+                batch: x.batch as u32,
+                epochs: x.epochs as u32,
+                information_plane: x.information_plane,
+            }),
         }),
     }
 }
@@ -145,6 +154,13 @@ fn rg_from_wire(
             cd_steps: x.cd_steps as usize,
             persistent: x.persistent,
             l1: x.l1,
+            information_plane: x.information_plane,
+        }),
+        autoencoder: r.autoencoder.as_ref().map(|x| AutoencoderRule {
+            hidden: x.hidden as usize,
+            learning_rate: x.learning_rate,
+            batch: x.batch as usize,
+            epochs: x.epochs as usize,
             information_plane: x.information_plane,
         }),
         audit: r.audit,
@@ -476,8 +492,6 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
     }
     let ops = settings.operators.len();
     let dim = task.model.dim();
-    let plane_allowed =
-        settings.audit && settings.rbm.as_ref().is_some_and(|r| r.information_plane);
     let mut out = Vec::with_capacity(levels.len());
     for (i, l) in levels.into_iter().enumerate() {
         let replica = task.first_replica + (i / per_replica) as u32;
@@ -495,7 +509,7 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
             || !(l.filter.is_empty() || l.filter.len() == 1 << dim)
             || ((l.relevance.is_some() || l.compression.is_some())
                 && (!settings.audit || level == 0))
-            || (!l.plane.is_empty() && (!plane_allowed || map != MapKind::Rbm || level == 0))
+            || (!l.plane.is_empty() && (!settings.plane(map) || level == 0))
             || (l.receptive.is_some() && (!map.is_rbm() || level == 0))
         {
             return Err(invalid("rg", format!("level {i} does not match the task")));

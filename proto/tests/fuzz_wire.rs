@@ -95,6 +95,7 @@ fn results() -> &'static [TaskResult] {
                 ..RsmiRule::default()
             }),
             rbm: None,
+            autoencoder: None,
             audit: false,
         }));
         let mut multispin = base_task();

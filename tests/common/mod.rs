@@ -379,7 +379,8 @@ pub fn worker_counts(log: &str) -> (u64, u64, u64) {
 }
 
 /// Every task also learns the RSMI coarse-graining on its own samples, and measures the RG
-/// flow of majority rule, decimation, the learned RSMI rule and both RBM maps, audited.
+/// flow of majority rule, decimation, the learned RSMI rule, both RBM maps and the tanh
+/// autoencoder, audited.
 pub const RSMI_SWEEP: &str = r#"name = "rsmi-e2e"
 seed = 3
 model = "ising2d"
@@ -400,7 +401,7 @@ samples = 200
 max_epochs = 10
 
 [rg]
-maps = ["majority", "decimation", "rsmi", "rbm", "rbm-dense"]
+maps = ["majority", "decimation", "rsmi", "rbm", "rbm-dense", "autoencoder-tanh"]
 levels = 2
 samples = 200
 max_epochs = 10
@@ -411,5 +412,10 @@ audit = true
 [rg.rbm]
 epochs = 5
 batch = 10
+information_plane = true
+
+[rg.autoencoder]
+epochs = 2
+batch = 256
 information_plane = true
 "#;

@@ -107,16 +107,18 @@ pub(super) fn figures(
     Ok(out)
 }
 
-/// Per temperature: each RBM layer's path through (compression, relevance) over its training
-/// epochs (Shwartz-Ziv & Tishby's information plane, arXiv:1703.00810).
+/// Per temperature: each trained layer's path through (compression, relevance) over its
+/// training epochs (Shwartz-Ziv & Tishby's information plane, arXiv:1703.00810), one curve
+/// per network and level.
 fn plane_figures(t: &Table) -> Vec<(String, String, Option<Plot>)> {
     let largest = t.largest_size();
-    // temperature bits → level → points in epoch order.
-    let mut by_t: BTreeMap<u64, BTreeMap<u64, Series>> = BTreeMap::new();
+    // temperature bits → (network, level bits) → points in epoch order.
+    let mut by_t: BTreeMap<u64, BTreeMap<(String, u64), Series>> = BTreeMap::new();
     for r in t.rows.iter().filter(|r| t.numbers(r, "size") == largest) {
+        let network = r.get("network").cloned().unwrap_or_default();
         by_t.entry(t.numbers(r, "temperature").to_bits())
             .or_default()
-            .entry(t.numbers(r, "level").to_bits())
+            .entry((network, t.numbers(r, "level").to_bits()))
             .or_default()
             .push((
                 t.numbers(r, "compression"),
@@ -129,12 +131,12 @@ fn plane_figures(t: &Table) -> Vec<(String, String, Option<Plot>)> {
             let temperature = f64::from_bits(bits);
             let curves = levels
                 .into_iter()
-                .map(|(l, s)| (format!("level {}", f64::from_bits(l)), s))
+                .map(|((network, l), s)| (format!("{network} level {}", f64::from_bits(l)), s))
                 .collect();
             (
                 format!("plane-t{temperature}"),
                 format!(
-                    "The information plane of the RBM's layers over training, T = {temperature}, L = {largest}: compression I(V:H) of a block against relevance I(H:E), after epochs 1, 2, 5, 10, 20, … (each path starts at its first epoch, near the origin)."
+                    "The information plane of the trained layers over training, T = {temperature}, L = {largest}: compression I(V:H) of a block against relevance I(H:E), after epochs 1, 2, 5, 10, 20, … and the last, one path per network and level. A compression phase (Shwartz-Ziv & Tishby) is a path turning left late in training; Saxe et al. tie it to saturating units: compare autoencoder-tanh with autoencoder-relu."
                 ),
                 Lines::plot(
                     &format!("Information plane over training, T = {temperature}"),

@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// (x, y, error) points of one curve.
 pub(super) type Series = Vec<(f64, f64, f64)>;
 
-pub(super) const COLOURS: [RGBColor; 8] = [
+pub(super) const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -19,6 +19,8 @@ pub(super) const COLOURS: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 /// The page's figure width in CSS pixels; PNGs are drawn at `PNG_SCALE` times that.

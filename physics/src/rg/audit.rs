@@ -13,7 +13,8 @@
 //!   same way for every map, the comparison between maps is fair; RSMI maximises the same
 //!   quantity, so no map may beat it beyond errors.
 //! - **Compression** I(V : H) of one block: exact for the configurations' empirical block
-//!   distribution, since H depends on the 2^d block spins alone:
+//!   distribution, since H depends on the 2^d block spins alone (an autoencoder's code too:
+//!   its encoder reads the block, [`Unit::Table`]):
 //!   I = h(⟨q⟩) − ⟨h(q)⟩ with q = P(up | V) and h the binary entropy. Maps with one rule for
 //!   every block pool all blocks; an RBM (its own weights per block) gives I(V : H | block),
 //!   the mean over block positions. Jackknife errors over blocks of consecutive
@@ -41,6 +42,9 @@ pub enum Unit<'a> {
     /// (1: spin down). `down[j]`: h_j = 1 means a down coarse spin (the unit's weights favour
     /// down spins), so that the coarse lattice is ferromagnetic and not a random gauge of it.
     Rbm { layer: &'a Rbm, down: &'a [bool] },
+    /// One rule for every block given as P(up) per block state: bit k of the index is block
+    /// site k's state byte (a convolutional autoencoder's code, [`super::ae_map`]).
+    Table { p_up: &'a [f64] },
 }
 
 impl Unit<'_> {
@@ -67,6 +71,14 @@ impl Unit<'_> {
                 } else {
                     step(field)
                 }
+            }
+            Unit::Table { p_up } => {
+                let state = sites
+                    .iter()
+                    .enumerate()
+                    .fold(0, |acc, (k, &i)| acc | (usize::from(config[i] & 1) << k));
+                // A table of the wrong length is a fair coin, not a panic.
+                p_up.get(state).copied().unwrap_or(0.5)
             }
             Unit::Rbm { layer, down } => {
                 let p1 = f64::from(layer.unit_probability(config, j));
@@ -305,6 +317,21 @@ mod tests {
         );
         let m = compression(&Unit::Majority, 2, 8, &configs, 10);
         assert_eq!(f, m);
+        // Majority as a table over the 16 block states (bit k: site k down).
+        let table: Vec<f64> = (0..16u32)
+            .map(|s| match s.count_ones() {
+                0 | 1 => 1.0,
+                2 => 0.5,
+                _ => 0.0,
+            })
+            .collect();
+        let t = compression(&Unit::Table { p_up: &table }, 2, 8, &configs, 10);
+        assert_eq!(t, m);
+        let (mut a, mut b) = (Stream::derive(1, "t"), Stream::derive(1, "t"));
+        assert_eq!(
+            apply(&Unit::Table { p_up: &table }, 2, 8, &configs, &mut a),
+            apply(&Unit::Majority, 2, 8, &configs, &mut b)
+        );
     }
 
     #[test]

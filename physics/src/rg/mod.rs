@@ -10,11 +10,13 @@
 //! - [`audit`]: every step measured alike: relevance I(H:E) at RSMI's geometry and the
 //!   block's compression I(V:H).
 //! - [`rbm_map`]: a block-local RBM layer as a b = 2 map, trained per level.
+//! - [`ae_map`]: a convolutional autoencoder layer as a b = 2 map, trained per level.
 //! - [`crossing`], [`collapse`]: where two levels' coupling curves cross, and λ_t there.
 //! - [`analysis`]: the flow across a sweep: T_c and ν from where levels' couplings cross.
 //! - [`exact1d`]: the exact 1D laboratory of optimal RG (PRX 2020): I(V:E), I(H:E) and the
 //!   renormalised couplings of two-spin RBM rules on the Ising chain, by transfer matrices.
 
+pub mod ae_map;
 pub mod analysis;
 pub mod audit;
 pub mod collapse;
@@ -26,6 +28,7 @@ pub mod linear;
 pub mod maps;
 pub mod rbm_map;
 
+pub use ae_map::AutoencoderRule;
 pub use couplings::{CouplingError, Operator, couplings};
 pub use flow::{Level, MapKind, RsmiRule, Rule, Settings};
 pub use maps::{Map, coarse_grain};

@@ -40,16 +40,50 @@ impl Dense {
     }
 }
 
-/// A multilayer perceptron: dense layers with (leaky) ReLU between them, linear output.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Mlp {
-    pub layers: Vec<Dense>,
-    /// Slope of the activation below zero: 0 is ReLU. Why a leak: a ReLU unit whose input
+/// The nonlinearity between an [`Mlp`]'s layers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Activation {
+    /// ReLU with slope `leak` below zero (0: plain ReLU). Why a leak: a ReLU unit whose input
     /// stays negative passes no gradient and never recovers, and the critic's u net reads only
     /// n_H inputs, so all of its units can die together; then f(h, e) no longer depends on h
     /// and training sits at I = 0 for good (measured on dimers at T = 15: u's output spread
     /// fell to exactly 0 within 200 steps in one seed of two).
-    pub leak: f64,
+    Relu { leak: f64 },
+    /// tanh: the saturating unit of Saxe et al.'s information-plane test (ICLR 2018).
+    Tanh,
+}
+
+impl Activation {
+    fn apply(self, x: f64) -> f64 {
+        match self {
+            Activation::Relu { leak } => activate(x, leak),
+            Activation::Tanh => x.tanh(),
+        }
+    }
+
+    /// The slope at the pre-activation whose activation is `a` (both units' slopes are
+    /// functions of their output, so the backward pass needs only the cached activations).
+    fn slope_at_output(self, a: f64, g: f64) -> f64 {
+        match self {
+            Activation::Relu { leak } => {
+                if a > 0.0 {
+                    g
+                } else if leak == 0.0 {
+                    0.0
+                } else {
+                    g * leak
+                }
+            }
+            Activation::Tanh => g * (1.0 - a * a),
+        }
+    }
+}
+
+/// A multilayer perceptron: dense layers with an [`Activation`] between them, linear output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    pub layers: Vec<Dense>,
+    pub activation: Activation,
 }
 
 /// What the backward pass needs: each layer's input.
@@ -81,13 +115,17 @@ impl Mlp {
                 .windows(2)
                 .map(|w| Dense::new(w[0], w[1], stream))
                 .collect(),
-            leak: 0.0,
+            activation: Activation::Relu { leak: 0.0 },
         }
     }
 
     /// The same network with activation slope `leak` below zero.
     pub fn with_leak(self, leak: f64) -> Mlp {
-        Mlp { leak, ..self }
+        self.with_activation(Activation::Relu { leak })
+    }
+
+    pub fn with_activation(self, activation: Activation) -> Mlp {
+        Mlp { activation, ..self }
     }
 
     pub fn zero_grads(&self) -> MlpGrads {
@@ -107,8 +145,8 @@ impl Mlp {
     pub fn infer(&self, x: ArrayView2<f64>) -> Array2<f64> {
         let mut a = self.layers[0].forward(x);
         for l in &self.layers[1..] {
-            let leak = self.leak;
-            a.mapv_inplace(|x| activate(x, leak));
+            let act = self.activation;
+            a.mapv_inplace(|x| act.apply(x));
             a = l.forward(a.view());
         }
         a
@@ -148,22 +186,22 @@ impl Mlp {
             let input = &inputs[k - first];
             let g = &mut grads.layers[k];
             g.w = input.t().dot(&grad_out);
+            if !g.w.is_standard_layout() {
+                // A one-column gradient is also column-major, and then so is the product: the
+                // optimiser pairs parameters and gradients element by element in row-major order.
+                g.w = g.w.as_standard_layout().into_owned();
+            }
             g.b = grad_out.sum_axis(Axis(0));
             if k == first && !want_input {
                 return None;
             }
             let mut grad_in = grad_out.dot(&self.layers[k].w.t());
             if k > 0 {
-                // The input of layer k is the activation of layer k−1's output, which has the
-                // output's sign: the slope is 1 where it is positive, the leak elsewhere.
-                let leak = self.leak;
+                // The input of layer k is the activation of layer k−1's output.
+                let act = self.activation;
                 ndarray::Zip::from(&mut grad_in)
                     .and(input)
-                    .for_each(|g, &a| {
-                        if a <= 0.0 {
-                            *g = if leak == 0.0 { 0.0 } else { *g * leak };
-                        }
-                    });
+                    .for_each(|g, &a| *g = act.slope_at_output(a, *g));
             }
             grad_out = grad_in;
         }
@@ -177,8 +215,8 @@ impl Mlp {
         for k in first..self.layers.len() {
             let mut z = self.layers[k].forward(a.view());
             if k + 1 < self.layers.len() {
-                let leak = self.leak;
-                z.mapv_inplace(|x| activate(x, leak));
+                let act = self.activation;
+                z.mapv_inplace(|x| act.apply(x));
             }
             inputs.push(a);
             a = z;
@@ -255,14 +293,14 @@ impl Mlp32 {
         let z = x.dot(&self.w32);
         let b = &self.net.layers[0].b;
         let more = self.net.layers.len() > 1;
-        let leak = self.net.leak;
+        let act = self.net.activation;
         let mut out = Array2::zeros(z.raw_dim());
         ndarray::Zip::from(out.rows_mut())
             .and(z.rows())
             .for_each(|mut o, z| {
                 for ((o, &z), &b) in o.iter_mut().zip(z).zip(b) {
                     let a = f64::from(z) + b;
-                    *o = if more { activate(a, leak) } else { a };
+                    *o = if more { act.apply(a) } else { a };
                 }
             });
         out
@@ -395,17 +433,22 @@ mod tests {
 
     #[test]
     fn mlp_gradients_match_finite_differences() {
-        check_gradients(0.0);
+        check_gradients(Activation::Relu { leak: 0.0 });
     }
 
     #[test]
     fn leaky_mlp_gradients_match_finite_differences() {
-        check_gradients(0.1);
+        check_gradients(Activation::Relu { leak: 0.1 });
     }
 
-    fn check_gradients(leak: f64) {
+    #[test]
+    fn tanh_mlp_gradients_match_finite_differences() {
+        check_gradients(Activation::Tanh);
+    }
+
+    fn check_gradients(activation: Activation) {
         let mut s = Stream::derive(1, "nn-test");
-        let mut net = Mlp::new(&[5, 7, 6, 3], &mut s).with_leak(leak);
+        let mut net = Mlp::new(&[5, 7, 6, 3], &mut s).with_activation(activation);
         // Non-zero biases so every code path (and ReLU kinks away from 0) is exercised.
         for l in &mut net.layers {
             l.b.mapv_inplace(|_| 0.3 * normal(&mut s));

@@ -570,6 +570,7 @@ impl Ctx<'_> {
             None
         };
         let rbm = self.rg_rbm(r, &maps, dim, q, samples, sizes)?;
+        let autoencoder = self.rg_autoencoder(r, &maps, dim, q, samples)?;
         let audit = raw.audit.as_ref().is_some_and(|a| *a.get_ref());
         let settings = Settings {
             maps,
@@ -579,6 +580,7 @@ impl Ctx<'_> {
             blocks,
             rsmi,
             rbm,
+            autoencoder,
             audit,
         };
         if let Some(a) = &raw.audit
@@ -605,103 +607,6 @@ impl Ctx<'_> {
             }
         }
         Ok(settings)
-    }
-
-    /// `[rg.rbm]`: present only with an RBM map, which is for the 2D Ising model.
-    fn rg_rbm(
-        &self,
-        r: &Spanned<RawRg>,
-        maps: &[crate::rg::MapKind],
-        dim: usize,
-        q: u8,
-        samples: u64,
-        sizes: &[usize],
-    ) -> Result<Option<crate::rg::RbmRule>, SweepError> {
-        use crate::rg::{MapKind, RbmRule};
-        let raw = r.get_ref();
-        if !maps.iter().any(|m| m.is_rbm()) {
-            if let Some(t) = &raw.rbm {
-                return Err(self.err(
-                    t.span(),
-                    "rg.rbm",
-                    "RBM settings without an RBM map: add \"rbm\" or \"rbm-dense\" to rg.maps or remove [rg.rbm]"
-                        .into(),
-                ));
-            }
-            return Ok(None);
-        }
-        let span = raw.maps.as_ref().map_or(r.span(), |m| m.span());
-        if dim != 2 || q != 2 {
-            return Err(self.err(
-                span,
-                "rg.maps",
-                "the RBM maps (b = 2 layers of binary units) are for the 2D Ising model".into(),
-            ));
-        }
-        if maps.contains(&MapKind::RbmDense) {
-            for &l in sizes {
-                crate::rg::flow::dense_fits(l).map_err(|e| self.err(span.clone(), "rg.maps", e))?;
-            }
-        }
-        let mut rule = RbmRule::default();
-        let mut field = ("rg.maps", span);
-        if let Some(t) = &raw.rbm {
-            let t = t.get_ref();
-            field = ("rg.rbm", r.span());
-            if let Some(x) = &t.learning_rate {
-                if !(x.get_ref().is_finite() && *x.get_ref() > 0.0 && *x.get_ref() <= 10.0) {
-                    return Err(self.err(
-                        x.span(),
-                        "rg.rbm.learning_rate",
-                        format!("must be in (0, 10], got {}", x.get_ref()),
-                    ));
-                }
-                rule.learning_rate = *x.get_ref();
-            }
-            if let Some(x) = &t.l1 {
-                if !(x.get_ref().is_finite() && *x.get_ref() >= 0.0 && *x.get_ref() <= 1.0) {
-                    return Err(self.err(
-                        x.span(),
-                        "rg.rbm.l1",
-                        format!("must be in [0, 1], got {}", x.get_ref()),
-                    ));
-                }
-                rule.l1 = *x.get_ref();
-            }
-            if let Some(x) = &t.batch {
-                rule.batch = self.positive(x, "rg.rbm.batch", 100_000)? as usize;
-                field = ("rg.rbm.batch", x.span());
-            }
-            if let Some(x) = &t.epochs {
-                rule.epochs = self.positive(x, "rg.rbm.epochs", 100_000)? as usize;
-            }
-            if let Some(x) = &t.cd_steps {
-                rule.cd_steps = self.positive(x, "rg.rbm.cd_steps", 1000)? as usize;
-            }
-            if let Some(p) = t.persistent {
-                rule.persistent = p;
-            }
-            if let Some(p) = t.information_plane {
-                if p && !maps.contains(&MapKind::Rbm) {
-                    return Err(self.err(
-                        r.span(),
-                        "rg.rbm.information_plane",
-                        "is measured on the block-local \"rbm\" map: add it to rg.maps".into(),
-                    ));
-                }
-                if p && !raw.audit.as_ref().is_some_and(|a| *a.get_ref()) {
-                    return Err(self.err(
-                        r.span(),
-                        "rg.rbm.information_plane",
-                        "measures the audit over training: needs rg.audit = true".into(),
-                    ));
-                }
-                rule.information_plane = p;
-            }
-        }
-        rule.check(samples)
-            .map_err(|e| self.err(field.1, field.0, e))?;
-        Ok(Some(rule))
     }
 
     /// A buffer width: bounded like the environment's, so that region sizes cannot overflow.

@@ -63,6 +63,7 @@ const MAX_PAIR_BYTES: u64 = 1 << 31;
 
 mod check;
 pub mod lab;
+mod networks;
 mod raw;
 #[cfg(test)]
 mod tests;

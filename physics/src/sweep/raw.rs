@@ -57,6 +57,18 @@ pub(super) struct RawRg {
     pub(super) audit: Option<Spanned<bool>>,
     // The RBM map's training (used when `maps` lists "rbm").
     pub(super) rbm: Option<Spanned<RawRbm>>,
+    // The autoencoder maps' training (used when `maps` lists "autoencoder-tanh" or "-relu").
+    pub(super) autoencoder: Option<Spanned<RawAutoencoder>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAutoencoder {
+    pub(super) hidden: Option<Spanned<i64>>,
+    pub(super) learning_rate: Option<Spanned<f64>>,
+    pub(super) batch: Option<Spanned<i64>>,
+    pub(super) epochs: Option<Spanned<i64>>,
+    pub(super) information_plane: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

@@ -563,3 +563,88 @@ fn audit_and_rbm_sections_are_checked() {
     ));
     assert!(e.to_string().contains("rg.audit"), "{e}");
 }
+
+#[test]
+fn autoencoder_sections_are_checked() {
+    use crate::rg::MapKind;
+    let with = |section: &str| format!("{GOOD}\n[rg]\n{section}");
+    let ok = Sweep::parse(
+        &with("maps = [\"autoencoder-tanh\", \"autoencoder-relu\"]\nlevels = 1\nsamples = 100\naudit = true\n[rg.autoencoder]\nhidden = 4\nepochs = 7\ninformation_plane = true"),
+        "s.toml",
+    )
+    .expect("valid");
+    let r = ok.rg.as_ref().expect("rg");
+    assert_eq!(
+        r.maps,
+        vec![MapKind::AutoencoderTanh, MapKind::AutoencoderRelu]
+    );
+    let ae = r.autoencoder.as_ref().expect("autoencoder settings");
+    assert_eq!((ae.hidden, ae.epochs, ae.batch), (4, 7, 1024));
+    assert!(r.plane(MapKind::AutoencoderRelu) && !r.plane(MapKind::Rbm));
+    // Defaults without the section.
+    let bare = Sweep::parse(
+        &with("maps = [\"autoencoder-relu\"]\nlevels = 1\nsamples = 100"),
+        "s.toml",
+    )
+    .expect("valid");
+    assert!(bare.rg.as_ref().is_some_and(|r| r.autoencoder.is_some()));
+    for (section, field, line, says) in [
+        (
+            "levels = 1\nsamples = 50\n[rg.autoencoder]\nepochs = 3",
+            "rg.autoencoder",
+            0,
+            "without an autoencoder map",
+        ),
+        (
+            "maps = [\"autoencoder-tanh\"]\nlevels = 1\nsamples = 50\n[rg.autoencoder]\nhidden = 0",
+            "rg.autoencoder.hidden",
+            5,
+            "from 1 to 256",
+        ),
+        (
+            "maps = [\"autoencoder-tanh\"]\nlevels = 1\nsamples = 50\n[rg.autoencoder]\nlearning_rate = 2.0",
+            "rg.autoencoder.learning_rate",
+            5,
+            "(0, 1]",
+        ),
+        (
+            "maps = [\"autoencoder-tanh\"]\nlevels = 1\nsamples = 50\n[rg.autoencoder]\ninformation_plane = true",
+            "rg.autoencoder.information_plane",
+            5,
+            "rg.audit",
+        ),
+        (
+            "maps = [\"autoencoder-tanh\"]\nlevels = 1\nsamples = 50\n[rg.autoencoder]\nchannels = 3",
+            "channels",
+            0,
+            "",
+        ),
+        (
+            "maps = [\"autoencoder\"]\nlevels = 1\nsamples = 50",
+            "rg.maps",
+            0,
+            "",
+        ),
+    ] {
+        let full = with(section);
+        let text = err(&full).to_string();
+        assert!(
+            text.contains(field) && text.contains(says),
+            "{section}: {text}"
+        );
+        if line > 0 {
+            // The offending line is the section's line `line` (1-based).
+            let wanted = section.lines().nth(line - 1).expect("line");
+            let at = 1 + full.lines().position(|l| l == wanted).expect("present");
+            assert!(text.contains(&format!(":{at}:")), "{section}: {text}");
+        }
+    }
+    let ising3d = GOOD.replace("\"ising2d\"", "\"ising3d\"");
+    let e = err(&format!(
+        "{ising3d}\n[rg]\nmaps = [\"autoencoder-relu\"]\nlevels = 1\nsamples = 50"
+    ));
+    assert!(
+        e.to_string().contains("rg.maps") && e.to_string().contains("2D Ising"),
+        "{e}"
+    );
+}

@@ -19,6 +19,7 @@ fn a_result_with_flows_round_trips_and_is_checked() {
             ..RsmiRule::default()
         }),
         rbm: None,
+        autoencoder: None,
         audit: false,
     }));
     t.save_samples = 3;
@@ -84,7 +85,7 @@ fn an_audited_result_with_the_rbm_map_round_trips_and_is_checked() {
     t.size = 16;
     t.monte_carlo.measurements = 100;
     t.rg = Some(Box::new(rg::Settings {
-        maps: vec![MapKind::Rbm, MapKind::Rsmi],
+        maps: vec![MapKind::Rbm, MapKind::Rsmi, MapKind::AutoencoderRelu],
         levels: 1,
         operators: vec![Operator::NearestNeighbour, Operator::Second],
         samples: 60,
@@ -99,6 +100,10 @@ fn an_audited_result_with_the_rbm_map_round_trips_and_is_checked() {
             batch: 10,
             information_plane: true,
             ..rg::RbmRule::default()
+        }),
+        autoencoder: Some(rg::AutoencoderRule {
+            epochs: 2,
+            ..rg::AutoencoderRule::default()
         }),
         audit: true,
     }));
@@ -128,6 +133,18 @@ fn an_audited_result_with_the_rbm_map_round_trips_and_is_checked() {
     let mut bad = wire.clone();
     bad.rg[3].plane = bad.rg[1].plane.clone();
     assert!(result_from_wire(bad).is_err(), "a plane on the RSMI map");
+    let mut bad = wire.clone();
+    bad.rg[5].plane = bad.rg[1].plane.clone();
+    assert!(
+        result_from_wire(bad).is_err(),
+        "a plane on an autoencoder whose settings did not ask for one"
+    );
+    let mut bad = wire.clone();
+    bad.rg[5].receptive = bad.rg[1].receptive;
+    assert!(
+        result_from_wire(bad).is_err(),
+        "receptive fields of a non-RBM"
+    );
     assert!(
         r.rg.iter()
             .all(|l| (l.map == MapKind::Rbm && l.level > 0) == l.receptive.is_some())

@@ -47,6 +47,7 @@ fn settings(levels: usize) -> Settings {
         blocks: BLOCKS,
         rsmi: None,
         rbm: None,
+        autoencoder: None,
         audit: false,
     }
 }

@@ -11,6 +11,7 @@
 //! breaks, RSMI training, sampled rules) comes from children of the caller's stream, one per
 //! map and level.
 
+use super::ae_map::AutoencoderRule;
 use super::audit::{self, Unit};
 use super::couplings::{self, CouplingError, Operator, Spins};
 use super::linear;
@@ -19,8 +20,9 @@ use super::rbm_map::RbmRule;
 use crate::lattice::Lattice;
 use crate::rng::Stream;
 use crate::rsmi;
+use crate::rsmi::nn::Activation;
 use crate::stats::Estimate;
-use rbm_steps::{Plane, rbm_dense_step, rbm_step, receptive};
+use networks::{Plane, autoencoder_step, rbm_dense_step, rbm_step, receptive};
 use serde::{Deserialize, Serialize};
 
 /// A coarse-graining map with scale factor b = 2.
@@ -36,15 +38,22 @@ pub enum MapKind {
     /// A dense RBM layer, (L/2)² units each reading the whole level (Mehta & Schwab's), its
     /// units placed on the coarse lattice by their receptive fields ([`super::rbm_map::place`]).
     RbmDense,
+    /// A convolutional autoencoder layer with tanh units, trained by reconstruction
+    /// ([`super::ae_map`]).
+    AutoencoderTanh,
+    /// The same with ReLU units (Saxe et al.'s non-saturating control).
+    AutoencoderRelu,
 }
 
 impl MapKind {
-    pub const ALL: [MapKind; 5] = [
+    pub const ALL: [MapKind; 7] = [
         MapKind::Majority,
         MapKind::Decimation,
         MapKind::Rsmi,
         MapKind::Rbm,
         MapKind::RbmDense,
+        MapKind::AutoencoderTanh,
+        MapKind::AutoencoderRelu,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +63,17 @@ impl MapKind {
             MapKind::Rsmi => "rsmi",
             MapKind::Rbm => "rbm",
             MapKind::RbmDense => "rbm-dense",
+            MapKind::AutoencoderTanh => "autoencoder-tanh",
+            MapKind::AutoencoderRelu => "autoencoder-relu",
+        }
+    }
+
+    /// An autoencoder map's nonlinearity (its settings are `[rg.autoencoder]`).
+    pub fn autoencoder(self) -> Option<Activation> {
+        match self {
+            MapKind::AutoencoderTanh => Some(Activation::Tanh),
+            MapKind::AutoencoderRelu => Some(Activation::Relu { leak: 0.0 }),
+            _ => None,
         }
     }
 
@@ -154,6 +174,9 @@ pub struct Settings {
     /// How the RBM maps are trained: present exactly when `maps` has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rbm: Option<RbmRule>,
+    /// How the autoencoder maps are trained: present exactly when `maps` has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoencoder: Option<AutoencoderRule>,
     /// Audit every step ([`super::audit`]): relevance and compression per map and level.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub audit: bool,
@@ -164,6 +187,25 @@ impl Settings {
     /// defaults.
     pub fn audit_rule(&self) -> RsmiRule {
         self.rsmi.clone().unwrap_or_default()
+    }
+
+    /// Whether `map`'s levels carry their information plane over training: the audit is on
+    /// and the map's training section asks for it (the block-local RBM and the autoencoders).
+    pub fn plane(&self, map: MapKind) -> bool {
+        self.audit
+            && match map {
+                MapKind::Rbm => self.rbm.as_ref().is_some_and(|r| r.information_plane),
+                m if m.autoencoder().is_some() => self
+                    .autoencoder
+                    .as_ref()
+                    .is_some_and(|r| r.information_plane),
+                _ => false,
+            }
+    }
+
+    /// Whether any map's levels carry an information plane.
+    pub fn any_plane(&self) -> bool {
+        self.maps.iter().any(|&m| self.plane(m))
     }
 }
 
@@ -248,6 +290,27 @@ impl Settings {
             _ => {
                 return Err(
                     "rbm settings must be given exactly when maps has rbm or rbm-dense".into(),
+                );
+            }
+        }
+        let ae_maps = self.maps.iter().any(|m| m.autoencoder().is_some());
+        if ae_maps && (dim != 2 || q != 2) {
+            return Err(
+                "the autoencoder maps (b = 2 layers of binary codes) are for the 2D Ising model"
+                    .into(),
+            );
+        }
+        match (&self.autoencoder, ae_maps) {
+            (Some(rule), true) => {
+                rule.check(self.samples)?;
+                if rule.information_plane && !self.audit {
+                    return Err("the autoencoder's information plane needs the audit".into());
+                }
+            }
+            (None, false) => {}
+            _ => {
+                return Err(
+                    "autoencoder settings must be given exactly when maps has autoencoder-tanh or autoencoder-relu".into(),
                 );
             }
         }
@@ -348,8 +411,9 @@ pub struct Level {
     pub relevance: Option<Estimate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compression: Option<Estimate>,
-    /// With the audit and the RBM map's `information_plane`: relevance and compression of the
-    /// layer after each of [`super::rbm_map::checkpoints`]' epochs.
+    /// With the audit and the `information_plane` of the block-local RBM's or the
+    /// autoencoders' settings ([`Settings::plane`]): relevance and compression of the layer
+    /// after each of [`super::rbm_map::checkpoints`]' epochs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plane: Vec<PlanePoint>,
     /// RBM maps, levels ≥ 1: the mean radius of the units' receptive fields on the simulated
@@ -573,7 +637,16 @@ pub fn flows(
             };
             let fine = size >> (n - 1);
             let mut step = maps_stream.child(&format!("level={n}"));
+            // Only settings checked at submit reach a network's training; one that fails all
+            // the same leaves majority's level, marked by no layer and no audit.
+            let fallback = |current: &[Vec<u8>], step: &mut Stream| -> Vec<Vec<u8>> {
+                current
+                    .iter()
+                    .map(|c| maps::coarse_grain_q(Map::Majority, dim, fine, q, c, step))
+                    .collect()
+            };
             let mut layer = None;
+            let mut table = None;
             let mut plane = Vec::new();
             let next: Vec<Vec<u8>> = match map {
                 MapKind::Majority | MapKind::Decimation => {
@@ -599,21 +672,48 @@ pub fn flows(
                     };
                     rsmi_step(&rule, dim, fine, current, start, &mut filter, &mut step)
                 }
+                MapKind::AutoencoderTanh | MapKind::AutoencoderRelu => {
+                    let rule = settings.autoencoder.clone().unwrap_or_default();
+                    let activation = map.autoencoder().unwrap_or(Activation::Tanh);
+                    let mut observer = settings.plane(map).then(|| Plane {
+                        rule: &audit_rule,
+                        dim,
+                        size: fine,
+                        configs: current,
+                        blocks: settings.blocks,
+                        stream: audits
+                            .clone()
+                            .child(&format!("{}/plane/level={n}", map.name())),
+                        points: &mut plane,
+                    });
+                    let trained = autoencoder_step(
+                        &rule,
+                        activation,
+                        fine,
+                        current,
+                        observer.as_mut(),
+                        &mut step,
+                    );
+                    match trained {
+                        Some((t, next)) => {
+                            table = Some(t);
+                            next
+                        }
+                        None => fallback(current, &mut step),
+                    }
+                }
                 MapKind::Rbm | MapKind::RbmDense => {
                     let rule = settings.rbm.clone().unwrap_or_default();
-                    let mut observer = (map == MapKind::Rbm
-                        && settings.audit
-                        && rule.information_plane)
-                        .then(|| Plane {
-                            rule: &audit_rule,
-                            dim,
-                            size: fine,
-                            configs: current,
-                            blocks: settings.blocks,
-                            // From a copy: the plane leaves the audit's own draws as they were.
-                            stream: audits.clone().child(&format!("plane/level={n}")),
-                            points: &mut plane,
-                        });
+                    let mut observer = settings.plane(map).then(|| Plane {
+                        rule: &audit_rule,
+                        dim,
+                        size: fine,
+                        configs: current,
+                        blocks: settings.blocks,
+                        // From a copy: the plane leaves the audit's own draws as they were.
+                        stream: audits.clone().child(&format!("plane/level={n}")),
+                        points: &mut plane,
+                    });
                     let trained = if map == MapKind::Rbm {
                         rbm_step(&rule, fine, current, observer.as_mut(), &mut step)
                     } else {
@@ -624,14 +724,7 @@ pub fn flows(
                             layer = Some(l);
                             next
                         }
-                        // Only settings checked at submit reach here; a failed training
-                        // leaves majority's level, marked by an empty filter and no audit.
-                        None => current
-                            .iter()
-                            .map(|c| {
-                                maps::coarse_grain_q(Map::Majority, dim, fine, q, c, &mut step)
-                            })
-                            .collect(),
+                        None => fallback(current, &mut step),
                     }
                 }
             };
@@ -642,6 +735,9 @@ pub fn flows(
             if let Some((w, mi)) = &filter {
                 level.filter = w.clone();
                 level.mi_nats = *mi;
+            }
+            if table.is_some() {
+                level.plane = std::mem::take(&mut plane);
             }
             if let Some(l) = &layer {
                 // A dense unit's mean weights over "its block" would hide what it reads.
@@ -662,6 +758,9 @@ pub fn flows(
                     (MapKind::Decimation, ..) => Some(Unit::Decimation),
                     (MapKind::Rsmi, Some((w, _)), _) => Some(Unit::Filter { weights: w, sample }),
                     (MapKind::Rbm | MapKind::RbmDense, _, Some(l)) => Some(l.unit()),
+                    (MapKind::AutoencoderTanh | MapKind::AutoencoderRelu, ..) => {
+                        table.as_deref().map(|p_up| Unit::Table { p_up })
+                    }
                     _ => None,
                 };
                 if let Some(unit) = unit {
@@ -679,6 +778,6 @@ pub fn flows(
     out
 }
 
-mod rbm_steps;
+mod networks;
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,7 @@ fn the_audit_leaves_every_level_as_it_was() {
             epochs: 2,
             ..RbmRule::default()
         }),
+        autoencoder: None,
         audit: false,
     };
     assert_eq!(settings.check(2, 2, 8, 40), Ok(()));
@@ -66,6 +67,7 @@ fn fully_ordered_levels_report_an_infinite_coupling() {
         blocks: 2,
         rsmi: None,
         rbm: None,
+        autoencoder: None,
         audit: false,
     };
     let configs = vec![vec![0u8; 64], vec![1u8; 64], vec![0u8; 64], vec![0u8; 64]];
@@ -105,6 +107,7 @@ fn both_rbm_maps_measure_receptive_fields() {
         blocks: 4,
         rsmi: None,
         rbm: Some(RbmRule::default()),
+        autoencoder: None,
         audit: true,
     };
     assert_eq!(settings.check(2, 2, size, 400), Ok(()));
@@ -142,4 +145,69 @@ fn both_rbm_maps_measure_receptive_fields() {
         ..RbmRule::default()
     });
     assert!(big.check(2, 2, size, 400).is_err());
+}
+
+/// Both autoencoder maps on uniform 2×2 blocks: one bit per block, which a one-code layer can
+/// keep whole. Each learns it (compression ln 2), keeps nothing about the environment (there
+/// is none), reports its information plane at the checkpoints, and is reproducible.
+#[test]
+fn autoencoder_maps_learn_the_block_bit_and_show_their_plane() {
+    let size = 8;
+    let mut s = Stream::derive(5, "ae-blocks");
+    let configs = crate::rg::rbm_map::uniform_blocks(400, &mut s);
+    let settings = Settings {
+        maps: vec![MapKind::AutoencoderTanh, MapKind::AutoencoderRelu],
+        levels: 1,
+        operators: vec![Operator::NearestNeighbour, Operator::Field],
+        samples: 400,
+        blocks: 4,
+        rsmi: None,
+        rbm: None,
+        autoencoder: Some(AutoencoderRule {
+            learning_rate: 0.03,
+            batch: 256,
+            epochs: 10,
+            information_plane: true,
+            ..AutoencoderRule::default()
+        }),
+        audit: true,
+    };
+    assert_eq!(settings.check(2, 2, size, 400), Ok(()));
+    let stream = Stream::derive(1, "f");
+    let levels = flows(&settings, 2, 2, size, &configs, 0, &stream);
+    let ln2 = std::f64::consts::LN_2;
+    for l in levels.iter().filter(|l| l.level == 1) {
+        let c = l.compression.expect("audited");
+        assert!(c.value > 0.9 * ln2, "{:?}: {c:?}", l.map);
+        let rel = l.relevance.expect("audited");
+        assert!(
+            rel.value.abs() < 4.0 * rel.error + 0.01,
+            "{:?}: {rel:?}",
+            l.map
+        );
+        let epochs: Vec<usize> = l.plane.iter().map(|p| p.epoch).collect();
+        assert_eq!(epochs, vec![1, 2, 5, 10], "{:?}", l.map);
+        assert!(l.filter.is_empty() && l.receptive.is_none());
+        // Uniform blocks coarse-grain to a lattice of independent spins: K₁ ≈ 0.
+        assert!(l.couplings[0].abs() < 4.0 * l.errors[0] + 0.02, "{l:?}");
+    }
+    assert!(levels.iter().all(|l| l.level == 1 || l.plane.is_empty()));
+    // (Through JSON: level 0's NaN couplings are not equal to themselves.)
+    let json = |l: &[Level]| serde_json::to_string(l).expect("serialises");
+    assert_eq!(
+        json(&levels),
+        json(&flows(&settings, 2, 2, size, &configs, 0, &stream))
+    );
+    // The section goes with the maps, the plane with the audit, the maps with 2D Ising.
+    let mut bad = settings.clone();
+    bad.autoencoder = None;
+    assert!(bad.check(2, 2, size, 400).is_err());
+    let mut bad = settings.clone();
+    bad.maps = vec![MapKind::Majority];
+    assert!(bad.check(2, 2, size, 400).is_err());
+    let mut bad = settings.clone();
+    bad.audit = false;
+    assert!(bad.check(2, 2, size, 400).is_err());
+    assert!(settings.check(3, 2, size, 400).is_err());
+    assert!(settings.check(2, 3, size, 400).is_err());
 }

@@ -1,13 +1,16 @@
-//! The RBM maps' steps within a flow: training a level's layer (block-local or dense), the
-//! information plane over its training, and the stack's receptive fields.
+//! The conventional networks' steps within a flow: training a level's RBM layer (block-local
+//! or dense) or autoencoder layer, the information plane over its training, and the RBM
+//! stack's receptive fields.
 
 use super::{PlanePoint, RsmiRule};
-use crate::rg::audit;
+use crate::rg::ae_map::{self, AutoencoderRule};
+use crate::rg::audit::{self, Unit};
 use crate::rg::rbm_map::{self, RbmRule};
 use crate::rng::Stream;
+use crate::rsmi::nn::Activation;
 use crate::stats::Estimate;
 
-/// What the information plane of one RBM layer is measured on.
+/// What the information plane of one layer is measured on.
 pub(super) struct Plane<'a> {
     pub(super) rule: &'a RsmiRule,
     pub(super) dim: usize,
@@ -19,16 +22,17 @@ pub(super) struct Plane<'a> {
 }
 
 impl Plane<'_> {
-    pub(super) fn observe(&mut self, epoch: usize, rbm: &crate::rbm::Rbm, checkpoints: &[usize]) {
-        if !checkpoints.contains(&epoch) {
-            return;
+    fn observe_rbm(&mut self, epoch: usize, rbm: &crate::rbm::Rbm, checkpoints: &[usize]) {
+        if checkpoints.contains(&epoch) {
+            self.observe(epoch, &rbm_map::Layer::of(rbm.clone()).unit());
         }
-        let layer = rbm_map::Layer::of(rbm.clone());
-        let unit = layer.unit();
+    }
+
+    fn observe(&mut self, epoch: usize, unit: &Unit) {
         let mut s = self.stream.child(&format!("epoch={epoch}"));
         let relevance =
-            audit::relevance(&unit, self.rule, self.dim, self.size, self.configs, &mut s);
-        let compression = audit::compression(&unit, self.dim, self.size, self.configs, self.blocks);
+            audit::relevance(unit, self.rule, self.dim, self.size, self.configs, &mut s);
+        let compression = audit::compression(unit, self.dim, self.size, self.configs, self.blocks);
         if let (Ok(relevance), Ok(compression)) = (relevance, compression) {
             self.points.push(PlanePoint {
                 epoch,
@@ -57,13 +61,42 @@ pub(super) fn rbm_step(
         &mut stream.child("train"),
         &mut |e, l| {
             if let Some(p) = plane.as_mut() {
-                p.observe(e, l, &checkpoints);
+                p.observe_rbm(e, l, &checkpoints);
             }
         },
     )
     .ok()?;
     let next = audit::apply(&layer.unit(), 2, size, configs, &mut stream.child("apply")).ok()?;
     Some((layer, next))
+}
+
+/// An autoencoder map on one level: a layer trained like [`rbm_step`]'s, its coarse spins
+/// drawn from its code. Returns P(up | block state) and the next level.
+pub(super) fn autoencoder_step(
+    rule: &AutoencoderRule,
+    activation: Activation,
+    size: usize,
+    configs: &[Vec<u8>],
+    mut plane: Option<&mut Plane>,
+    stream: &mut Stream,
+) -> Option<(Vec<f64>, Vec<Vec<u8>>)> {
+    let checkpoints = rbm_map::checkpoints(rule.epochs);
+    let table = ae_map::train_observed(
+        rule,
+        activation,
+        size,
+        configs,
+        &mut stream.child("train"),
+        &mut |e, table| {
+            if let Some(p) = plane.as_mut().filter(|_| checkpoints.contains(&e)) {
+                p.observe(e, &Unit::Table { p_up: table });
+            }
+        },
+    )
+    .ok()?;
+    let unit = Unit::Table { p_up: &table };
+    let next = audit::apply(&unit, 2, size, configs, &mut stream.child("apply")).ok()?;
+    Some((table, next))
 }
 
 /// The dense RBM map on one level, trained like [`rbm_step`]'s local layer and applied with
