@@ -648,6 +648,22 @@ pub fn flows(
             let mut layer = None;
             let mut table = None;
             let mut plane = Vec::new();
+            // The networks' information plane over training. From a copy of the audit's
+            // stream, so that the audit's own draws stay as they were; the block-local RBM's
+            // key came first and keeps its form.
+            let plane_key = match map {
+                MapKind::Rbm => format!("plane/level={n}"),
+                _ => format!("{}/plane/level={n}", map.name()),
+            };
+            let mut observer = settings.plane(map).then(|| Plane {
+                rule: &audit_rule,
+                dim,
+                size: fine,
+                configs: current,
+                blocks: settings.blocks,
+                stream: audits.clone().child(&plane_key),
+                points: &mut plane,
+            });
             let next: Vec<Vec<u8>> = match map {
                 MapKind::Majority | MapKind::Decimation => {
                     let m = if map == MapKind::Majority {
@@ -675,17 +691,6 @@ pub fn flows(
                 MapKind::AutoencoderTanh | MapKind::AutoencoderRelu => {
                     let rule = settings.autoencoder.clone().unwrap_or_default();
                     let activation = map.autoencoder().unwrap_or(Activation::Tanh);
-                    let mut observer = settings.plane(map).then(|| Plane {
-                        rule: &audit_rule,
-                        dim,
-                        size: fine,
-                        configs: current,
-                        blocks: settings.blocks,
-                        stream: audits
-                            .clone()
-                            .child(&format!("{}/plane/level={n}", map.name())),
-                        points: &mut plane,
-                    });
                     let trained = autoencoder_step(
                         &rule,
                         activation,
@@ -704,16 +709,6 @@ pub fn flows(
                 }
                 MapKind::Rbm | MapKind::RbmDense => {
                     let rule = settings.rbm.clone().unwrap_or_default();
-                    let mut observer = settings.plane(map).then(|| Plane {
-                        rule: &audit_rule,
-                        dim,
-                        size: fine,
-                        configs: current,
-                        blocks: settings.blocks,
-                        // From a copy: the plane leaves the audit's own draws as they were.
-                        stream: audits.clone().child(&format!("plane/level={n}")),
-                        points: &mut plane,
-                    });
                     let trained = if map == MapKind::Rbm {
                         rbm_step(&rule, fine, current, observer.as_mut(), &mut step)
                     } else {
