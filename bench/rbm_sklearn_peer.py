@@ -1,7 +1,11 @@
 """The peer side of bench/rbm_vs_sklearn.sh: trains scikit-learn's BernoulliRBM on the rows
 rgsweep wrote (train.npy), with rgsweep's layer size, batch, learning rate and epochs, and scores
 both machines by the same exact pseudo-log-likelihood (every unit flipped in turn, nats per
-unit) on the same held-out rows. Prints one JSON object."""
+unit) on the same held-out rows (the first SCORE_ROWS of them). Prints one JSON object.
+
+The rows are in Monte Carlo chain order and BernoulliRBM does not shuffle: with ORDER=shuffled
+it gets them in one random permutation (seeded), as rgsweep sees them (it reshuffles every
+epoch); ORDER=chain keeps the file's order."""
 
 import json
 import sys
@@ -32,9 +36,14 @@ def pseudo_likelihood(v, w, b, c):
 
 def main():
     out, hidden, epochs, batch, lr = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+    seed, score_rows, order = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
     train = np.load(f"{out}/train.npy").astype(np.float64)
-    heldout = np.load(f"{out}/heldout.npy")
-    rbm = BernoulliRBM(n_components=hidden, learning_rate=lr, batch_size=batch, n_iter=epochs, random_state=1)
+    if order == "shuffled":
+        train = train[np.random.default_rng(seed).permutation(train.shape[0])]
+    elif order != "chain":
+        sys.exit(f"rbm_sklearn_peer.py: ORDER is shuffled or chain, not {order!r}")
+    heldout = np.load(f"{out}/heldout.npy")[:score_rows]
+    rbm = BernoulliRBM(n_components=hidden, learning_rate=lr, batch_size=batch, n_iter=epochs, random_state=seed)
     t0 = time.perf_counter()
     rbm.fit(train)
     seconds = time.perf_counter() - t0

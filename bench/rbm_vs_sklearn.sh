@@ -11,10 +11,19 @@
 # printed beside it as a cross-check). rgsweep runs on one thread; numpy's OpenBLAS uses what
 # it finds (2 threads here; OPENBLAS_NUM_THREADS=1 to pin it).
 #
+# Early in training both machines sit near the W ≈ 0 plateau (pseudo-likelihood ≈ ln ½), and
+# when each leaves it varies from seed to seed by more than the machines differ: so each batch
+# size is run for several seeds (each seed its own Monte Carlo data, rgsweep's training stream
+# and BernoulliRBM's random_state) and the table gives means with their standard errors.
+#
 # Usage (from the repo root):  bash bench/rbm_vs_sklearn.sh [--json]
 #   BATCHES="10 100"   batch sizes to compare (10 is BernoulliRBM's default)
+#   SEEDS="1 2 3"      seeds per batch size
 #   EPOCHS=5 LR=0.1    epochs and learning rate (0.1 is BernoulliRBM's default)
 #   SAMPLES=20000      configurations
+#   SCORE_ROWS=1000    held-out rows both pseudo-likelihoods are scored on (4000: ~3 min a model)
+#   ORDER=shuffled     rows as BernoulliRBM gets them: shuffled (one seeded permutation, as
+#                      rgsweep sees them) or chain (Monte Carlo order, the file's)
 #   RGSWEEP=path       binary (default target/release/rgsweep, built if missing)
 #   PYTHON=python3     interpreter for the throwaway venv (removed on exit)
 set -euo pipefail
@@ -37,6 +46,9 @@ if [[ ! -x $rgsweep ]]; then
   cargo build --release --quiet
 fi
 batches=${BATCHES:-10 100}
+seeds=${SEEDS:-1 2 3}
+score_rows=${SCORE_ROWS:-1000}
+order=${ORDER:-shuffled}
 epochs=${EPOCHS:-5}
 lr=${LR:-0.1}
 samples=${SAMPLES:-20000}
@@ -48,42 +60,63 @@ log "installing scikit-learn into a throwaway venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check scikit-learn
 version=$("$work/venv/bin/python" -c 'import sklearn; print(sklearn.__version__)')
 
-rows=()
+runs=()
 for batch in $batches; do
-  out="$work/b$batch"
-  log "batch $batch: rgsweep rbm"
-  "$rgsweep" rbm --size 40 --temperature 2.450980392156863 --samples "$samples" --layers 400 \
-    --epochs "$epochs" --batch "$batch" --learning-rate "$lr" --seed 1 --out "$out" --json >"$out.json"
-  log "batch $batch: scikit-learn $version BernoulliRBM"
-  "$work/venv/bin/python" bench/rbm_sklearn_peer.py "$out" 400 "$epochs" "$batch" "$lr" >"$out.peer.json"
-  rows+=("$("$work/venv/bin/python" - "$out.json" "$out.peer.json" "$batch" <<'PY'
+  for seed in $seeds; do
+    out="$work/b$batch-s$seed"
+    log "batch $batch, seed $seed: rgsweep rbm"
+    "$rgsweep" rbm --size 40 --temperature 2.450980392156863 --samples "$samples" --layers 400 \
+      --epochs "$epochs" --batch "$batch" --learning-rate "$lr" --seed "$seed" --out "$out" --json >"$out.json"
+    log "batch $batch, seed $seed: scikit-learn $version BernoulliRBM ($order rows)"
+    "$work/venv/bin/python" bench/rbm_sklearn_peer.py "$out" 400 "$epochs" "$batch" "$lr" "$seed" "$score_rows" "$order" >"$out.peer.json"
+    runs+=("$("$work/venv/bin/python" - "$out.json" "$out.peer.json" "$batch" "$seed" <<'PY'
 import json, sys
-ours, peer, batch = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+ours, peer = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 layer = ours["layers"][0]
 print(json.dumps({
-    "batch": batch,
+    "batch": int(sys.argv[3]),
+    "seed": int(sys.argv[4]),
     "rgsweep_samples_per_second": layer["samples_per_second"],
     "sklearn_samples_per_second": peer["sklearn_samples_per_second"],
     "speedup": layer["samples_per_second"] / peer["sklearn_samples_per_second"],
     "rgsweep_pseudo_likelihood": peer["rgsweep_pseudo_likelihood_numpy"],
-    "rgsweep_pseudo_likelihood_own": layer["pseudo_likelihood"],
     "sklearn_pseudo_likelihood": peer["sklearn_pseudo_likelihood"],
 }))
 PY
 )")
-  log "${rows[-1]}"
+    log "${runs[-1]}"
+  done
 done
 
+# Per batch size: means over seeds with standard errors.
+summary=$(printf '%s\n' "${runs[@]}" | "$work/venv/bin/python" -c '
+import json, math, sys
+runs = [json.loads(l) for l in sys.stdin]
+def mean_err(xs):
+    m = sum(xs) / len(xs)
+    e = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs)) if len(xs) > 1 else float("nan")
+    return m, e
+rows = []
+for batch in sorted({r["batch"] for r in runs}):
+    rs = [r for r in runs if r["batch"] == batch]
+    row = {"batch": batch, "seeds": len(rs)}
+    for key in ("rgsweep_samples_per_second", "sklearn_samples_per_second", "speedup",
+                "rgsweep_pseudo_likelihood", "sklearn_pseudo_likelihood"):
+        row[key], row[key + "_err"] = mean_err([r[key] for r in rs])
+    rows.append(row)
+print(json.dumps({"rows": rows, "runs": runs}))
+')
+
 if [[ $json == 1 ]]; then
-  printf '%s\n' "${rows[@]}" | "$work/venv/bin/python" -c 'import json,sys; print(json.dumps({"sklearn": "'"$version"'", "epochs": '"$epochs"', "learning_rate": '"$lr"', "rows": [json.loads(l) for l in sys.stdin]}))'
+  echo "$summary" | "$work/venv/bin/python" -c 'import json,sys; d=json.load(sys.stdin); d.update({"sklearn": "'"$version"'", "epochs": '"$epochs"', "learning_rate": '"$lr"', "order": "'"$order"'", "score_rows": '"$score_rows"'}); print(json.dumps(d))'
 else
-  echo "1600 -> 400 PCD-1, $epochs epochs, learning rate $lr, scikit-learn $version"
-  printf '%s\n' "${rows[@]}" | "$work/venv/bin/python" -c '
+  echo "1600 -> 400 PCD-1, $epochs epochs, learning rate $lr, scikit-learn $version ($order rows), PL on $score_rows held-out rows"
+  echo "$summary" | "$work/venv/bin/python" -c '
 import json, sys
-print("{:>6} {:>10} {:>10} {:>9} {:>11} {:>11}".format("batch", "rgsweep/s", "sklearn/s", "speed-up", "PL rgsweep", "PL sklearn"))
-for line in sys.stdin:
-    r = json.loads(line)
-    print("{:>6} {:>10.0f} {:>10.0f} {:>8.2f}x {:>11.4f} {:>11.4f}".format(r["batch"], r["rgsweep_samples_per_second"],
-          r["sklearn_samples_per_second"], r["speedup"], r["rgsweep_pseudo_likelihood"], r["sklearn_pseudo_likelihood"]))
+print("{:>6} {:>5} {:>14} {:>14} {:>12} {:>17} {:>17}".format("batch", "seeds", "rgsweep/s", "sklearn/s", "speed-up", "PL rgsweep", "PL sklearn"))
+for r in json.load(sys.stdin)["rows"]:
+    f = lambda k, p: "{:.{p}f}({:.{p}f})".format(r[k], r[k + "_err"], p=p)
+    print("{:>6} {:>5} {:>14} {:>14} {:>11}x {:>17} {:>17}".format(r["batch"], r["seeds"], f("rgsweep_samples_per_second", 0),
+          f("sklearn_samples_per_second", 0), f("speedup", 2), f("rgsweep_pseudo_likelihood", 4), f("sklearn_pseudo_likelihood", 4)))
 '
 fi
