@@ -332,6 +332,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         rg: None,
         task_seconds: None,
         interaction: (!model.is_spin()).then_some(-1),
+        probabilities: Vec::new(),
     };
     let tasks = sweep.tasks();
     let started = std::time::Instant::now();

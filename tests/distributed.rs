@@ -681,3 +681,68 @@ measurements = 20000
         assert_same_files(&out, &reference);
     }
 }
+
+/// Percolation through the whole machinery: blocks of Newman–Ziff runs as tasks, every output
+/// (observables.csv, cluster-sizes.csv, summary.json with p_c and the exponents, the report and
+/// its figures) the same bytes from the thread pool, four worker processes, and a run whose
+/// worker was killed mid-task; a percolation file asking for temperatures queues nothing.
+#[test]
+fn percolation_outputs_do_not_depend_on_workers_or_kills() {
+    const PERCOLATION: &str = r#"name = "percolation-e2e"
+seed = 16
+model = "percolation2d-bond"
+sizes = [16, 32, 64]
+p = { start = 0.48, stop = 0.52, step = 0.005 }
+replicas = 8
+
+[monte_carlo]
+algorithm = "newman-ziff"
+runs = 1500
+"#;
+    let dir = scratch("percolation");
+    let bad = write(
+        &dir,
+        "bad.toml",
+        &PERCOLATION.replace("replicas = 8", "replicas = 8\ntemperatures = [1.0]"),
+    );
+    let o = rgsweep(&[
+        "run",
+        s(&bad),
+        "--thread-pool",
+        "--out",
+        s(&dir.join("bad")),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("bad.toml:7:16") && err.contains("temperatures"),
+        "{err}"
+    );
+    assert!(!dir.join("bad").join("summary.json").exists());
+    let file = write(&dir, "sweep.toml", PERCOLATION);
+    let reference = dir.join("reference");
+    common::reference(&file, &reference);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reference.join("summary.json")).expect("summary"),
+    )
+    .expect("json");
+    let pc = &summary["percolation"]["p_c"];
+    assert!(pc["value"].is_f64() && pc["error"].is_f64(), "{summary}");
+    for name in ["observables.csv", "cluster-sizes.csv", "report.html"] {
+        assert!(reference.join(name).exists(), "{name}");
+    }
+    let four = dir.join("four");
+    std::fs::create_dir_all(&four).expect("dir");
+    let c = Coord::start(&four, None, "5", "5");
+    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let workers: Vec<Proc> = (0..4).map(|i| c.worker("1", &format!("w{i}"))).collect();
+    c.wait_state(&id, "done", 120);
+    c.results(&id, &four.join("out"));
+    drop(workers);
+    let killed = dir.join("killed");
+    std::fs::create_dir_all(&killed).expect("dir");
+    let c = Coord::start(&killed, None, "1", "1");
+    c.run_with_a_killed_worker(&file, &killed.join("out"));
+    for out in [four.join("out"), killed.join("out")] {
+        assert_same_files(&out, &reference);
+    }
+}

@@ -72,6 +72,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             rg: None,
             save_samples: 0,
             interaction: None,
+            probabilities: Vec::new(),
         };
         // One replica whose energy series has `n` entries (the task asks for 3).
         let result = |n: usize| v1::TaskResult {
@@ -87,6 +88,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             rsmi: Vec::new(),
             rg: Vec::new(),
             samples: Vec::new(),
+            percolation: None,
         };
         // Shape ≠ task; then a well-formed result under another task's key.
         for (r, why) in [(result(2), "bad shape"), (result(3), "wrong key")] {

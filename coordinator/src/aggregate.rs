@@ -63,6 +63,8 @@ pub struct Outputs {
     pub layers_csv: Option<String>,
     /// With the RBM map's `information_plane`: one row per (size, temperature, level, epoch).
     pub plane_csv: Option<String>,
+    /// Percolation: the cluster-size distribution, one row per (size, p, size bin).
+    pub sizes_csv: Option<String>,
     /// With `save_samples`: NumPy files (configurations; with `[rsmi]` also the filters).
     pub npy: Vec<(String, Vec<u8>)>,
     /// The self-contained report page and its figures as PNGs, built from the text files above.
@@ -96,6 +98,9 @@ pub struct Summary {
     /// dimer2d: α_d(T) between sizes, T_KT and the notes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimers: Option<DimerSummary>,
+    /// Percolation: p_c, ν, D, γ/ν, τ and the wrapping probabilities at p_c.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percolation: Option<rgsweep_physics::model::percolation::analysis::Summary>,
     /// With `[rg]`: per map, T_c and ν from the flow and the linearised-RG exponents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rg: Option<BTreeMap<String, MapSummary>>,
@@ -156,7 +161,8 @@ impl Partial {
                 }),
             }
         }
-        let points = sweep.sizes.len() * sweep.temperatures.len();
+        // Percolation: one point per size (its blocks cover every p).
+        let points = sweep.sizes.len() * sweep.temperatures.len().max(1);
         Partial {
             state: state.to_string(),
             points,
@@ -270,6 +276,9 @@ fn aggregate_with(
     results: &[TaskResult],
     partial: Option<Partial>,
 ) -> Result<Outputs, AggregateError> {
+    if !sweep.model.is_thermal() {
+        return Ok(crate::percolation::outputs(sweep, results, partial)?.with_report());
+    }
     let points = points(sweep, results)?;
     if !sweep.model.is_spin() {
         return Ok(crate::dimers::outputs(sweep, &points, results, partial).with_report());
@@ -300,6 +309,7 @@ fn aggregate_with(
         sweep: sweep.clone(),
         fss: Some(fss),
         dimers: None,
+        percolation: None,
         rg: flows.as_ref().map(|f| f.1.clone()),
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
@@ -314,6 +324,7 @@ fn aggregate_with(
         layers_csv: flows.as_ref().and_then(|f| f.3.clone()),
         plane_csv: flows.as_ref().and_then(|f| f.4.clone()),
         rg_filters_json: flows.and_then(|f| f.2),
+        sizes_csv: None,
         npy: npy_files(sweep, results),
         report: None,
     }
@@ -323,7 +334,7 @@ fn aggregate_with(
 impl Outputs {
     /// The text files a report is built from, named as in [`crate::report::INPUTS`] (whose
     /// order is the order of the fields here), absent ones as `None`.
-    fn texts(&self) -> [(&'static str, Option<&String>); 8] {
+    fn texts(&self) -> [(&'static str, Option<&String>); 9] {
         let [
             observables,
             summary,
@@ -333,6 +344,7 @@ impl Outputs {
             rg_filters,
             layers,
             plane,
+            sizes,
         ] = crate::report::INPUTS;
         [
             (observables, Some(&self.observables_csv)),
@@ -343,6 +355,7 @@ impl Outputs {
             (rg_filters, self.rg_filters_json.as_ref()),
             (layers, self.layers_csv.as_ref()),
             (plane, self.plane_csv.as_ref()),
+            (sizes, self.sizes_csv.as_ref()),
         ]
     }
 

@@ -52,6 +52,7 @@ pub fn outputs(
         sweep: sweep.clone(),
         fss: None,
         dimers: Some(summary_dimers),
+        percolation: None,
         rg: None,
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
@@ -64,6 +65,7 @@ pub fn outputs(
         filters_json,
         flows_csv: None,
         rg_filters_json: None,
+        sizes_csv: None,
         layers_csv: None,
         plane_csv: None,
         npy: npy_files(sweep, results),

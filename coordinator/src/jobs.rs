@@ -38,6 +38,14 @@ pub fn run(db: &Path, job: &Job) -> Result<JobOutput, String> {
         let out = aggregate(&job.sweep, &results).map_err(|e| e.to_string())?;
         return Ok(JobOutput::Final(out.files()));
     }
+    // Percolation: the running estimate is p_c, from the sizes whose blocks are all in.
+    if !job.sweep.model.is_thermal() {
+        let pc = crate::percolation::running_pc(&job.sweep, &results);
+        return Ok(JobOutput::Partial(pc.map(|t| v1::Estimate {
+            value: t.value,
+            error: t.error,
+        })));
+    }
     // Only points with every replica are usable.
     let mut replicas: BTreeMap<(usize, u64), u32> = BTreeMap::new();
     for r in &results {

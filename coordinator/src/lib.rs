@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod layers;
 pub mod local;
 pub mod monitor;
+pub mod percolation;
 pub mod queue;
 pub mod report;
 pub mod service;

@@ -10,13 +10,14 @@ use crate::with_model;
 
 /// Critical temperature of a model (REFERENCE.md §1, §5): Onsager for 2D Ising, Ferrenberg, Xu
 /// & Landau (PRE 2018) for 3D Ising, `1/ln(1+√q)` for 2D Potts, Alet et al.'s T_KT ≈ 0.65 for
-/// interacting dimers.
+/// interacting dimers; percolation has none (NaN: it is swept over p).
 pub fn critical_temperature(model: ModelKind, q: u8) -> f64 {
     match model {
         ModelKind::Ising2d => crate::exact::ISING2D_TC,
         ModelKind::Ising3d => 1.0 / 0.221_654_626,
         ModelKind::Potts2d => 1.0 / (1.0 + f64::from(q).sqrt()).ln(),
         ModelKind::Dimer2d => 0.65,
+        _ => f64::NAN,
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::analysis::{Named, PointData, Series};
 use crate::model::dimer2d::{self, worm::Exits};
+use crate::model::percolation;
 use crate::model::{Model, ModelKind};
 use crate::rg;
 use crate::rng::Stream;
@@ -44,6 +45,11 @@ pub struct Task {
     /// models, so their content keys are those of before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interaction: Option<i64>,
+    /// Percolation: the sweep's occupation probabilities, which fix the window of occupation
+    /// numbers a block records (`temperature` is then 0, `monte_carlo.measurements` counts
+    /// runs). Absent for every other model, so their keys are those of before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probabilities: Vec<f64>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -87,6 +93,9 @@ pub struct TaskResult {
     /// byte per site.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples: Vec<Vec<u8>>,
+    /// Percolation: the block's runs, summed (`replicas` is then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percolation: Option<Box<percolation::Block>>,
 }
 
 /// Serializable copy of [`SweepStats`].
@@ -132,6 +141,13 @@ impl Task {
 
     /// Canonical text naming the point, algorithm and replica; the random stream's key.
     pub fn stream_key(&self, replica: u32) -> String {
+        if !self.model.is_thermal() {
+            // A block: no temperature; its probabilities only set what it records.
+            return format!(
+                "{}/L={}/alg={}/block={replica}",
+                self.model, self.size, self.monte_carlo.algorithm
+            );
+        }
         let model = if self.model == ModelKind::Potts2d {
             format!("{}q{}", self.model, self.q)
         } else {
@@ -168,6 +184,9 @@ impl Task {
 
     /// Runs the task, timing RSMI training with `clock` (seconds; this crate reads no clock).
     pub fn run_timed(&self, seed: u64, clock: &dyn Fn() -> f64) -> TaskResult {
+        if let Some(geometry) = self.model.percolation(self.size) {
+            return self.run_percolation(seed, &geometry);
+        }
         let Some(model) = self.model.build(self.size, self.q) else {
             return self.run_dimers(seed, clock);
         };
@@ -207,6 +226,7 @@ impl Task {
                 rsmi: Vec::new(),
                 rg: Vec::new(),
                 samples: Vec::new(),
+                percolation: None,
             };
         }
         let mut stats = SweepStats::default();
@@ -261,6 +281,30 @@ impl Task {
             rsmi: points,
             rg: levels,
             samples: saved,
+            percolation: None,
+        }
+    }
+
+    /// A percolation task: one block of `monte_carlo.measurements` Newman–Ziff runs, recording
+    /// the window of its probabilities, on the stream of its block.
+    fn run_percolation(&self, seed: u64, geometry: &percolation::Geometry) -> TaskResult {
+        let runs = self.monte_carlo.measurements;
+        let mut stream = Stream::derive(seed, &self.stream_key(self.first_replica));
+        let block = percolation::simulate(geometry, &self.probabilities, runs, &mut stream);
+        let elements = geometry.elements() as u64;
+        TaskResult {
+            task: self.clone(),
+            sites: geometry.sites(),
+            order_norm: 1.0,
+            replicas: Vec::new(),
+            stats: SweepStatsRecord {
+                updates: runs * percolation::window(elements, &self.probabilities).1,
+                ..Default::default()
+            },
+            rsmi: Vec::new(),
+            rg: Vec::new(),
+            samples: Vec::new(),
+            percolation: Some(Box::new(block)),
         }
     }
 
@@ -340,6 +384,7 @@ impl Task {
             rsmi: points,
             rg: Vec::new(),
             samples: saved,
+            percolation: None,
         }
     }
 
@@ -502,6 +547,7 @@ mod tests {
             rg: None,
             save_samples: 0,
             interaction: None,
+            probabilities: Vec::new(),
         }
     }
 

@@ -41,6 +41,7 @@ fn simulate(
         rg: None,
         save_samples: 0,
         interaction: None,
+        probabilities: Vec::new(),
     };
     let result = task.run(seed);
     point_data(&[&result]).expect("one result").observables()

@@ -29,6 +29,7 @@ fn points() -> Vec<PointData> {
                 rg: None,
                 save_samples: 0,
                 interaction: None,
+                probabilities: Vec::new(),
             };
             let r = task.run(100 + size as u64 * 10 + k as u64);
             out.push(point_data(&[&r]).expect("result"));

@@ -33,6 +33,7 @@ fn point(
         rg: None,
         save_samples: 0,
         interaction: None,
+        probabilities: Vec::new(),
     };
     let r = task.run(seed);
     point_data(&[&r]).expect("result")

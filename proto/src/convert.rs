@@ -66,6 +66,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
         }),
         save_samples: task.save_samples,
         interaction: task.interaction,
+        probabilities: task.probabilities.clone(),
         rg: task.rg.as_ref().map(|r| v1::TaskRg {
             maps: r.maps.iter().map(|m| m.name().to_string()).collect(),
             levels: r.levels as u32,
@@ -297,6 +298,15 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
     }
     // Dimers carry their interaction (a non-zero integer, as the sweep file allows); spin
     // models none, and none of what needs site spins.
+    if !model.is_thermal() {
+        return percolation::task_from_wire(t, model, algorithm);
+    }
+    if !t.probabilities.is_empty() {
+        return Err(invalid(
+            "probabilities",
+            format!("{model} is swept over T, not p"),
+        ));
+    }
     let interaction = match (model.is_spin(), t.interaction) {
         (true, None) => None,
         (false, Some(v)) if v != 0 && v.abs() <= 1000 => Some(v),
@@ -384,6 +394,7 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         first_replica: t.first_replica,
         replicas: t.replicas,
         interaction,
+        probabilities: Vec::new(),
     };
     Ok((task, t.seed))
 }
@@ -438,6 +449,7 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
             })
             .collect(),
         samples: r.samples.clone(),
+        percolation: r.percolation.as_deref().map(percolation::block_to_wire),
         rg: r
             .rg
             .iter()
@@ -557,6 +569,15 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
 /// per replica, one value per measurement, the lattice's site count.
 pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireError> {
     let (task, seed) = task_from_wire(r.task.as_ref().ok_or(WireError::Missing("task"))?)?;
+    if !task.model.is_thermal() {
+        return percolation::result_from_wire(r, task, seed);
+    }
+    if r.percolation.is_some() {
+        return Err(invalid(
+            "percolation",
+            format!("a block for {}", task.model),
+        ));
+    }
     if r.replicas.len() != task.replicas as usize {
         return Err(invalid(
             "replicas",
@@ -688,10 +709,12 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
             rsmi: points,
             rg: flows,
             samples: r.samples,
+            percolation: None,
         },
         seed,
     ))
 }
 
+mod percolation;
 #[cfg(test)]
 mod tests;

@@ -48,6 +48,7 @@ fn base_task() -> Task {
         rg: None,
         save_samples: 2,
         interaction: None,
+        probabilities: Vec::new(),
     }
 }
 

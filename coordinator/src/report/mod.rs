@@ -29,7 +29,7 @@ pub enum ReportError {
 }
 
 /// The output files a report is built from; the first two are required.
-pub const INPUTS: [&str; 8] = [
+pub const INPUTS: [&str; 9] = [
     "observables.csv",
     "summary.json",
     "rsmi.csv",
@@ -38,6 +38,7 @@ pub const INPUTS: [&str; 8] = [
     "rg-filters.json",
     "layers.csv",
     "information-plane.csv",
+    "cluster-sizes.csv",
 ];
 
 /// The output files a laboratory's report is built from (`rgsweep run LAB.toml`).
@@ -170,6 +171,27 @@ pub fn reference(model: &str, q: Option<u64>) -> BTreeMap<&'static str, (f64, &'
         ("dimer2d", _) => {
             r.insert("t_kt", (0.65, "Alet et al. 2005"));
         }
+        (m, _) if m.starts_with("percolation") => {
+            let two = m.starts_with("percolation2d");
+            match m {
+                "percolation2d-site" => r.insert("p_c", (0.592_746_050_792_1, "Jacobsen 2015")),
+                "percolation2d-bond" => r.insert("p_c", (0.5, "exact")),
+                "percolation3d-site" => r.insert("p_c", (0.311_607_7, "Wang et al. 2013")),
+                _ => r.insert("p_c", (0.248_811_82, "Wang et al. 2013")),
+            };
+            if two {
+                r.insert("nu", (4.0 / 3.0, "exact"));
+                r.insert("fractal_dimension", (91.0 / 48.0, "exact"));
+                r.insert("gamma_over_nu", (43.0 / 24.0, "exact"));
+                r.insert("tau", (187.0 / 91.0, "exact"));
+                r.insert("r_axis", (0.521_058_290, "Pinson"));
+                r.insert("r_either", (0.690_473_725, "Pinson"));
+                r.insert("r_all", (0.351_642_855, "Pinson"));
+                r.insert("r_one", (0.169_415_435, "Pinson"));
+            } else {
+                r.insert("nu", (1.0 / 1.1410, "Wang et al. 2013"));
+            }
+        }
         _ => {}
     }
     r
@@ -260,7 +282,18 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let mut add = |slug: &str, caption: &str, plot: Option<Plot>| {
         figures.extend(plot.map(|plot| Figure::new(slug, caption, plot)));
     };
-    let (fss_figures, collapse_note) = fss::figures(&observables, &summary);
+    let (fss_figures, collapse_note) = if summary["percolation"].is_object() {
+        let sizes = files
+            .get("cluster-sizes.csv")
+            .map(|t| Table::parse("cluster-sizes.csv", t))
+            .transpose()?;
+        (
+            percolation::figures(&observables, sizes.as_ref(), &summary),
+            None,
+        )
+    } else {
+        fss::figures(&observables, &summary)
+    };
     for (slug, caption, plot) in fss_figures {
         add(&slug, &caption, plot);
     }
@@ -278,7 +311,12 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                 .collect()
         })
         .unwrap_or_default();
-    for n in summary["dimers"]["notes"].as_array().into_iter().flatten() {
+    for n in summary["percolation"]["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(summary["dimers"]["notes"].as_array().into_iter().flatten())
+    {
         if let Some(n) = n.as_str() {
             notes.push(n.to_string());
         }
@@ -345,6 +383,11 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             row(what, key, &summary["fss"][key]);
         }
     }
+    if summary["percolation"].is_object() {
+        for (what, key, est) in percolation::estimates(&summary) {
+            row(&what, key, &est);
+        }
+    }
     if summary["dimers"].is_object() {
         row("T_KT (α_d = 1/4)", "t_kt", &summary["dimers"]["t_kt"]);
         // RSMI's filters against the emergent electric field, and the decoys' share.
@@ -384,12 +427,18 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let mut html = String::new();
     let _ = write!(
         html,
-        "{0}<p>{1}{2}, sizes {3}, {4} temperatures.</p>\n{7}<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{5}</table>\n{6}<h2>Figures</h2>\n",
+        "{0}<p>{1}{2}, sizes {3}, {4}.</p>\n{7}<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{5}</table>\n{6}<h2>Figures</h2>\n",
         head(name),
         escape(model),
         q.map_or(String::new(), |q| format!(" (q = {q})")),
         escape(&sweep["sizes"].to_string()),
-        sweep["temperatures"].as_array().map_or(0, Vec::len),
+        match sweep["probabilities"].as_array() {
+            Some(p) => format!("{} occupation probabilities", p.len()),
+            None => format!(
+                "{} temperatures",
+                sweep["temperatures"].as_array().map_or(0, Vec::len)
+            ),
+        },
         rows,
         if notes.is_empty() {
             String::new()
@@ -442,6 +491,7 @@ mod flows;
 mod fss;
 mod layers;
 mod partial;
+mod percolation;
 mod plot;
 mod prx1d;
 mod rsmi;

@@ -4,12 +4,14 @@
 //! only on whether its two states are equal. Their samplers are written against [`Model`]
 //! alone, so a new spin model is one new file here and one arm in [`ModelKind::build`]; no
 //! sampler or caller changes. Models of other kinds live in a folder of their own with their
-//! configuration, samplers and observables ([`dimer2d`]: bond occupations, directed loops);
+//! configuration, samplers and observables ([`dimer2d`]: bond occupations, directed loops;
+//! [`percolation`]: occupied sites or bonds, Newman–Ziff, swept over p rather than T);
 //! [`ModelKind`] registers them, says what they support ([`ModelKind::is_spin`],
 //! [`ModelKind::observables`], [`ModelKind::size_error`]), and `task.rs` runs them.
 
 pub mod dimer2d;
 mod ising;
+pub mod percolation;
 mod potts;
 
 pub use ising::Ising;
@@ -74,14 +76,26 @@ pub enum ModelKind {
     Ising3d,
     Potts2d,
     Dimer2d,
+    #[serde(rename = "percolation2d-site")]
+    Percolation2dSite,
+    #[serde(rename = "percolation2d-bond")]
+    Percolation2dBond,
+    #[serde(rename = "percolation3d-site")]
+    Percolation3dSite,
+    #[serde(rename = "percolation3d-bond")]
+    Percolation3dBond,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 4] = [
+    pub const ALL: [ModelKind; 8] = [
         ModelKind::Ising2d,
         ModelKind::Ising3d,
         ModelKind::Potts2d,
         ModelKind::Dimer2d,
+        ModelKind::Percolation2dSite,
+        ModelKind::Percolation2dBond,
+        ModelKind::Percolation3dSite,
+        ModelKind::Percolation3dBond,
     ];
 
     pub fn name(self) -> &'static str {
@@ -90,6 +104,10 @@ impl ModelKind {
             ModelKind::Ising3d => "ising3d",
             ModelKind::Potts2d => "potts2d",
             ModelKind::Dimer2d => "dimer2d",
+            ModelKind::Percolation2dSite => "percolation2d-site",
+            ModelKind::Percolation2dBond => "percolation2d-bond",
+            ModelKind::Percolation3dSite => "percolation3d-site",
+            ModelKind::Percolation3dBond => "percolation3d-bond",
         }
     }
 
@@ -99,8 +117,12 @@ impl ModelKind {
 
     pub fn dim(self) -> usize {
         match self {
-            ModelKind::Ising2d | ModelKind::Potts2d | ModelKind::Dimer2d => 2,
-            ModelKind::Ising3d => 3,
+            ModelKind::Ising2d
+            | ModelKind::Potts2d
+            | ModelKind::Dimer2d
+            | ModelKind::Percolation2dSite
+            | ModelKind::Percolation2dBond => 2,
+            ModelKind::Ising3d | ModelKind::Percolation3dSite | ModelKind::Percolation3dBond => 3,
         }
     }
 
@@ -111,7 +133,31 @@ impl ModelKind {
     /// A Potts-type spin model: one state per site, a [`Model`], the energy and scalar order
     /// parameter series that finite-size scaling reads, RSMI's site encoding and the RG maps.
     pub fn is_spin(self) -> bool {
-        !matches!(self, ModelKind::Dimer2d)
+        matches!(
+            self,
+            ModelKind::Ising2d | ModelKind::Ising3d | ModelKind::Potts2d
+        )
+    }
+
+    /// Percolation on a lattice of linear size `size`: the control parameter is the
+    /// occupation probability p, not a temperature, and a task is a block of Newman–Ziff runs
+    /// ([`percolation`]); `None` for every other model.
+    pub fn percolation(self, size: usize) -> Option<percolation::Geometry> {
+        let kind = match self {
+            ModelKind::Percolation2dSite | ModelKind::Percolation3dSite => percolation::Kind::Site,
+            ModelKind::Percolation2dBond | ModelKind::Percolation3dBond => percolation::Kind::Bond,
+            _ => return None,
+        };
+        Some(percolation::Geometry {
+            dim: self.dim(),
+            size,
+            kind,
+        })
+    }
+
+    /// Whether the model is swept over temperature (every model but percolation).
+    pub fn is_thermal(self) -> bool {
+        self.percolation(2).is_none()
     }
 
     /// The named series a task of this model measures besides energy and order, in order
@@ -151,7 +197,7 @@ impl ModelKind {
                 Some(AnyModel::Ising(Ising::new(Lattice::new(self.dim(), size))))
             }
             ModelKind::Potts2d => Some(AnyModel::Potts(Potts::new(Lattice::new(2, size), q))),
-            ModelKind::Dimer2d => None,
+            _ => None,
         }
     }
 }

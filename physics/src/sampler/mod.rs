@@ -35,10 +35,12 @@ pub enum Algorithm {
     WormMinimalBounce,
     /// Dimers: Metropolis plaquette flips (they keep the winding sector).
     Plaquette,
+    /// Percolation: Newman–Ziff, every occupation number in one run.
+    NewmanZiff,
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 8] = [
+    pub const ALL: [Algorithm; 9] = [
         Algorithm::Metropolis,
         Algorithm::Heatbath,
         Algorithm::Wolff,
@@ -47,6 +49,7 @@ impl Algorithm {
         Algorithm::Worm,
         Algorithm::WormMinimalBounce,
         Algorithm::Plaquette,
+        Algorithm::NewmanZiff,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Algorithm {
             Algorithm::Worm => "worm",
             Algorithm::WormMinimalBounce => "worm-minimal-bounce",
             Algorithm::Plaquette => "plaquette",
+            Algorithm::NewmanZiff => "newman-ziff",
         }
     }
 
@@ -73,6 +77,7 @@ impl Algorithm {
             Algorithm::Worm | Algorithm::WormMinimalBounce | Algorithm::Plaquette => {
                 model == ModelKind::Dimer2d
             }
+            Algorithm::NewmanZiff => !model.is_thermal(),
         }
     }
 
@@ -214,8 +219,11 @@ impl<'m, M: Model> Chain<'m, M> {
                 panic!("multispin runs 64 replicas at once: use sampler::multispin::Multispin")
             }
             // Refused for spin models by the sweep file and the wire (`Algorithm::runs`).
-            Algorithm::Worm | Algorithm::WormMinimalBounce | Algorithm::Plaquette => {
-                panic!("{algorithm} samples dimers: use model::dimer2d::simulate")
+            Algorithm::Worm
+            | Algorithm::WormMinimalBounce
+            | Algorithm::Plaquette
+            | Algorithm::NewmanZiff => {
+                panic!("{algorithm} samples dimers or percolation: see their model folders")
             }
         }
     }

@@ -10,20 +10,39 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// What only some models take: `interaction` is dimer2d's; `[fss]` and `[rg]` need a spin
-    /// model (`[rsmi]` and `save_samples` take dimers' image encoding).
+    /// model or percolation's own scaling (`[rsmi]` and `save_samples` take dimers' image
+    /// encoding; percolation takes neither).
     /// Returns the interaction of a dimer sweep.
     pub(super) fn model_support(
         &self,
         raw: &RawSweep,
         model: ModelKind,
     ) -> Result<Option<i64>, SweepError> {
+        if let (true, Some(v)) = (model.is_spin() || !model.is_thermal(), &raw.interaction) {
+            return Err(self.err(
+                v.span(),
+                "interaction",
+                format!("interaction applies to dimer2d only, not to {model}"),
+            ));
+        }
         if model.is_spin() {
-            if let Some(v) = &raw.interaction {
-                return Err(self.err(
-                    v.span(),
-                    "interaction",
-                    format!("interaction applies to dimer2d only, not to {model}"),
-                ));
+            return Ok(None);
+        }
+        if !model.is_thermal() {
+            // Percolation has clusters, not configurations a network or a map reads.
+            let none = [
+                (raw.rsmi.as_ref().map(Spanned::span), "rsmi"),
+                (raw.rg.as_ref().map(Spanned::span), "rg"),
+                (raw.save_samples.as_ref().map(Spanned::span), "save_samples"),
+            ];
+            for (span, field) in none {
+                if let Some(span) = span {
+                    return Err(self.err(
+                        span,
+                        field,
+                        format!("{field} is not offered for {model}: a percolation sweep measures wrapping, clusters and their sizes"),
+                    ));
+                }
             }
             return Ok(None);
         }
@@ -62,6 +81,74 @@ impl Ctx<'_> {
             }
             None => Ok(Some(-1)),
         }
+    }
+
+    /// `[fss]`: fit sizes, shift and correction exponents, bootstrap replicates.
+    pub(super) fn fss(&self, raw: &Option<Spanned<RawFss>>) -> Result<FssSettings, SweepError> {
+        let mut fss = FssSettings::default();
+        if let Some(f) = raw {
+            let f = f.get_ref();
+            if let Some(v) = &f.fit_min_size {
+                fss.fit_min_size = self.non_negative(v, "fss.fit_min_size")? as usize;
+            }
+            if let Some(v) = &f.shift_exponent {
+                let x = *v.get_ref();
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(self.err(
+                        v.span(),
+                        "fss.shift_exponent",
+                        format!("must be a positive number, got {x}"),
+                    ));
+                }
+                fss.shift_exponent = x;
+            }
+            if let Some(v) = &f.correction_exponent {
+                let x = *v.get_ref();
+                if !(x.is_finite() && x > 0.0 && x <= 10.0) {
+                    return Err(self.err(
+                        v.span(),
+                        "fss.correction_exponent",
+                        format!("must be a positive number up to 10, got {x}"),
+                    ));
+                }
+                fss.correction_exponent = Some(x);
+            }
+            if let Some(v) = &f.bootstrap {
+                fss.bootstrap = self.positive(v, "fss.bootstrap", 100_000)? as usize;
+                if fss.bootstrap < 20 {
+                    return Err(self.err(
+                        v.span(),
+                        "fss.bootstrap",
+                        format!(
+                            "needs at least 20 replicates for an error bar, got {}",
+                            fss.bootstrap
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(fss)
+    }
+
+    /// `task_seconds`: the expected seconds of the sweep's largest task.
+    pub(super) fn task_seconds(
+        &self,
+        raw: &Option<Spanned<f64>>,
+    ) -> Result<Option<f64>, SweepError> {
+        Ok(match raw {
+            Some(t) => {
+                let x = *t.get_ref();
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(self.err(
+                        t.span(),
+                        "task_seconds",
+                        format!("must be a positive number of seconds, got {x}"),
+                    ));
+                }
+                Some(x)
+            }
+            None => None,
+        })
     }
 
     pub(super) fn err(

@@ -61,9 +61,20 @@ pub const MAX_TASKS: usize = 10_000_000;
 const MAX_KEPT_BYTES: u64 = 1 << 31;
 const MAX_PAIR_BYTES: u64 = 1 << 31;
 
+/// Percolation: the most (occupation number × series) entries one block stores, so that a
+/// task's result stays well under the wire's message limit.
+pub const MAX_WINDOW_ENTRIES: u64 = 1 << 25;
+
+/// Percolation: the most runs one block on a lattice of `sites` sites may hold (a block sums
+/// s_max² over its runs in 63 bits).
+pub fn max_runs(sites: u64) -> u64 {
+    ((1u64 << 62) / sites.saturating_mul(sites).max(1)).clamp(1, 1 << 32)
+}
+
 mod check;
 pub mod lab;
 mod networks;
+mod percolation;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -100,6 +111,10 @@ pub struct Sweep {
     /// dimer2d: the interaction v (T in units of |v|); absent for spin models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interaction: Option<i64>,
+    /// Percolation: the occupation probabilities p swept (`temperatures` is then empty,
+    /// `replicas` counts blocks per size and `monte_carlo.measurements` runs per block).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probabilities: Vec<f64>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -267,7 +282,24 @@ impl Sweep {
         }
         sizes.sort_unstable();
 
-        let temperatures = expand_temperatures(&cx, &raw.temperatures)?;
+        if model.percolation(2).is_some() {
+            return percolation::sweep(&cx, &raw, name, seed as u64, sizes);
+        }
+        if let Some(p) = &raw.p {
+            return Err(cx.err(
+                p.span(),
+                "p",
+                format!("p (occupation probabilities) applies to percolation models, not to {model}: sweep temperatures"),
+            ));
+        }
+        let Some(raw_temperatures) = &raw.temperatures else {
+            return Err(cx.err(
+                model_span,
+                "temperatures",
+                format!("model {model} is swept over temperatures: add `temperatures = [...]` or a range"),
+            ));
+        };
+        let temperatures = expand_temperatures(&cx, raw_temperatures)?;
 
         let replicas = match &raw.replicas {
             Some(r) => cx.positive(r, "replicas", u64::from(MAX_REPLICAS))? as u32,
@@ -281,7 +313,7 @@ impl Sweep {
         if tasks > MAX_TASKS as u64 {
             let (span, field) = match &raw.replicas {
                 Some(r) if *r.get_ref() > 1 => (r.span(), "replicas"),
-                _ => (raw.temperatures.span(), "temperatures"),
+                _ => (raw_temperatures.span(), "temperatures"),
             };
             return Err(cx.err(
                 span,
@@ -319,15 +351,30 @@ impl Sweep {
                 ),
             ));
         }
-        let thermalize = cx.non_negative(&mc.thermalize, "monte_carlo.thermalize")?;
+        if let Some(r) = &mc.runs {
+            return Err(cx.err(
+                r.span(),
+                "monte_carlo.runs",
+                format!("runs are Newman–Ziff's, for percolation models; {model} takes thermalize and measurements"),
+            ));
+        }
+        let (Some(raw_thermalize), Some(raw_measurements)) = (&mc.thermalize, &mc.measurements)
+        else {
+            return Err(cx.err(
+                raw.monte_carlo.span(),
+                "monte_carlo",
+                "needs thermalize and measurements".into(),
+            ));
+        };
+        let thermalize = cx.non_negative(raw_thermalize, "monte_carlo.thermalize")?;
         let measurements = cx.positive(
-            &mc.measurements,
+            raw_measurements,
             "monte_carlo.measurements",
             MAX_MEASUREMENTS,
         )?;
         if measurements < 16 {
             return Err(cx.err(
-                mc.measurements.span(),
+                raw_measurements.span(),
                 "monte_carlo.measurements",
                 format!("needs at least 16 measurements for error bars, got {measurements}"),
             ));
@@ -343,7 +390,7 @@ impl Sweep {
             .saturating_mul(measurements);
         if stored > MAX_STORED_MEASUREMENTS {
             return Err(cx.err(
-                mc.measurements.span(),
+                raw_measurements.span(),
                 "monte_carlo.measurements",
                 format!(
                     "sizes × temperatures × replicas × measurements = {stored} stored measurements (16 bytes each); at most {MAX_STORED_MEASUREMENTS}: use fewer measurements or a larger interval"
@@ -351,48 +398,7 @@ impl Sweep {
             ));
         }
 
-        let mut fss = FssSettings::default();
-        if let Some(f) = &raw.fss {
-            let f = f.get_ref();
-            if let Some(v) = &f.fit_min_size {
-                fss.fit_min_size = cx.non_negative(v, "fss.fit_min_size")? as usize;
-            }
-            if let Some(v) = &f.shift_exponent {
-                let x = *v.get_ref();
-                if !(x.is_finite() && x > 0.0) {
-                    return Err(cx.err(
-                        v.span(),
-                        "fss.shift_exponent",
-                        format!("must be a positive number, got {x}"),
-                    ));
-                }
-                fss.shift_exponent = x;
-            }
-            if let Some(v) = &f.correction_exponent {
-                let x = *v.get_ref();
-                if !(x.is_finite() && x > 0.0 && x <= 10.0) {
-                    return Err(cx.err(
-                        v.span(),
-                        "fss.correction_exponent",
-                        format!("must be a positive number up to 10, got {x}"),
-                    ));
-                }
-                fss.correction_exponent = Some(x);
-            }
-            if let Some(v) = &f.bootstrap {
-                fss.bootstrap = cx.positive(v, "fss.bootstrap", 100_000)? as usize;
-                if fss.bootstrap < 20 {
-                    return Err(cx.err(
-                        v.span(),
-                        "fss.bootstrap",
-                        format!(
-                            "needs at least 20 replicates for an error bar, got {}",
-                            fss.bootstrap
-                        ),
-                    ));
-                }
-            }
-        }
+        let fss = cx.fss(&raw.fss)?;
 
         let rsmi = match &raw.rsmi {
             Some(r) => Some(cx.rsmi(
@@ -418,20 +424,7 @@ impl Sweep {
             }
             None => 0,
         };
-        let task_seconds = match &raw.task_seconds {
-            Some(t) => {
-                let x = *t.get_ref();
-                if !(x.is_finite() && x > 0.0) {
-                    return Err(cx.err(
-                        t.span(),
-                        "task_seconds",
-                        format!("must be a positive number of seconds, got {x}"),
-                    ));
-                }
-                Some(x)
-            }
-            None => None,
-        };
+        let task_seconds = cx.task_seconds(&raw.task_seconds)?;
         let rg = match &raw.rg {
             Some(r) => Some(cx.rg(
                 r,
@@ -499,12 +492,16 @@ impl Sweep {
             save_samples,
             task_seconds,
             interaction,
+            probabilities: Vec::new(),
         })
     }
 
     /// The tasks of this sweep, largest lattices first so long tasks do not trail at the end.
     /// Each task is one replica, except for multispin, where one task runs up to 64 replicas.
     pub fn tasks(&self) -> Vec<crate::task::Task> {
+        if self.model.percolation(2).is_some() {
+            return percolation::tasks(self);
+        }
         let group = replica_group(self.monte_carlo.algorithm);
         let count =
             self.sizes.len() * self.temperatures.len() * self.replicas.div_ceil(group) as usize;
@@ -526,6 +523,7 @@ impl Sweep {
                         rg: self.rg.clone().map(Box::new),
                         save_samples: self.save_samples,
                         interaction: self.interaction,
+                        probabilities: Vec::new(),
                     });
                     first += count;
                 }

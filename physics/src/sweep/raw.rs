@@ -16,7 +16,12 @@ pub(super) struct RawSweep {
     pub(super) model: Spanned<ModelKind>,
     pub(super) q: Option<Spanned<i64>>,
     pub(super) sizes: Spanned<Vec<Spanned<i64>>>,
-    pub(super) temperatures: Spanned<Temperatures>,
+    /// Thermal models: the temperatures swept.
+    #[serde(default)]
+    pub(super) temperatures: Option<Spanned<Temperatures>>,
+    /// Percolation: the occupation probabilities swept.
+    #[serde(default)]
+    pub(super) p: Option<Spanned<Temperatures>>,
     #[serde(default)]
     pub(super) replicas: Option<Spanned<i64>>,
     pub(super) monte_carlo: Spanned<RawMonteCarlo>,
@@ -107,10 +112,15 @@ pub(super) struct RawRsmi {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMonteCarlo {
     pub(super) algorithm: Algorithm,
-    pub(super) thermalize: Spanned<i64>,
-    pub(super) measurements: Spanned<i64>,
+    #[serde(default)]
+    pub(super) thermalize: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) measurements: Option<Spanned<i64>>,
     #[serde(default)]
     pub(super) interval: Option<Spanned<i64>>,
+    /// Percolation: Newman–Ziff runs per block (task).
+    #[serde(default)]
+    pub(super) runs: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +132,7 @@ pub(super) struct RawFss {
     pub(super) correction_exponent: Option<Spanned<f64>>,
 }
 
-/// A list of temperatures or an arithmetic range.
+/// A list of values (temperatures, probabilities) or an arithmetic range.
 pub(super) enum Temperatures {
     List(Vec<f64>),
     Range {
@@ -140,7 +150,7 @@ impl<'de> Deserialize<'de> for Temperatures {
             type Value = Temperatures;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a list of temperatures or a range { start, stop, step } / { start, stop, count }",
+                    "a list of numbers or a range { start, stop, step } / { start, stop, count }",
                 )
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Temperatures, A::Error> {

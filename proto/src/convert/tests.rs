@@ -197,6 +197,7 @@ fn task() -> Task {
         rg: None,
         save_samples: 0,
         interaction: None,
+        probabilities: Vec::new(),
     }
 }
 
