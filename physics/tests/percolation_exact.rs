@@ -41,6 +41,22 @@ fn every_configuration<const D: usize>(g: &Geometry) {
         }
         on.extend((0..total).filter(|k| mask >> k & 1 == 0));
         check::<D>(g, &on, n);
+        if g.kind == Kind::Site {
+            // The in-order fill that runs use up to their window.
+            let mut engine = Percolator::<D>::new(g);
+            let sorted: Vec<u32> = (0..total as u32).filter(|k| mask >> k & 1 == 1).collect();
+            engine.occupy_ascending(&sorted);
+            let mut occupied = vec![false; total];
+            for &k in &sorted {
+                occupied[k as usize] = true;
+            }
+            let want = exact::state(g, &occupied);
+            assert_eq!(
+                (engine.wrapped, engine.largest, engine.sum_squares),
+                (want.wrapped, want.largest, want.sum_squares),
+                "{g:?} ascending {sorted:?}"
+            );
+        }
     }
 }
 

@@ -173,7 +173,8 @@ fn simulate_in<const D: usize>(
     let mut engine = Percolator::<D>::new(geometry);
     let bins = engine.histogram.len();
     let mut sizes = vec![vec![0u64; bins]; probabilities.len()];
-    let mut order: Vec<u32> = (0..elements as u32).collect();
+    // One slot more than the elements: the branch-free split below writes past the last one.
+    let mut order: Vec<u32> = (0..=elements as u32).collect();
     let mut snapshots: Vec<(u64, usize)> = Vec::with_capacity(probabilities.len());
     for _ in 0..runs {
         engine.reset();
@@ -194,15 +195,23 @@ fn simulate_in<const D: usize>(
         let (mut chosen, mut rest) = (0usize, first as usize);
         let mut need = first;
         for e in 0..elements {
-            let take_it = need > 0 && stream.below(elements - e) < need;
-            if take_it {
-                order[chosen] = e as u32;
-                chosen += 1;
-                need -= 1;
-                engine.occupy(e as usize);
-            } else {
-                order[rest] = e as u32;
-                rest += 1;
+            // Without branches (whether an element is taken is a coin flip the predictor
+            // cannot learn): both slots are written, and only the taken one is kept, since the
+            // other is overwritten before the pass ends.
+            let taken = u64::from(need > 0 && stream.below(elements - e) < need);
+            // Once every taken element is placed, the taken slot is the scratch one.
+            order[if need > 0 { chosen } else { elements as usize }] = e as u32;
+            order[rest] = e as u32;
+            chosen += taken as usize;
+            rest += 1 - taken as usize;
+            need -= taken;
+        }
+        match geometry.kind {
+            Kind::Site => engine.occupy_ascending(&order[..first as usize]),
+            Kind::Bond => {
+                for &e in &order[..first as usize] {
+                    engine.occupy(e as usize);
+                }
             }
         }
         recorded.record::<D>(&engine, &mut deltas[..width]);
