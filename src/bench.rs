@@ -64,12 +64,16 @@ enum BenchWhat {
     /// Interacting dimers: worm and plaquette updates per second, and the time to an
     /// independent configuration (2τ_int of the energy).
     Dimers(crate::bench_dimers::Args),
+    /// Percolation: Newman–Ziff's ns per occupied element, full runs and a sweep's window
+    /// (`bench/percolation.sh` sets the full runs beside cpyrcolate).
+    Percolation(crate::bench_percolation::Args),
 }
 
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
     match a.what {
         Some(BenchWhat::Coordinator(c)) => return crate::bench_coordinator::run(c),
         Some(BenchWhat::Dimers(d)) => return crate::bench_dimers::run(d),
+        Some(BenchWhat::Percolation(p)) => return crate::bench_percolation::run(p),
         None => {}
     }
     if let Some(size) = a.size {
@@ -86,7 +90,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
     }
     let mut rows = Vec::new();
     for model in ModelKind::ALL {
-        // Dimers have their own benchmark (`bench dimers`): worms are not spin updates.
+        // Dimers and percolation have their own benchmarks: neither updates spins.
         if a.model.is_some_and(|m| ModelKind::from(m) != model) || !model.is_spin() {
             continue;
         }

@@ -7,6 +7,7 @@ mod backup_cmd;
 mod bench;
 mod bench_coordinator;
 mod bench_dimers;
+mod bench_percolation;
 mod client_cmd;
 mod lab_cmd;
 mod prx1d_cmd;
@@ -333,6 +334,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         task_seconds: None,
         interaction: (!model.is_spin()).then_some(-1),
         probabilities: Vec::new(),
+        block_runs: Vec::new(),
     };
     let tasks = sweep.tasks();
     let started = std::time::Instant::now();

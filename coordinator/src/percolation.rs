@@ -100,6 +100,7 @@ fn settings(sweep: &Sweep) -> analysis::Settings {
             .fss
             .correction_exponent
             .unwrap_or_else(|| analysis::size_correction(sweep.model.dim())),
+        shift_exponent: sweep.fss.shift_exponent,
     }
 }
 

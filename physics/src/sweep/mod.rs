@@ -115,6 +115,10 @@ pub struct Sweep {
     /// `replicas` counts blocks per size and `monte_carlo.measurements` runs per block).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probabilities: Vec<f64>,
+    /// Percolation with runs per block that differ by size: one per size, in `sizes`' order
+    /// (empty when every size has `monte_carlo.measurements`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub block_runs: Vec<u64>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -493,6 +497,7 @@ impl Sweep {
             task_seconds,
             interaction,
             probabilities: Vec::new(),
+            block_runs: Vec::new(),
         })
     }
 

@@ -1,10 +1,11 @@
 //! A percolation sweep: occupation probabilities `p` instead of temperatures, and Newman–Ziff
-//! runs in blocks: `replicas` blocks per size, each a task of `monte_carlo.runs` runs (the
-//! blocks are the bootstrap's resampling units). What is not percolation's (temperatures,
+//! runs in blocks: `replicas` blocks per size, each a task of `monte_carlo.runs` runs (one
+//! number, or one per size: small lattices are cheap and want more) — the blocks are the
+//! bootstrap's resampling units. What is not percolation's (temperatures,
 //! thermalisation, measurements, `[rsmi]`, `[rg]`, samples) is refused with its line.
 
 use super::check::Ctx;
-use super::raw::RawSweep;
+use super::raw::{RawSweep, Runs};
 use super::*;
 use crate::model::percolation;
 
@@ -71,10 +72,47 @@ pub(super) fn sweep(
             "needs runs: the Newman–Ziff runs of each block (task)".into(),
         ));
     };
-    let largest = sizes.last().copied().unwrap_or(2);
     let dim = model.dim() as u32;
-    let sites = (largest as u64).pow(dim);
-    let runs = cx.positive(raw_runs, "monte_carlo.runs", max_runs(sites))?;
+    let per_size: Vec<i64> = match raw_runs.get_ref() {
+        Runs::One(r) => vec![*r; sizes.len()],
+        Runs::PerSize(list) => {
+            if list.len() != raw.sizes.get_ref().len() {
+                return Err(cx.err(
+                    raw_runs.span(),
+                    "monte_carlo.runs",
+                    format!(
+                        "{} runs for {} sizes: give one number, or one per size in the order of `sizes`",
+                        list.len(),
+                        raw.sizes.get_ref().len()
+                    ),
+                ));
+            }
+            // In the order `sizes` lists them; `sizes` is sorted here.
+            let mut pairs: Vec<(i64, i64)> = raw
+                .sizes
+                .get_ref()
+                .iter()
+                .map(|s| *s.get_ref())
+                .zip(list.iter().copied())
+                .collect();
+            pairs.sort_unstable();
+            pairs.into_iter().map(|(_, r)| r).collect()
+        }
+    };
+    let mut runs_per_size = Vec::with_capacity(sizes.len());
+    for (&size, &r) in sizes.iter().zip(&per_size) {
+        let sites = (size as u64).pow(dim);
+        let most = max_runs(sites);
+        if r < 1 || r as u64 > most {
+            return Err(cx.err(
+                raw_runs.span(),
+                "monte_carlo.runs",
+                format!("runs per block at L = {size} must be from 1 to {most}, got {r}"),
+            ));
+        }
+        runs_per_size.push(r as u64);
+    }
+    let largest = sizes.last().copied().unwrap_or(2);
     let blocks = match &raw.replicas {
         Some(r) => cx.positive(r, "replicas", u64::from(MAX_REPLICAS))? as u32,
         None => 1,
@@ -104,16 +142,14 @@ pub(super) fn sweep(
         }
     }
     let fss = cx.fss(&raw.fss)?;
-    if let Some(span) = raw
+    let mut fss = fss;
+    if raw
         .fss
         .as_ref()
-        .and_then(|f| f.get_ref().shift_exponent.as_ref().map(|x| x.span()))
+        .is_none_or(|f| f.get_ref().shift_exponent.is_none())
     {
-        return Err(cx.err(
-            span,
-            "fss.shift_exponent",
-            "percolation's p_L converge as L^(-2-1/ν) (2D: R_L(p_c) − R_∞ ~ L^-2): only fit_min_size, bootstrap and correction_exponent (Ω of n_s) apply".into(),
-        ));
+        // The crossings' shift is percolation's own, not the spin default.
+        fss.shift_exponent = crate::model::percolation::analysis::SHIFT_EXPONENT;
     }
     Ok(Sweep {
         name,
@@ -126,7 +162,7 @@ pub(super) fn sweep(
         monte_carlo: MonteCarlo {
             algorithm: mc.algorithm,
             thermalize: 0,
-            measurements: runs,
+            measurements: runs_per_size.iter().copied().max().unwrap_or(1),
             interval: 1,
         },
         fss,
@@ -136,20 +172,29 @@ pub(super) fn sweep(
         task_seconds: cx.task_seconds(&raw.task_seconds)?,
         interaction: None,
         probabilities,
+        block_runs: if runs_per_size.windows(2).all(|w| w[0] == w[1]) {
+            Vec::new()
+        } else {
+            runs_per_size
+        },
     })
 }
 
 /// One task per (size, block), largest lattices first.
 pub(super) fn tasks(s: &Sweep) -> Vec<crate::task::Task> {
     let mut out = Vec::with_capacity(s.sizes.len() * s.replicas as usize);
-    for &size in s.sizes.iter().rev() {
+    for (k, &size) in s.sizes.iter().enumerate().rev() {
+        let mut monte_carlo = s.monte_carlo.clone();
+        if let Some(&runs) = s.block_runs.get(k) {
+            monte_carlo.measurements = runs;
+        }
         for block in 0..s.replicas {
             out.push(crate::task::Task {
                 model: s.model,
                 q: 2,
                 size,
                 temperature: 0.0,
-                monte_carlo: s.monte_carlo.clone(),
+                monte_carlo: monte_carlo.clone(),
                 first_replica: block,
                 replicas: 1,
                 rsmi: None,
@@ -206,6 +251,25 @@ runs = 100
         // A thermal sweep's canonical form (its id) carries no probabilities.
         let json = serde_json::to_string(&s).expect("serialises");
         assert!(json.contains("probabilities"));
+    }
+
+    #[test]
+    fn runs_may_differ_per_size() {
+        let s =
+            Sweep::parse(&GOOD.replace("runs = 100", "runs = [40, 300]"), "p.toml").expect("valid");
+        // sizes = [32, 16]: 40 runs at L = 32, 300 at L = 16.
+        assert_eq!(s.block_runs, vec![300, 40]);
+        let runs: Vec<(usize, u64)> = s
+            .tasks()
+            .iter()
+            .map(|t| (t.size, t.monte_carlo.measurements))
+            .collect();
+        assert!(
+            runs.contains(&(32, 40)) && runs.contains(&(16, 300)),
+            "{runs:?}"
+        );
+        let e = err(&GOOD.replace("runs = 100", "runs = [40]"));
+        assert!(e.message.contains("one per size"), "{e}");
     }
 
     /// What the issue lists: p outside [0, 1], a sampler the model lacks, `temperatures` on

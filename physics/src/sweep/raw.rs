@@ -118,9 +118,9 @@ pub(super) struct RawMonteCarlo {
     pub(super) measurements: Option<Spanned<i64>>,
     #[serde(default)]
     pub(super) interval: Option<Spanned<i64>>,
-    /// Percolation: Newman–Ziff runs per block (task).
+    /// Percolation: Newman–Ziff runs per block (task), one number or one per size.
     #[serde(default)]
-    pub(super) runs: Option<Spanned<i64>>,
+    pub(super) runs: Option<Spanned<Runs>>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +130,36 @@ pub(super) struct RawFss {
     pub(super) shift_exponent: Option<Spanned<f64>>,
     pub(super) bootstrap: Option<Spanned<i64>>,
     pub(super) correction_exponent: Option<Spanned<f64>>,
+}
+
+/// Runs per block: one number for every size, or a list with one per size as `sizes` lists
+/// them.
+pub(super) enum Runs {
+    One(i64),
+    PerSize(Vec<i64>),
+}
+
+impl<'de> Deserialize<'de> for Runs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Runs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of runs, or a list with one per size")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Runs, E> {
+                Ok(Runs::One(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Runs, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = seq.next_element::<i64>()? {
+                    v.push(x);
+                }
+                Ok(Runs::PerSize(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A list of values (temperatures, probabilities) or an arithmetic range.
