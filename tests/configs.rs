@@ -106,6 +106,21 @@ fn reductions(name: &str) -> Reduction {
             ("rsmi.restarts", "2"),
             ("rsmi.dimension_size", "32"),
         ],
+        // Percolation: smaller lattices and fewer runs, the same chain (p_c, ν, D by FSS).
+        "percolation2d.toml" | "percolation2d-bond.toml" => &[
+            ("sizes", "[16, 32, 64]"),
+            ("replicas", "20"),
+            ("monte_carlo.runs", "[2000, 1000, 500]"),
+            ("fss.fit_min_size", "16"),
+            ("fss.bootstrap", "100"),
+        ],
+        "percolation3d.toml" => &[
+            ("sizes", "[8, 12, 16]"),
+            ("replicas", "20"),
+            ("monte_carlo.runs", "[1000, 500, 250]"),
+            ("fss.fit_min_size", "8"),
+            ("fss.bootstrap", "100"),
+        ],
         other => panic!(
             "configs/{other} has no reduction here: every shipped config must be in this test"
         ),
@@ -201,6 +216,13 @@ fn every_shipped_config_gives_honest_numbers_at_reduced_scale() {
                 check(&format!("{model} T_KT"), &d["t_kt"], exact);
             } else {
                 assert!(d["notes"].to_string().contains("two sizes"), "{d}");
+            }
+        }
+        if let Some(p) = summary["percolation"].as_object() {
+            for key in ["p_c", "nu", "fractal_dimension"] {
+                if let Some((exact, _)) = refs.get(key) {
+                    check(&format!("{model} {key}"), &p[key], *exact);
+                }
             }
         }
         if sizes >= 2 && summary["fss"].is_object() {
