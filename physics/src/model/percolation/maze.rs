@@ -1,0 +1,199 @@
+//! Maze testing (Ringel & de Bem, ICLR 2018, arXiv:1802.02154): a maze is an L×L image of
+//! site percolation at p (open boundaries, default the square lattice's p_c), with a hot spot
+//! on an open cell; its label says whether the hot spot's cluster contains the maze's centre,
+//! and its depth is the breadth-first distance (shortest path along open cells) from the hot
+//! spot to the centre. A network of n layers, each a 3×3 convolution of the previous hot-spot
+//! image gated by the maze, can spread the hot spot one step per layer: [`HandSet`] holds
+//! weights that do exactly that, so it labels every maze correctly once n reaches its depth.
+
+use crate::rng::Stream;
+use std::collections::VecDeque;
+
+/// The square lattice's site p_c (Jacobsen 2015), the mazes' default.
+pub const SITE_P_C: f64 = 0.592_746_050_792_1;
+
+/// One maze-testing sample.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Maze {
+    pub size: usize,
+    /// Row-major, `true` where a cell is open.
+    pub open: Vec<bool>,
+    /// The hot spot: an open cell drawn uniformly among the open ones.
+    pub start: usize,
+    /// Whether the hot spot's cluster contains the centre (L/2, L/2).
+    pub label: bool,
+    /// The shortest path from the hot spot to the centre along open cells, if there is one.
+    pub depth: Option<u32>,
+}
+
+impl Maze {
+    /// The centre cell, (L/2, L/2).
+    pub fn centre(size: usize) -> usize {
+        (size / 2) * size + size / 2
+    }
+
+    /// A maze at occupation `p` (cells redrawn in the rare case none is open).
+    pub fn draw(size: usize, p: f64, stream: &mut Stream) -> Maze {
+        loop {
+            let open: Vec<bool> = (0..size * size).map(|_| stream.uniform() < p).collect();
+            let cells: Vec<usize> = (0..open.len()).filter(|&i| open[i]).collect();
+            if cells.is_empty() {
+                continue;
+            }
+            let start = cells[stream.below(cells.len() as u64) as usize];
+            let depth = distances(size, &open, start)[Maze::centre(size)];
+            return Maze {
+                size,
+                open,
+                start,
+                label: depth.is_some(),
+                depth,
+            };
+        }
+    }
+}
+
+/// Breadth-first distances from `start` along open cells (4 neighbours, open boundaries).
+pub fn distances(size: usize, open: &[bool], start: usize) -> Vec<Option<u32>> {
+    let mut dist = vec![None; open.len()];
+    if !open[start] {
+        return dist;
+    }
+    dist[start] = Some(0);
+    let mut queue = VecDeque::from([start]);
+    while let Some(i) = queue.pop_front() {
+        let d = dist[i].unwrap_or(0);
+        let (x, y) = (i % size, i / size);
+        let mut visit = |j: usize| {
+            if open[j] && dist[j].is_none() {
+                dist[j] = Some(d + 1);
+                queue.push_back(j);
+            }
+        };
+        if x > 0 {
+            visit(i - 1);
+        }
+        if x + 1 < size {
+            visit(i + 1);
+        }
+        if y > 0 {
+            visit(i - size);
+        }
+        if y + 1 < size {
+            visit(i + size);
+        }
+    }
+    dist
+}
+
+/// The spreading network with hand-set weights: layer t + 1 is
+/// H' = maze ⊙ σ(g·(K ∗ H − ½)) with the plus-shaped 3×3 kernel K (centre and its four
+/// neighbours 1, corners 0), zero padding and gain g. A cell turns hot when it is open and it
+/// or a neighbour was hot: breadth-first search, one step per layer, exact as g → ∞ (at
+/// g = 40 a hot cell holds 1 − 2·10⁻⁹, a cold one 2·10⁻⁹, over 10⁴ layers).
+#[derive(Clone, Copy, Debug)]
+pub struct HandSet {
+    pub gain: f64,
+}
+
+impl HandSet {
+    /// The 3×3 kernel, row-major.
+    pub const KERNEL: [f64; 9] = [0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0];
+    pub const BIAS: f64 = -0.5;
+
+    /// H_n after `layers` layers from the one-hot image of the hot spot.
+    pub fn forward(&self, maze: &Maze, layers: usize) -> Vec<f64> {
+        let l = maze.size;
+        let mut h = vec![0.0; l * l];
+        h[maze.start] = 1.0;
+        let mut next = vec![0.0; l * l];
+        for _ in 0..layers {
+            for y in 0..l {
+                for x in 0..l {
+                    let mut s = Self::BIAS;
+                    for (k, w) in Self::KERNEL.iter().enumerate() {
+                        let (dx, dy) = (k % 3, k / 3);
+                        if *w == 0.0 || (x + dx) < 1 || (y + dy) < 1 || x + dx > l || y + dy > l {
+                            continue;
+                        }
+                        s += w * h[(y + dy - 1) * l + (x + dx - 1)];
+                    }
+                    let gate = if maze.open[y * l + x] { 1.0 } else { 0.0 };
+                    next[y * l + x] = gate / (1.0 + (-self.gain * s).exp());
+                }
+            }
+            std::mem::swap(&mut h, &mut next);
+        }
+        h
+    }
+
+    /// The network's answer: the centre hot after `layers` layers.
+    pub fn classify(&self, maze: &Maze, layers: usize) -> bool {
+        self.forward(maze, layers)[Maze::centre(maze.size)] > 0.5
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mazes(size: usize, count: usize) -> Vec<Maze> {
+        let mut s = Stream::derive(16, &format!("mazes/{size}"));
+        (0..count)
+            .map(|_| Maze::draw(size, SITE_P_C, &mut s))
+            .collect()
+    }
+
+    #[test]
+    fn depths_are_shortest_paths() {
+        // Against a plain relaxation: d(i) = min over open neighbours of d + 1.
+        for m in mazes(9, 200) {
+            let d = distances(m.size, &m.open, m.start);
+            let l = m.size;
+            for i in 0..l * l {
+                let (x, y) = (i % l, i / l);
+                let mut nbrs = Vec::new();
+                if x > 0 {
+                    nbrs.push(i - 1);
+                }
+                if x + 1 < l {
+                    nbrs.push(i + 1);
+                }
+                if y > 0 {
+                    nbrs.push(i - l);
+                }
+                if y + 1 < l {
+                    nbrs.push(i + l);
+                }
+                let best = nbrs.iter().filter_map(|&j| d[j]).min();
+                match d[i] {
+                    Some(0) => assert_eq!(i, m.start),
+                    Some(v) => assert_eq!(Some(v - 1), best, "maze {:?} cell {i}", m.open),
+                    None => assert!(!m.open[i] || best.is_none()),
+                }
+            }
+            assert_eq!(m.label, m.depth.is_some());
+        }
+    }
+
+    /// The hand-set network is breadth-first search: right on every maze once n ≥ its depth,
+    /// and at every n its accuracy is the fraction of mazes it can settle by then (the
+    /// negatives, whose centre it never reaches, and the positives with depth ≤ n).
+    #[test]
+    fn the_hand_set_network_solves_every_maze_deep_enough() {
+        let ms = mazes(15, 300);
+        let net = HandSet { gain: 40.0 };
+        let deepest = ms.iter().filter_map(|m| m.depth).max().unwrap_or(0) as usize;
+        assert!(deepest > 5, "some long paths: {deepest}");
+        for n in [0, 1, 2, 4, 8, 16, deepest] {
+            let right = ms.iter().filter(|m| net.classify(m, n) == m.label).count();
+            let settled = ms
+                .iter()
+                .filter(|m| m.depth.is_none_or(|d| d as usize <= n))
+                .count();
+            assert_eq!(right, settled, "n = {n}");
+        }
+        assert!(ms.iter().all(|m| net.classify(m, deepest) == m.label));
+        assert!(ms.iter().any(|m| m.label) && ms.iter().any(|m| !m.label));
+    }
+}
