@@ -86,6 +86,40 @@ pub fn distances(size: usize, open: &[bool], start: usize) -> Vec<Option<u32>> {
     dist
 }
 
+/// The mean breadth-first depth of the positive mazes (label true) among `mazes`, with its
+/// standard error: across sizes it grows as L^d_min.
+pub fn mean_depth(mazes: &[Maze]) -> Option<crate::stats::Estimate> {
+    let d: Vec<f64> = mazes
+        .iter()
+        .filter_map(|m| m.depth)
+        .map(f64::from)
+        .collect();
+    if d.len() < 2 {
+        return None;
+    }
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    Some(crate::stats::Estimate::new(
+        mean,
+        crate::stats::std_dev(&d) / n.sqrt(),
+    ))
+}
+
+/// d_min from the mean depth of positive mazes at several sizes: the slope of ln⟨ℓ⟩ against
+/// ln L (weighted by the means' errors), with the fit's error scaled by √(χ²/dof) when above 1.
+/// `sizes[k]` is the side of the mazes whose mean depth is `means[k]`.
+pub fn depth_dimension(
+    sizes: &[usize],
+    means: &[crate::stats::Estimate],
+) -> Option<crate::stats::Estimate> {
+    let x: Vec<f64> = sizes.iter().map(|&l| (l as f64).ln()).collect();
+    let y: Vec<f64> = means.iter().map(|e| e.value.ln()).collect();
+    let s: Vec<f64> = means.iter().map(|e| e.error / e.value).collect();
+    let f = crate::stats::fit_line(&x, &y, &s)?;
+    let scale = f.chi2_per_dof().map_or(1.0, |q| q.max(1.0).sqrt());
+    Some(crate::stats::Estimate::new(f.slope, f.slope_error * scale))
+}
+
 /// The spreading network with hand-set weights: layer t + 1 is
 /// H' = maze ⊙ σ(g·(K ∗ H − ½)) with the plus-shaped 3×3 kernel K (centre and its four
 /// neighbours 1, corners 0), zero padding and gain g. A cell turns hot when it is open and it
@@ -174,6 +208,27 @@ mod tests {
             }
             assert_eq!(m.label, m.depth.is_some());
         }
+    }
+
+    /// The depths grow as L^d_min (REFERENCE.md §7: d_min = 1.13077, Zhou, Yang, Deng & Ziff
+    /// 2012): within 3% and 3 errors, from 20,000 mazes at each of L = 33, 65, 129, 257 at p_c.
+    /// `cargo test --release -p rgsweep-physics --lib depth -- --ignored`; the numbers are in
+    /// issue 16's note.
+    #[test]
+    #[ignore = "about 30 s in release"]
+    fn the_depths_grow_with_the_shortest_path_dimension() {
+        let sizes = [33usize, 65, 129, 257];
+        let means: Vec<_> = sizes
+            .iter()
+            .map(|&l| mean_depth(&mazes(l, 20_000)).expect("positives"))
+            .collect();
+        for (l, e) in sizes.iter().zip(&means) {
+            eprintln!("L = {l}: mean depth of positive mazes {e}");
+        }
+        let d = depth_dimension(&sizes, &means).expect("a fit");
+        eprintln!("d_min = {d} (1.13077)");
+        assert!((d.value / 1.13077 - 1.0).abs() < 0.03, "{d}");
+        assert!(d.deviation(1.13077) < 3.0, "{d}");
     }
 
     /// The hand-set network is breadth-first search: right on every maze once n ≥ its depth,
