@@ -669,21 +669,7 @@ measurements = 20000
             .expect("csv")
             .starts_with("model,size,temperature,samples,energy,energy_err,specific_heat")
     );
-    let four = dir.join("four");
-    std::fs::create_dir_all(&four).expect("dir");
-    let c = Coord::start(&four, None, "5", "5");
-    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
-    let workers: Vec<Proc> = (0..4).map(|i| c.worker("1", &format!("w{i}"))).collect();
-    c.wait_state(&id, "done", 120);
-    c.results(&id, &four.join("out"));
-    drop(workers);
-    let killed = dir.join("killed");
-    std::fs::create_dir_all(&killed).expect("dir");
-    let c = Coord::start(&killed, None, "1", "1");
-    c.run_with_a_killed_worker(&file, &killed.join("out"));
-    for out in [four.join("out"), killed.join("out")] {
-        assert_same_files(&out, &reference);
-    }
+    four_workers_and_a_kill_match(&dir, &file, &reference);
 }
 
 /// Percolation through the whole machinery: blocks of Newman–Ziff runs as tasks, every output
@@ -734,10 +720,20 @@ runs = 1500
     for name in ["observables.csv", "cluster-sizes.csv", "report.html"] {
         assert!(reference.join(name).exists(), "{name}");
     }
+    four_workers_and_a_kill_match(&dir, &file, &reference);
+}
+
+/// `file` run by four worker processes, and by one worker killed mid-task and a second that
+/// finishes: every output file the same bytes as `reference`.
+fn four_workers_and_a_kill_match(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    reference: &std::path::Path,
+) {
     let four = dir.join("four");
     std::fs::create_dir_all(&four).expect("dir");
     let c = Coord::start(&four, None, "5", "5");
-    let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
+    let id = c.submit(file)["sweep"].as_str().expect("id").to_string();
     let workers: Vec<Proc> = (0..4).map(|i| c.worker("1", &format!("w{i}"))).collect();
     c.wait_state(&id, "done", 120);
     c.results(&id, &four.join("out"));
@@ -745,8 +741,8 @@ runs = 1500
     let killed = dir.join("killed");
     std::fs::create_dir_all(&killed).expect("dir");
     let c = Coord::start(&killed, None, "1", "1");
-    c.run_with_a_killed_worker(&file, &killed.join("out"));
+    c.run_with_a_killed_worker(file, &killed.join("out"));
     for out in [four.join("out"), killed.join("out")] {
-        assert_same_files(&out, &reference);
+        assert_same_files(&out, reference);
     }
 }

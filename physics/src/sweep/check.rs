@@ -83,6 +83,22 @@ impl Ctx<'_> {
         }
     }
 
+    /// `[monte_carlo] algorithm` must sample `model`.
+    pub(super) fn samples(&self, raw: &RawSweep, model: ModelKind) -> Result<(), SweepError> {
+        let algorithm = raw.monte_carlo.get_ref().algorithm;
+        if algorithm.runs(model) {
+            return Ok(());
+        }
+        Err(self.err(
+            raw.monte_carlo.span(),
+            "monte_carlo.algorithm",
+            format!(
+                "{algorithm} cannot sample {model}; use {}",
+                Algorithm::names_for(model)
+            ),
+        ))
+    }
+
     /// `[fss]`: fit sizes, shift and correction exponents, bootstrap replicates.
     pub(super) fn fss(&self, raw: &Option<Spanned<RawFss>>) -> Result<FssSettings, SweepError> {
         let mut fss = FssSettings::default();

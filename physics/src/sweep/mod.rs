@@ -344,17 +344,7 @@ impl Sweep {
                 ),
             ));
         }
-        if !mc.algorithm.runs(model) {
-            return Err(cx.err(
-                raw.monte_carlo.span(),
-                "monte_carlo.algorithm",
-                format!(
-                    "{} cannot sample {model}; use {}",
-                    mc.algorithm,
-                    Algorithm::names_for(model)
-                ),
-            ));
-        }
+        cx.samples(&raw, model)?;
         if let Some(r) = &mc.runs {
             return Err(cx.err(
                 r.span(),

@@ -40,17 +40,7 @@ pub(super) fn sweep(
         ));
     }
     let mc = raw.monte_carlo.get_ref();
-    if !mc.algorithm.runs(model) {
-        return Err(cx.err(
-            raw.monte_carlo.span(),
-            "monte_carlo.algorithm",
-            format!(
-                "{} cannot sample {model}; use {}",
-                mc.algorithm,
-                Algorithm::names_for(model)
-            ),
-        ));
-    }
+    cx.samples(raw, model)?;
     let thermal = [
         ("monte_carlo.thermalize", &mc.thermalize),
         ("monte_carlo.measurements", &mc.measurements),
