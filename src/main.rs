@@ -334,6 +334,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         task_seconds: None,
         interaction: (!model.is_spin()).then_some(-1),
         probabilities: Vec::new(),
+        mazes: None,
         block_runs: Vec::new(),
     };
     let tasks = sweep.tasks();

@@ -121,6 +121,14 @@ fn reductions(name: &str) -> Reduction {
             ("fss.fit_min_size", "8"),
             ("fss.bootstrap", "100"),
         ],
+        // Mazes: two small sides, a shallow and a deep network, three short trainings each.
+        "mazes.toml" => &[
+            ("sizes", "[8, 12]"),
+            ("replicas", "3"),
+            ("mazes.layers", "[2, 16]"),
+            ("mazes.steps", "1000"),
+            ("mazes.test", "300"),
+        ],
         other => panic!(
             "configs/{other} has no reduction here: every shipped config must be in this test"
         ),
@@ -225,6 +233,9 @@ fn every_shipped_config_gives_honest_numbers_at_reduced_scale() {
                 }
             }
         }
+        if let Some(m) = summary["mazes"].as_object() {
+            check_mazes(m);
+        }
         if sizes >= 2 && summary["fss"].is_object() {
             for key in ["tc", "nu", "gamma_over_nu", "beta_over_nu"] {
                 let exact = refs.get(key).expect("a reference value").0;
@@ -278,6 +289,41 @@ fn every_shipped_config_gives_honest_numbers_at_reduced_scale() {
                 }
             }
         }
+    }
+}
+
+/// A maze sweep (Ringel & de Bem 2018): the hand-set breadth-first network is right on every
+/// positive whose depth its n layers reach (its depth bins up to n hold accuracy 1 exactly),
+/// accuracies are fractions, and the trained networks beat a coin (1/2 on balanced mazes) by
+/// more than three errors at every point.
+fn check_mazes(m: &serde_json::Map<String, serde_json::Value>) {
+    let points = m["points"].as_array().expect("points");
+    assert!(!points.is_empty(), "no maze points");
+    for p in points {
+        let n = p["layers"].as_u64().expect("layers");
+        for d in p["depth"].as_array().expect("depth bins") {
+            if d["upto"].as_u64().expect("upto") <= n && d["mazes"].as_u64() > Some(0) {
+                assert_eq!(
+                    d["hand_accuracy"]["value"], 1.0,
+                    "L = {}, n = {n}: {d}",
+                    p["size"]
+                );
+            }
+        }
+        let (acc, err) = (
+            p["accuracy"]["value"].as_f64().expect("accuracy"),
+            p["accuracy"]["error"].as_f64().expect("error"),
+        );
+        assert!((0.0..=1.0).contains(&acc) && err.is_finite(), "{p}");
+        assert!(
+            acc - 0.5 > 3.0 * err,
+            "L = {}, n = {n}: accuracy {acc} ± {err}",
+            p["size"]
+        );
+        eprintln!(
+            "  mazes L = {}, n = {n}: accuracy {acc:.3} ± {err:.3} (hand-set {}), success {}, neglect {}",
+            p["size"], p["hand_accuracy"]["value"], p["success"]["value"], p["neglect"]["value"]
+        );
     }
 }
 

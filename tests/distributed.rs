@@ -486,10 +486,11 @@ fn rsmi_and_flow_outputs_do_not_depend_on_workers_or_kills() {
     }
     let copy = dir.join("copy");
     std::fs::create_dir_all(&copy).expect("dir");
-    // Every input a spin sweep with RSMI and flows writes (cluster-sizes.csv is percolation's).
+    // Every input a spin sweep with RSMI and flows writes (cluster-sizes.csv is percolation's,
+    // maze-*.csv a maze sweep's).
     for f in rgsweep_coordinator::report::INPUTS
         .into_iter()
-        .filter(|f| *f != "cluster-sizes.csv")
+        .filter(|f| *f != "cluster-sizes.csv" && !f.starts_with("maze-"))
     {
         std::fs::copy(reference.join(f), copy.join(f)).expect("copy");
     }
@@ -718,6 +719,73 @@ runs = 1500
     let pc = &summary["percolation"]["p_c"];
     assert!(pc["value"].is_f64() && pc["error"].is_f64(), "{summary}");
     for name in ["observables.csv", "cluster-sizes.csv", "report.html"] {
+        assert!(reference.join(name).exists(), "{name}");
+    }
+    four_workers_and_a_kill_match(&dir, &file, &reference);
+}
+
+/// Maze training runs through the whole machinery (issue 16): one spreading-network training
+/// per (L, n, run) as tasks, every output (observables.csv, maze-depths.csv, maze-landscape.csv,
+/// summary.json, the report and its figures; maze-runs.csv but for its wall-time column) the
+/// same bytes from the thread pool, four worker processes, and a run whose worker was killed
+/// mid-task; a maze file asking for temperatures queues nothing.
+#[test]
+fn maze_outputs_do_not_depend_on_workers_or_kills() {
+    const MAZES: &str = r#"name = "mazes-e2e"
+seed = 18
+model = "mazes"
+sizes = [8, 12]
+replicas = 2
+
+[mazes]
+layers = [2, 6]
+steps = 200
+batch = 8
+test = 200
+"#;
+    let dir = scratch("mazes");
+    let bad = write(
+        &dir,
+        "bad.toml",
+        &MAZES.replace("replicas = 2", "replicas = 2\ntemperatures = [1.0]"),
+    );
+    let o = rgsweep(&[
+        "run",
+        s(&bad),
+        "--thread-pool",
+        "--out",
+        s(&dir.join("bad")),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("bad.toml:6:16") && err.contains("temperatures"),
+        "{err}"
+    );
+    assert!(!dir.join("bad").join("summary.json").exists());
+    let file = write(&dir, "sweep.toml", MAZES);
+    let reference = dir.join("reference");
+    common::reference(&file, &reference);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reference.join("summary.json")).expect("summary"),
+    )
+    .expect("json");
+    let points = summary["mazes"]["points"].as_array().expect("points");
+    assert_eq!(points.len(), 4, "{summary}");
+    for p in points {
+        assert_eq!(p["runs"], 2, "{p}");
+        assert!(
+            p["accuracy"]["value"].is_f64() && p["accuracy"]["error"].is_f64(),
+            "{p}"
+        );
+    }
+    let runs = std::fs::read_to_string(reference.join("maze-runs.csv")).expect("runs");
+    assert_eq!(runs.lines().count(), 1 + 2 * 2 * 2, "{runs}");
+    for name in [
+        "observables.csv",
+        "maze-depths.csv",
+        "maze-landscape.csv",
+        "report.html",
+    ] {
         assert!(reference.join(name).exists(), "{name}");
     }
     four_workers_and_a_kill_match(&dir, &file, &reference);

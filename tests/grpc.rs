@@ -73,6 +73,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             save_samples: 0,
             interaction: None,
             probabilities: Vec::new(),
+            maze: None,
         };
         // One replica whose energy series has `n` entries (the task asks for 3).
         let result = |n: usize| v1::TaskResult {
@@ -89,6 +90,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             rg: Vec::new(),
             samples: Vec::new(),
             percolation: None,
+            maze: None,
         };
         // Shape ≠ task; then a well-formed result under another task's key.
         for (r, why) in [(result(2), "bad shape"), (result(3), "wrong key")] {

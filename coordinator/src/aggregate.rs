@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 /// Version of the aggregation: bump it whenever a change alters any output file for the same
 /// results, so that a coordinator opening an older database aggregates its finished sweeps
 /// again (see `Store::reaggregate_if_older`).
-pub const AGGREGATE_FORMAT: i64 = 8;
+pub const AGGREGATE_FORMAT: i64 = 9;
 
 /// The column order of `observables.csv`; part of the output contract.
 pub const OBSERVABLES_HEADER: &str = "model,size,temperature,samples,energy,energy_err,abs_m,abs_m_err,m2,m2_err,binder,binder_err,susceptibility,susceptibility_err,specific_heat,specific_heat_err,tau_int_energy,tau_int_m2";
@@ -65,6 +65,8 @@ pub struct Outputs {
     pub plane_csv: Option<String>,
     /// Percolation: the cluster-size distribution, one row per (size, p, size bin).
     pub sizes_csv: Option<String>,
+    /// Mazes: `maze-runs.csv`, `maze-depths.csv` and `maze-landscape.csv`.
+    pub mazes_csv: Option<[String; 3]>,
     /// With `save_samples`: NumPy files (configurations; with `[rsmi]` also the filters).
     pub npy: Vec<(String, Vec<u8>)>,
     /// The self-contained report page and its figures as PNGs, built from the text files above.
@@ -101,6 +103,9 @@ pub struct Summary {
     /// Percolation: p_c, ν, D, γ/ν, τ and the wrapping probabilities at p_c.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub percolation: Option<rgsweep_physics::model::percolation::analysis::Summary>,
+    /// Mazes: per (L, n) accuracy, loss, success and neglect fractions, the landscape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mazes: Option<rgsweep_physics::model::maze::analysis::Summary>,
     /// With `[rg]`: per map, T_c and ν from the flow and the linearised-RG exponents.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rg: Option<BTreeMap<String, MapSummary>>,
@@ -276,6 +281,9 @@ fn aggregate_with(
     results: &[TaskResult],
     partial: Option<Partial>,
 ) -> Result<Outputs, AggregateError> {
+    if sweep.model.is_maze() {
+        return Ok(crate::mazes::outputs(sweep, results, partial)?.with_report());
+    }
     if !sweep.model.is_thermal() {
         return Ok(crate::percolation::outputs(sweep, results, partial)?.with_report());
     }
@@ -310,6 +318,7 @@ fn aggregate_with(
         fss: Some(fss),
         dimers: None,
         percolation: None,
+        mazes: None,
         rg: flows.as_ref().map(|f| f.1.clone()),
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
@@ -325,6 +334,7 @@ fn aggregate_with(
         plane_csv: flows.as_ref().and_then(|f| f.4.clone()),
         rg_filters_json: flows.and_then(|f| f.2),
         sizes_csv: None,
+        mazes_csv: None,
         npy: npy_files(sweep, results),
         report: None,
     }
@@ -334,7 +344,7 @@ fn aggregate_with(
 impl Outputs {
     /// The text files a report is built from, named as in [`crate::report::INPUTS`] (whose
     /// order is the order of the fields here), absent ones as `None`.
-    fn texts(&self) -> [(&'static str, Option<&String>); 9] {
+    fn texts(&self) -> [(&'static str, Option<&String>); 12] {
         let [
             observables,
             summary,
@@ -345,7 +355,11 @@ impl Outputs {
             layers,
             plane,
             sizes,
+            maze_runs,
+            maze_depths,
+            maze_landscape,
         ] = crate::report::INPUTS;
+        let maze = |k: usize| self.mazes_csv.as_ref().map(|m| &m[k]);
         [
             (observables, Some(&self.observables_csv)),
             (summary, Some(&self.summary_json)),
@@ -356,6 +370,9 @@ impl Outputs {
             (layers, self.layers_csv.as_ref()),
             (plane, self.plane_csv.as_ref()),
             (sizes, self.sizes_csv.as_ref()),
+            (maze_runs, maze(0)),
+            (maze_depths, maze(1)),
+            (maze_landscape, maze(2)),
         ]
     }
 

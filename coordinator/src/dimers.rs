@@ -53,6 +53,7 @@ pub fn outputs(
         fss: None,
         dimers: Some(summary_dimers),
         percolation: None,
+        mazes: None,
         rg: None,
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
@@ -66,6 +67,7 @@ pub fn outputs(
         flows_csv: None,
         rg_filters_json: None,
         sizes_csv: None,
+        mazes_csv: None,
         layers_csv: None,
         plane_csv: None,
         npy: npy_files(sweep, results),

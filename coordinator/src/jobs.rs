@@ -38,6 +38,10 @@ pub fn run(db: &Path, job: &Job) -> Result<JobOutput, String> {
         let out = aggregate(&job.sweep, &results).map_err(|e| e.to_string())?;
         return Ok(JobOutput::Final(out.files()));
     }
+    // Mazes: no one number to converge (the outputs are per (L, n)).
+    if job.sweep.model.is_maze() {
+        return Ok(JobOutput::Partial(None));
+    }
     // Percolation: the running estimate is p_c, from the sizes whose blocks are all in.
     if !job.sweep.model.is_thermal() {
         let pc = crate::percolation::running_pc(&job.sweep, &results);

@@ -15,6 +15,7 @@ pub mod dimers;
 pub mod jobs;
 pub mod layers;
 pub mod local;
+pub mod mazes;
 pub mod monitor;
 pub mod percolation;
 pub mod queue;

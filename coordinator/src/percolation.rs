@@ -142,6 +142,7 @@ pub fn outputs(
         fss: None,
         dimers: None,
         percolation: Some(summary_percolation),
+        mazes: None,
         rg: None,
     };
     let summary_json = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
@@ -156,6 +157,7 @@ pub fn outputs(
         layers_csv: None,
         plane_csv: None,
         sizes_csv: Some(sizes_csv(sweep, &distribution)),
+        mazes_csv: None,
         npy: Vec::new(),
         report: None,
     })

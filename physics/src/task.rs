@@ -7,8 +7,8 @@
 
 use crate::analysis::{Named, PointData, Series};
 use crate::model::dimer2d::{self, worm::Exits};
-use crate::model::percolation;
 use crate::model::{Model, ModelKind};
+use crate::model::{maze, percolation};
 use crate::rg;
 use crate::rng::Stream;
 use crate::rsmi;
@@ -50,6 +50,10 @@ pub struct Task {
     /// runs). Absent for every other model, so their keys are those of before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probabilities: Vec<f64>,
+    /// Mazes: the training run's settings (n layers and the rest; `size` is the maze side,
+    /// `first_replica` the run). Absent for every other model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maze: Option<Box<maze::train::Settings>>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -96,6 +100,9 @@ pub struct TaskResult {
     /// Percolation: the block's runs, summed (`replicas` is then empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percolation: Option<Box<percolation::Block>>,
+    /// Mazes: what the training run measured (`replicas` is then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maze: Option<Box<maze::train::Outcome>>,
 }
 
 /// Serializable copy of [`SweepStats`].
@@ -141,6 +148,13 @@ impl Task {
 
     /// Canonical text naming the point, algorithm and replica; the random stream's key.
     pub fn stream_key(&self, replica: u32) -> String {
+        if let Some(m) = &self.maze {
+            // One training run: no temperature; the depth n is part of the point.
+            return format!(
+                "{}/L={}/n={}/alg={}/run={replica}",
+                self.model, self.size, m.layers, self.monte_carlo.algorithm
+            );
+        }
         if !self.model.is_thermal() {
             // A block: no temperature; its probabilities only set what it records.
             return format!(
@@ -166,6 +180,11 @@ impl Task {
 
     /// Rough cost in spin updates, for ordering and progress.
     pub fn cost(&self) -> f64 {
+        if let Some(m) = &self.maze {
+            // Cell updates: every layer of every maze of every step, backward counted twice.
+            let cells = (self.size * self.size * m.layers * m.batch * m.steps) as f64;
+            return 3.0 * cells;
+        }
         let sites = (self.size as f64).powi(self.model.dim() as i32);
         let sweeps =
             self.monte_carlo.thermalize + self.monte_carlo.measurements * self.monte_carlo.interval;
@@ -186,6 +205,9 @@ impl Task {
     pub fn run_timed(&self, seed: u64, clock: &dyn Fn() -> f64) -> TaskResult {
         if let Some(geometry) = self.model.percolation(self.size) {
             return self.run_percolation(seed, &geometry);
+        }
+        if let Some(settings) = &self.maze {
+            return self.run_maze(seed, settings, clock);
         }
         let Some(model) = self.model.build(self.size, self.q) else {
             return self.run_dimers(seed, clock);
@@ -227,6 +249,7 @@ impl Task {
                 rg: Vec::new(),
                 samples: Vec::new(),
                 percolation: None,
+                maze: None,
             };
         }
         let mut stats = SweepStats::default();
@@ -282,6 +305,7 @@ impl Task {
             rg: levels,
             samples: saved,
             percolation: None,
+            maze: None,
         }
     }
 
@@ -305,6 +329,34 @@ impl Task {
             rg: Vec::new(),
             samples: Vec::new(),
             percolation: Some(Box::new(block)),
+            maze: None,
+        }
+    }
+
+    /// A maze task: one training run of the spreading network (n layers, mazes of side
+    /// `size`) on the stream of its run, `first_replica`.
+    fn run_maze(
+        &self,
+        seed: u64,
+        settings: &maze::train::Settings,
+        clock: &dyn Fn() -> f64,
+    ) -> TaskResult {
+        let mut stream = Stream::derive(seed, &self.stream_key(self.first_replica));
+        let outcome = maze::train::run(self.size, settings, &mut stream, clock);
+        TaskResult {
+            task: self.clone(),
+            sites: self.size * self.size,
+            order_norm: 1.0,
+            replicas: Vec::new(),
+            stats: SweepStatsRecord {
+                updates: (settings.steps * settings.batch) as u64,
+                ..Default::default()
+            },
+            rsmi: Vec::new(),
+            rg: Vec::new(),
+            samples: Vec::new(),
+            percolation: None,
+            maze: Some(Box::new(outcome)),
         }
     }
 
@@ -385,6 +437,7 @@ impl Task {
             rg: Vec::new(),
             samples: saved,
             percolation: None,
+            maze: None,
         }
     }
 
@@ -548,6 +601,7 @@ mod tests {
             save_samples: 0,
             interaction: None,
             probabilities: Vec::new(),
+            maze: None,
         }
     }
 

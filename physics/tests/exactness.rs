@@ -42,6 +42,7 @@ fn simulate(
         save_samples: 0,
         interaction: None,
         probabilities: Vec::new(),
+        maze: None,
     };
     let result = task.run(seed);
     point_data(&[&result]).expect("one result").observables()

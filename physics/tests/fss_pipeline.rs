@@ -30,6 +30,7 @@ fn points() -> Vec<PointData> {
                 save_samples: 0,
                 interaction: None,
                 probabilities: Vec::new(),
+                maze: None,
             };
             let r = task.run(100 + size as u64 * 10 + k as u64);
             out.push(point_data(&[&r]).expect("result"));

@@ -40,9 +40,12 @@ fn check(text: &str) {
             } else {
                 1
             };
-            // Percolation has no temperatures: one task per (size, block).
+            // Percolation has no temperatures: one task per (size, block); mazes one per
+            // (size, depth, run).
+            let depths = sweep.mazes.as_ref().map_or(1, |m| m.layers.len());
             let expected = sweep.sizes.len()
                 * sweep.temperatures.len().max(1)
+                * depths
                 * sweep.replicas.div_ceil(group) as usize;
             assert!(expected <= MAX_TASKS, "{text}");
             // Planning is linear in the tasks (about 100 bytes each), which MAX_TASKS bounds;

@@ -34,6 +34,7 @@ fn point(
         save_samples: 0,
         interaction: None,
         probabilities: Vec::new(),
+        maze: None,
     };
     let r = task.run(seed);
     point_data(&[&r]).expect("result")

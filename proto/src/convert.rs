@@ -67,6 +67,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
         save_samples: task.save_samples,
         interaction: task.interaction,
         probabilities: task.probabilities.clone(),
+        maze: task.maze.as_deref().map(maze::settings_to_wire),
         rg: task.rg.as_ref().map(|r| v1::TaskRg {
             maps: r.maps.iter().map(|m| m.name().to_string()).collect(),
             levels: r.levels as u32,
@@ -298,6 +299,12 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
     }
     // Dimers carry their interaction (a non-zero integer, as the sweep file allows); spin
     // models none, and none of what needs site spins.
+    if model.is_maze() {
+        return maze::task_from_wire(t, model, algorithm);
+    }
+    if t.maze.is_some() {
+        return Err(invalid("maze", format!("a maze training for {model}")));
+    }
     if !model.is_thermal() {
         return percolation::task_from_wire(t, model, algorithm);
     }
@@ -395,6 +402,7 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         replicas: t.replicas,
         interaction,
         probabilities: Vec::new(),
+        maze: None,
     };
     Ok((task, t.seed))
 }
@@ -450,6 +458,7 @@ pub fn result_to_wire(r: &TaskResult, seed: u64) -> v1::TaskResult {
             .collect(),
         samples: r.samples.clone(),
         percolation: r.percolation.as_deref().map(percolation::block_to_wire),
+        maze: r.maze.as_deref().map(maze::outcome_to_wire),
         rg: r
             .rg
             .iter()
@@ -569,6 +578,15 @@ fn flows_from_wire(task: &Task, levels: Vec<v1::FlowLevel>) -> Result<Vec<Level>
 /// per replica, one value per measurement, the lattice's site count.
 pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireError> {
     let (task, seed) = task_from_wire(r.task.as_ref().ok_or(WireError::Missing("task"))?)?;
+    if task.model.is_maze() {
+        return maze::result_from_wire(r, task, seed);
+    }
+    if r.maze.is_some() {
+        return Err(invalid(
+            "maze",
+            format!("a maze outcome for {}", task.model),
+        ));
+    }
     if !task.model.is_thermal() {
         return percolation::result_from_wire(r, task, seed);
     }
@@ -710,11 +728,13 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
             rg: flows,
             samples: r.samples,
             percolation: None,
+            maze: None,
         },
         seed,
     ))
 }
 
+mod maze;
 mod percolation;
 #[cfg(test)]
 mod tests;

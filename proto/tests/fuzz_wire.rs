@@ -49,6 +49,7 @@ fn base_task() -> Task {
         save_samples: 2,
         interaction: None,
         probabilities: Vec::new(),
+        maze: None,
     }
 }
 
@@ -111,7 +112,15 @@ fn results() -> &'static [TaskResult] {
         dimers.monte_carlo.algorithm = Algorithm::Worm;
         dimers.save_samples = 0;
         dimers.interaction = Some(-1);
-        [potts, rsmi, flows, multispin, dimers]
+        // A maze training run: a task that trains rather than samples, with its outcome.
+        let mazes = Sweep::parse(
+            "name = \"f\"\nseed = 1\nmodel = \"mazes\"\nsizes = [5]\n[mazes]\nlayers = [2]\nsteps = 4\nbatch = 2\ntest = 10\n",
+            "fuzz.toml",
+        )
+        .expect("a maze sweep")
+        .tasks()
+        .remove(0);
+        [potts, rsmi, flows, multispin, dimers, mazes]
             .iter()
             .map(|t| t.run(SEED))
             .collect()

@@ -26,10 +26,14 @@ pub fn verify(
     }
     let mut canonical = result_to_wire(&result, seed);
     let body = canonical.encode_to_vec();
-    // The digest that decides "same result" leaves out RSMI training times, the one thing a
-    // rerun cannot reproduce; the stored body keeps the first delivery's times.
+    // The digest that decides "same result" leaves out training times (RSMI's and a maze
+    // run's), the one thing a rerun cannot reproduce; the stored body keeps the first
+    // delivery's times.
     for p in &mut canonical.rsmi {
         p.seconds = 0.0;
+    }
+    if let Some(m) = &mut canonical.maze {
+        m.seconds = 0.0;
     }
     let digest: [u8; 32] = Sha256::digest(canonical.encode_to_vec()).into();
     Ok(Verified {

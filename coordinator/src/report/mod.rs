@@ -29,7 +29,7 @@ pub enum ReportError {
 }
 
 /// The output files a report is built from; the first two are required.
-pub const INPUTS: [&str; 9] = [
+pub const INPUTS: [&str; 12] = [
     "observables.csv",
     "summary.json",
     "rsmi.csv",
@@ -39,6 +39,9 @@ pub const INPUTS: [&str; 9] = [
     "layers.csv",
     "information-plane.csv",
     "cluster-sizes.csv",
+    "maze-runs.csv",
+    "maze-depths.csv",
+    "maze-landscape.csv",
 ];
 
 /// The output files a laboratory's report is built from (`rgsweep run LAB.toml`).
@@ -282,7 +285,9 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let mut add = |slug: &str, caption: &str, plot: Option<Plot>| {
         figures.extend(plot.map(|plot| Figure::new(slug, caption, plot)));
     };
-    let (fss_figures, collapse_note) = if summary["percolation"].is_object() {
+    let (fss_figures, collapse_note) = if summary["mazes"].is_object() {
+        (mazes::figures(files, &observables, &summary)?, None)
+    } else if summary["percolation"].is_object() {
         let sizes = files
             .get("cluster-sizes.csv")
             .map(|t| Table::parse("cluster-sizes.csv", t))
@@ -316,6 +321,7 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
         .into_iter()
         .flatten()
         .chain(summary["dimers"]["notes"].as_array().into_iter().flatten())
+        .chain(summary["mazes"]["notes"].as_array().into_iter().flatten())
     {
         if let Some(n) = n.as_str() {
             notes.push(n.to_string());
@@ -427,19 +433,34 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
     let mut html = String::new();
     let _ = write!(
         html,
-        "{0}<p>{1}{2}, sizes {3}, {4}.</p>\n{7}<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{5}</table>\n{6}<h2>Figures</h2>\n",
+        "{0}<p>{1}{2}, sizes {3}, {4}.</p>\n{7}{5}{6}<h2>Figures</h2>\n",
         head(name),
         escape(model),
         q.map_or(String::new(), |q| format!(" (q = {q})")),
         escape(&sweep["sizes"].to_string()),
-        match sweep["probabilities"].as_array() {
-            Some(p) => format!("{} occupation probabilities", p.len()),
-            None => format!(
+        match (
+            sweep["probabilities"].as_array(),
+            sweep["mazes"]["layers"].as_array()
+        ) {
+            (_, Some(n)) => format!(
+                "network depths n = {}, {} runs each",
+                escape(&serde_json::Value::Array(n.clone()).to_string()),
+                sweep["replicas"]
+            ),
+            (Some(p), _) => format!("{} occupation probabilities", p.len()),
+            (None, _) => format!(
                 "{} temperatures",
                 sweep["temperatures"].as_array().map_or(0, Vec::len)
             ),
         },
-        rows,
+        if rows.is_empty() {
+            // A maze sweep estimates nothing against a reference: its table is its own.
+            String::new()
+        } else {
+            format!(
+                "<h2>Estimates</h2>\n<table><tr><th>quantity</th><th>estimate</th><th>error</th><th>reference</th><th>(estimate − reference)/error</th><th>source</th></tr>\n{rows}</table>\n"
+            )
+        },
         if notes.is_empty() {
             String::new()
         } else {
@@ -451,7 +472,12 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
                     .collect::<String>()
             )
         },
-        partial::section(&summary),
+        partial::section(&summary)
+            + &if summary["mazes"].is_object() {
+                mazes::table(&summary)
+            } else {
+                String::new()
+            },
     );
     finish(html, &figures)
 }
@@ -490,6 +516,7 @@ mod dimers;
 mod flows;
 mod fss;
 mod layers;
+mod mazes;
 mod partial;
 mod percolation;
 mod plot;

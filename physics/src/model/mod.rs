@@ -5,12 +5,15 @@
 //! alone, so a new spin model is one new file here and one arm in [`ModelKind::build`]; no
 //! sampler or caller changes. Models of other kinds live in a folder of their own with their
 //! configuration, samplers and observables ([`dimer2d`]: bond occupations, directed loops;
-//! [`percolation`]: occupied sites or bonds, Newman–Ziff, swept over p rather than T);
+//! [`percolation`]: occupied sites or bonds, Newman–Ziff, swept over p rather than T;
+//! [`maze`]: percolation mazes and the spreading network trained on them, swept over L and
+//! depth);
 //! [`ModelKind`] registers them, says what they support ([`ModelKind::is_spin`],
 //! [`ModelKind::observables`], [`ModelKind::size_error`]), and `task.rs` runs them.
 
 pub mod dimer2d;
 mod ising;
+pub mod maze;
 pub mod percolation;
 mod potts;
 
@@ -84,10 +87,12 @@ pub enum ModelKind {
     Percolation3dSite,
     #[serde(rename = "percolation3d-bond")]
     Percolation3dBond,
+    /// Maze testing: a task trains the spreading network on percolation mazes ([`maze`]).
+    Mazes,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 8] = [
+    pub const ALL: [ModelKind; 9] = [
         ModelKind::Ising2d,
         ModelKind::Ising3d,
         ModelKind::Potts2d,
@@ -96,6 +101,7 @@ impl ModelKind {
         ModelKind::Percolation2dBond,
         ModelKind::Percolation3dSite,
         ModelKind::Percolation3dBond,
+        ModelKind::Mazes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +114,7 @@ impl ModelKind {
             ModelKind::Percolation2dBond => "percolation2d-bond",
             ModelKind::Percolation3dSite => "percolation3d-site",
             ModelKind::Percolation3dBond => "percolation3d-bond",
+            ModelKind::Mazes => "mazes",
         }
     }
 
@@ -121,7 +128,8 @@ impl ModelKind {
             | ModelKind::Potts2d
             | ModelKind::Dimer2d
             | ModelKind::Percolation2dSite
-            | ModelKind::Percolation2dBond => 2,
+            | ModelKind::Percolation2dBond
+            | ModelKind::Mazes => 2,
             ModelKind::Ising3d | ModelKind::Percolation3dSite | ModelKind::Percolation3dBond => 3,
         }
     }
@@ -155,9 +163,15 @@ impl ModelKind {
         })
     }
 
-    /// Whether the model is swept over temperature (every model but percolation).
+    /// Whether the model is swept over temperature (every model but percolation and mazes).
     pub fn is_thermal(self) -> bool {
-        self.percolation(2).is_none()
+        self.percolation(2).is_none() && !self.is_maze()
+    }
+
+    /// Maze testing: a task is one training run of the spreading network on mazes of side L
+    /// ([`maze::train`]), not a sample of a lattice model.
+    pub fn is_maze(self) -> bool {
+        self == ModelKind::Mazes
     }
 
     /// The named series a task of this model measures besides energy and order, in order

@@ -37,10 +37,12 @@ pub enum Algorithm {
     Plaquette,
     /// Percolation: Newman–Ziff, every occupation number in one run.
     NewmanZiff,
+    /// Mazes: the spreading network trained by Adam on freshly drawn mazes.
+    Adam,
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 9] = [
+    pub const ALL: [Algorithm; 10] = [
         Algorithm::Metropolis,
         Algorithm::Heatbath,
         Algorithm::Wolff,
@@ -50,6 +52,7 @@ impl Algorithm {
         Algorithm::WormMinimalBounce,
         Algorithm::Plaquette,
         Algorithm::NewmanZiff,
+        Algorithm::Adam,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Algorithm {
             Algorithm::WormMinimalBounce => "worm-minimal-bounce",
             Algorithm::Plaquette => "plaquette",
             Algorithm::NewmanZiff => "newman-ziff",
+            Algorithm::Adam => "adam",
         }
     }
 
@@ -77,7 +81,8 @@ impl Algorithm {
             Algorithm::Worm | Algorithm::WormMinimalBounce | Algorithm::Plaquette => {
                 model == ModelKind::Dimer2d
             }
-            Algorithm::NewmanZiff => !model.is_thermal(),
+            Algorithm::NewmanZiff => model.percolation(2).is_some(),
+            Algorithm::Adam => model.is_maze(),
         }
     }
 
@@ -222,8 +227,9 @@ impl<'m, M: Model> Chain<'m, M> {
             Algorithm::Worm
             | Algorithm::WormMinimalBounce
             | Algorithm::Plaquette
-            | Algorithm::NewmanZiff => {
-                panic!("{algorithm} samples dimers or percolation: see their model folders")
+            | Algorithm::NewmanZiff
+            | Algorithm::Adam => {
+                panic!("{algorithm} runs dimers, percolation or mazes: see their model folders")
             }
         }
     }

@@ -29,7 +29,8 @@ impl Ctx<'_> {
             return Ok(None);
         }
         if !model.is_thermal() {
-            // Percolation has clusters, not configurations a network or a map reads.
+            // Percolation has clusters, not configurations a network or a map reads; a maze
+            // task's mazes are drawn inside its training.
             let none = [
                 (raw.rsmi.as_ref().map(Spanned::span), "rsmi"),
                 (raw.rg.as_ref().map(Spanned::span), "rg"),
@@ -40,7 +41,11 @@ impl Ctx<'_> {
                     return Err(self.err(
                         span,
                         field,
-                        format!("{field} is not offered for {model}: a percolation sweep measures wrapping, clusters and their sizes"),
+                        if model.is_maze() {
+                            format!("{field} is not offered for {model}: a maze sweep trains networks on the mazes it draws")
+                        } else {
+                            format!("{field} is not offered for {model}: a percolation sweep measures wrapping, clusters and their sizes")
+                        },
                     ));
                 }
             }
@@ -83,14 +88,32 @@ impl Ctx<'_> {
         }
     }
 
+    /// The `[monte_carlo]` table, which every model but mazes needs.
+    pub(super) fn monte_carlo<'r>(
+        &self,
+        raw: &'r RawSweep,
+    ) -> Result<&'r Spanned<RawMonteCarlo>, SweepError> {
+        raw.monte_carlo.as_ref().ok_or_else(|| {
+            self.err(
+                raw.model.span(),
+                "monte_carlo",
+                format!(
+                    "model {} needs a [monte_carlo] table naming its algorithm ({})",
+                    raw.model.get_ref(),
+                    Algorithm::names_for(*raw.model.get_ref())
+                ),
+            )
+        })
+    }
+
     /// `[monte_carlo] algorithm` must sample `model`.
     pub(super) fn samples(&self, raw: &RawSweep, model: ModelKind) -> Result<(), SweepError> {
-        let algorithm = raw.monte_carlo.get_ref().algorithm;
+        let algorithm = self.monte_carlo(raw)?.get_ref().algorithm;
         if algorithm.runs(model) {
             return Ok(());
         }
         Err(self.err(
-            raw.monte_carlo.span(),
+            self.monte_carlo(raw)?.span(),
             "monte_carlo.algorithm",
             format!(
                 "{algorithm} cannot sample {model}; use {}",

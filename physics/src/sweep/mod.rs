@@ -73,8 +73,11 @@ pub fn max_runs(sites: u64) -> u64 {
 
 mod check;
 pub mod lab;
+mod mazes;
 mod networks;
 mod percolation;
+
+pub use mazes::{MAX_LAYERS, MAX_MAZE_SIZE, MazeSweep};
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -119,6 +122,9 @@ pub struct Sweep {
     /// (empty when every size has `monte_carlo.measurements`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub block_runs: Vec<u64>,
+    /// Mazes: the depths and training of the runs (`replicas` counts runs per (L, n)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mazes: Option<MazeSweep>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -286,6 +292,16 @@ impl Sweep {
         }
         sizes.sort_unstable();
 
+        if model.is_maze() {
+            return mazes::sweep(&cx, &raw, name, seed as u64, sizes);
+        }
+        if let Some(m) = &raw.mazes {
+            return Err(cx.err(
+                m.span(),
+                "mazes",
+                format!("[mazes] belongs to model = \"mazes\", not to {model}"),
+            ));
+        }
         if model.percolation(2).is_some() {
             return percolation::sweep(&cx, &raw, name, seed as u64, sizes);
         }
@@ -310,7 +326,7 @@ impl Sweep {
             None => 1,
         };
 
-        let mc = raw.monte_carlo.get_ref();
+        let mc = cx.monte_carlo(&raw)?.get_ref();
         let tasks = (sizes.len() as u64)
             .saturating_mul(temperatures.len() as u64)
             .saturating_mul(u64::from(replicas.div_ceil(replica_group(mc.algorithm))));
@@ -336,7 +352,7 @@ impl Sweep {
         }
         if mc.algorithm == Algorithm::Multispin && model.is_spin() && !model.is_ising() {
             return Err(cx.err(
-                raw.monte_carlo.span(),
+                cx.monte_carlo(&raw)?.span(),
                 "monte_carlo.algorithm",
                 format!(
                     "multispin is bit-packed Ising and cannot run {}; use metropolis, heatbath, wolff or swendsen-wang",
@@ -355,7 +371,7 @@ impl Sweep {
         let (Some(raw_thermalize), Some(raw_measurements)) = (&mc.thermalize, &mc.measurements)
         else {
             return Err(cx.err(
-                raw.monte_carlo.span(),
+                cx.monte_carlo(&raw)?.span(),
                 "monte_carlo",
                 "needs thermalize and measurements".into(),
             ));
@@ -488,12 +504,16 @@ impl Sweep {
             interaction,
             probabilities: Vec::new(),
             block_runs: Vec::new(),
+            mazes: None,
         })
     }
 
     /// The tasks of this sweep, largest lattices first so long tasks do not trail at the end.
     /// Each task is one replica, except for multispin, where one task runs up to 64 replicas.
     pub fn tasks(&self) -> Vec<crate::task::Task> {
+        if let Some(m) = &self.mazes {
+            return mazes::tasks(self, m);
+        }
         if self.model.percolation(2).is_some() {
             return percolation::tasks(self);
         }
@@ -519,6 +539,7 @@ impl Sweep {
                         save_samples: self.save_samples,
                         interaction: self.interaction,
                         probabilities: Vec::new(),
+                        maze: None,
                     });
                     first += count;
                 }

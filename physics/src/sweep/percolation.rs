@@ -39,7 +39,7 @@ pub(super) fn sweep(
             format!("occupation probabilities lie in [0, 1], got {x}"),
         ));
     }
-    let mc = raw.monte_carlo.get_ref();
+    let mc = cx.monte_carlo(raw)?.get_ref();
     cx.samples(raw, model)?;
     let thermal = [
         ("monte_carlo.thermalize", &mc.thermalize),
@@ -57,7 +57,7 @@ pub(super) fn sweep(
     }
     let Some(raw_runs) = &mc.runs else {
         return Err(cx.err(
-            raw.monte_carlo.span(),
+            cx.monte_carlo(raw)?.span(),
             "monte_carlo.runs",
             "needs runs: the Newman–Ziff runs of each block (task)".into(),
         ));
@@ -167,6 +167,7 @@ pub(super) fn sweep(
         } else {
             runs_per_size
         },
+        mazes: None,
     })
 }
 
@@ -192,6 +193,7 @@ pub(super) fn tasks(s: &Sweep) -> Vec<crate::task::Task> {
                 save_samples: 0,
                 interaction: None,
                 probabilities: s.probabilities.clone(),
+                maze: None,
             });
         }
     }

@@ -24,7 +24,12 @@ pub(super) struct RawSweep {
     pub(super) p: Option<Spanned<Temperatures>>,
     #[serde(default)]
     pub(super) replicas: Option<Spanned<i64>>,
-    pub(super) monte_carlo: Spanned<RawMonteCarlo>,
+    /// Every model but mazes, whose tasks train rather than sample.
+    #[serde(default)]
+    pub(super) monte_carlo: Option<Spanned<RawMonteCarlo>>,
+    /// Mazes: the training runs.
+    #[serde(default)]
+    pub(super) mazes: Option<Spanned<RawMazes>>,
     #[serde(default)]
     pub(super) fss: Option<Spanned<RawFss>>,
     #[serde(default)]
@@ -121,6 +126,22 @@ pub(super) struct RawMonteCarlo {
     /// Percolation: Newman–Ziff runs per block (task), one number or one per size.
     #[serde(default)]
     pub(super) runs: Option<Spanned<Runs>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMazes {
+    pub(super) layers: Spanned<Vec<Spanned<i64>>>,
+    pub(super) steps: Spanned<i64>,
+    pub(super) p: Option<Spanned<f64>>,
+    pub(super) batch: Option<Spanned<i64>>,
+    pub(super) learning_rate: Option<Spanned<f64>>,
+    pub(super) init_scale: Option<Spanned<f64>>,
+    pub(super) test: Option<Spanned<i64>>,
+    pub(super) balanced: Option<bool>,
+    pub(super) gain: Option<Spanned<f64>>,
+    pub(super) landscape: Option<Spanned<Vec<f64>>>,
+    pub(super) neglect_threshold: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

@@ -95,6 +95,7 @@ pub(super) fn task_from_wire(
         save_samples: 0,
         interaction: None,
         probabilities: ps.clone(),
+        maze: None,
     };
     Ok((task, t.seed))
 }
@@ -193,6 +194,7 @@ pub(super) fn result_from_wire(
             rg: Vec::new(),
             samples: Vec::new(),
             percolation: Some(Box::new(block)),
+            maze: None,
         },
         seed,
     ))

@@ -198,6 +198,7 @@ fn task() -> Task {
         save_samples: 0,
         interaction: None,
         probabilities: Vec::new(),
+        maze: None,
     }
 }
 

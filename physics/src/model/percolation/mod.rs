@@ -20,7 +20,6 @@
 
 pub mod analysis;
 pub mod exact;
-pub mod maze;
 pub mod newman_ziff;
 
 use crate::analysis::Named;

@@ -6,6 +6,12 @@
 //! image gated by the maze, can spread the hot spot one step per layer: [`HandSet`] holds
 //! weights that do exactly that, so it labels every maze correctly once n reaches its depth.
 
+pub mod analysis;
+mod net;
+pub mod train;
+
+pub use net::{Framed, Net, Pass, Scratch, sigmoid};
+
 use crate::rng::Stream;
 use std::collections::VecDeque;
 
@@ -135,35 +141,14 @@ impl HandSet {
     pub const KERNEL: [f64; 9] = [0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0];
     pub const BIAS: f64 = -0.5;
 
-    /// H_n after `layers` layers from the one-hot image of the hot spot.
-    pub fn forward(&self, maze: &Maze, layers: usize) -> Vec<f64> {
-        let l = maze.size;
-        let mut h = vec![0.0; l * l];
-        h[maze.start] = 1.0;
-        let mut next = vec![0.0; l * l];
-        for _ in 0..layers {
-            for y in 0..l {
-                for x in 0..l {
-                    let mut s = Self::BIAS;
-                    for (k, w) in Self::KERNEL.iter().enumerate() {
-                        let (dx, dy) = (k % 3, k / 3);
-                        if *w == 0.0 || (x + dx) < 1 || (y + dy) < 1 || x + dx > l || y + dy > l {
-                            continue;
-                        }
-                        s += w * h[(y + dy - 1) * l + (x + dx - 1)];
-                    }
-                    let gate = if maze.open[y * l + x] { 1.0 } else { 0.0 };
-                    next[y * l + x] = gate / (1.0 + (-self.gain * s).exp());
-                }
-            }
-            std::mem::swap(&mut h, &mut next);
-        }
-        h
+    /// The network of `layers` layers with these weights.
+    pub fn net(&self, layers: usize) -> Net {
+        Net::hand_set(layers, self.gain)
     }
 
     /// The network's answer: the centre hot after `layers` layers.
     pub fn classify(&self, maze: &Maze, layers: usize) -> bool {
-        self.forward(maze, layers)[Maze::centre(maze.size)] > 0.5
+        self.net(layers).predict(&Framed::new(maze)) > 0.5
     }
 }
 
