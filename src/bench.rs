@@ -67,6 +67,8 @@ enum BenchWhat {
     /// Percolation: Newman–Ziff's ns per occupied element, full runs and a sweep's window
     /// (`bench/percolation.sh` sets the full runs beside cpyrcolate).
     Percolation(crate::bench_percolation::Args),
+    /// Mazes: the spreading network's ns per cell and layer, hand-written against ndarray.
+    Mazes(crate::bench_mazes::Args),
 }
 
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
@@ -74,6 +76,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
         Some(BenchWhat::Coordinator(c)) => return crate::bench_coordinator::run(c),
         Some(BenchWhat::Dimers(d)) => return crate::bench_dimers::run(d),
         Some(BenchWhat::Percolation(p)) => return crate::bench_percolation::run(p),
+        Some(BenchWhat::Mazes(m)) => return crate::bench_mazes::run(m),
         None => {}
     }
     if let Some(size) = a.size {

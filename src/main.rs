@@ -7,9 +7,11 @@ mod backup_cmd;
 mod bench;
 mod bench_coordinator;
 mod bench_dimers;
+mod bench_mazes;
 mod bench_percolation;
 mod client_cmd;
 mod lab_cmd;
+mod mazes_cmd;
 mod prx1d_cmd;
 mod rbm_cmd;
 mod remote;
@@ -56,6 +58,10 @@ enum Command {
     /// Mehta–Schwab network by default — with each layer's held-out pseudo-likelihood, speed
     /// and receptive-field size.
     Rbm(rbm_cmd::Args),
+    /// Maze-testing samples (Ringel & de Bem): critical-percolation mazes of one side with their
+    /// labels and breadth-first depths, the hand-set network's accuracy, one training run of the
+    /// spreading network (`--steps`); `--out` writes them as .npy.
+    Mazes(mazes_cmd::Args),
     /// Submit a sweep file to a coordinator; prints the sweep id.
     Submit(client_cmd::SubmitArgs),
     /// Progress of sweeps: task counts, throughput, ETA, T_c so far.
@@ -254,6 +260,7 @@ fn main() -> ExitCode {
         Command::Rsmi(a) => rsmi_cmd::run(a),
         Command::Prx1d(a) => prx1d_cmd::run(a),
         Command::Rbm(a) => rbm_cmd::run(a),
+        Command::Mazes(a) => mazes_cmd::run(a),
         Command::Coordinator(a) => remote::coordinator(*a),
         Command::Worker(a) => remote::worker(a),
         Command::Submit(a) => client_cmd::submit(a),

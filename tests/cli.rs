@@ -470,3 +470,93 @@ fn rbm_trains_stacks_and_refuses_bad_shapes() {
         );
     }
 }
+
+/// `rgsweep mazes`: balanced critical mazes (half positive), the hand-set network right on
+/// exactly the mazes its n layers settle, one trained network, and the mazes as .npy whose
+/// labels and depths agree with a breadth-first search done here from the exported hot spot;
+/// a bad `--p` is refused, naming the flag.
+#[test]
+fn mazes_are_exported_as_npy_and_one_network_trains() {
+    use ndarray::{Array1, Array3};
+    use ndarray_npy::ReadNpyExt;
+    let dir = scratch("mazes-cli");
+    let out = dir.join("mazes");
+    let o = rgsweep(&[
+        "mazes",
+        "--size",
+        "9",
+        "--count",
+        "60",
+        "--layers",
+        "4",
+        "--steps",
+        "40",
+        "--batch",
+        "4",
+        "--out",
+        s(&out),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        (r["count"].as_u64(), r["positives"].as_u64()),
+        (Some(60), Some(30)),
+        "{r}"
+    );
+    assert_eq!(r["hand_accuracy"], r["settled"], "{r}");
+    assert!(r["training"]["test_accuracy"].as_f64().is_some(), "{r}");
+    let read = |name: &str| std::fs::File::open(out.join(name)).expect(name);
+    let open = Array3::<u8>::read_npy(read("mazes.npy")).expect("mazes.npy");
+    let hot = Array3::<u8>::read_npy(read("hot_spots.npy")).expect("hot_spots.npy");
+    let labels = Array1::<u8>::read_npy(read("labels.npy")).expect("labels.npy");
+    let depths = Array1::<i64>::read_npy(read("depths.npy")).expect("depths.npy");
+    assert_eq!(
+        (open.dim(), hot.dim(), labels.len(), depths.len()),
+        ((60, 9, 9), (60, 9, 9), 60, 60)
+    );
+    for k in 0..60 {
+        let starts: Vec<(usize, usize)> = (0..81)
+            .map(|i| (i / 9, i % 9))
+            .filter(|&(y, x)| hot[[k, y, x]] == 1)
+            .collect();
+        assert_eq!(starts.len(), 1, "maze {k}: one hot spot");
+        let (y0, x0) = starts[0];
+        assert_eq!(open[[k, y0, x0]], 1, "maze {k}: the hot spot is open");
+        // Breadth-first search from the hot spot, open boundaries, 4 neighbours.
+        let mut dist = vec![-1i64; 81];
+        dist[y0 * 9 + x0] = 0;
+        let mut queue = std::collections::VecDeque::from([(y0, x0)]);
+        while let Some((y, x)) = queue.pop_front() {
+            let d = dist[y * 9 + x];
+            let mut next = vec![];
+            if y > 0 {
+                next.push((y - 1, x));
+            }
+            if y < 8 {
+                next.push((y + 1, x));
+            }
+            if x > 0 {
+                next.push((y, x - 1));
+            }
+            if x < 8 {
+                next.push((y, x + 1));
+            }
+            for (ny, nx) in next {
+                if open[[k, ny, nx]] == 1 && dist[ny * 9 + nx] < 0 {
+                    dist[ny * 9 + nx] = d + 1;
+                    queue.push_back((ny, nx));
+                }
+            }
+        }
+        assert_eq!(depths[k], dist[4 * 9 + 4], "maze {k}: depth to the centre");
+        assert_eq!(labels[k] == 1, depths[k] >= 0, "maze {k}: label");
+    }
+    let o = rgsweep(&["mazes", "--size", "9", "--p", "1.5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--p"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
