@@ -4,9 +4,9 @@
 //! `--out` writes them as .npy for other tools, and `--steps` trains one spreading network on
 //! them as one task of a maze sweep would.
 
+use crate::rbm_cmd::write;
 use anyhow::{Context, Result, bail};
 use ndarray::{Array1, Array3};
-use ndarray_npy::WriteNpyExt;
 use rgsweep_physics::Stream;
 use rgsweep_physics::model::maze::train::{self, Settings, Source};
 use rgsweep_physics::model::maze::{self, HandSet, Maze};
@@ -85,19 +85,6 @@ struct Training {
     sensitivity: f64,
     hand_sensitivity: f64,
     neglect: bool,
-}
-
-fn write<A, D>(dir: &Path, name: &str, array: &ndarray::Array<A, D>) -> Result<()>
-where
-    A: ndarray_npy::WritableElement,
-    D: ndarray::Dimension,
-{
-    let path = dir.join(name);
-    let file = std::fs::File::create(&path)
-        .with_context(|| format!("{}: cannot create", path.display()))?;
-    array
-        .write_npy(std::io::BufWriter::new(file))
-        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 fn export(dir: &Path, mazes: &[Maze], size: usize) -> Result<()> {

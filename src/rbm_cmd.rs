@@ -87,7 +87,8 @@ fn configurations(a: &Args) -> Result<Vec<Vec<u8>>> {
     }
 }
 
-fn write<A, D>(dir: &Path, name: &str, array: &ndarray::Array<A, D>) -> Result<()>
+/// Writes `array` as DIR/NAME in NumPy's format (also `rgsweep mazes`' export).
+pub(crate) fn write<A, D>(dir: &Path, name: &str, array: &ndarray::Array<A, D>) -> Result<()>
 where
     A: ndarray_npy::WritableElement,
     D: ndarray::Dimension,
