@@ -9,6 +9,8 @@
 //! second signal, or `drain_timeout`): hand the running leases back without counting an attempt
 //! and exit at once.
 
+pub mod external;
+
 use rgsweep_physics::TaskResult;
 use rgsweep_proto::client::{self, WorkerClient};
 use rgsweep_proto::{result_to_wire, task_from_wire, v1};
