@@ -441,3 +441,41 @@ epochs = 2
 batch = 256
 information_plane = true
 "#;
+
+/// `file` run by four worker processes, and by one worker killed mid-task and a second that
+/// finishes: every output file the same bytes as `reference`.
+pub fn four_workers_and_a_kill_match(
+    dir: &std::path::Path,
+    file: &std::path::Path,
+    reference: &std::path::Path,
+) {
+    let four = dir.join("four");
+    std::fs::create_dir_all(&four).expect("dir");
+    let c = Coord::start(&four, None, "5", "5");
+    let id = c.submit(file)["sweep"].as_str().expect("id").to_string();
+    let workers: Vec<Proc> = (0..4).map(|i| c.worker("1", &format!("w{i}"))).collect();
+    c.wait_state(&id, "done", 120);
+    c.results(&id, &four.join("out"));
+    drop(workers);
+    let killed = dir.join("killed");
+    std::fs::create_dir_all(&killed).expect("dir");
+    let c = Coord::start(&killed, None, "1", "1");
+    c.run_with_a_killed_worker(file, &killed.join("out"));
+    for out in [four.join("out"), killed.join("out")] {
+        assert_same_files(&out, reference);
+    }
+}
+
+/// `text` as dir/bad.toml is refused by `rgsweep run` naming `at` (file:line:column) and
+/// `field`, and writes no outputs.
+pub fn refused_and_nothing_written(dir: &Path, text: &str, at: &str, field: &str) {
+    let bad = write(dir, "bad.toml", text);
+    let out = dir.join("bad");
+    let o = rgsweep(&["run", s(&bad), "--thread-pool", "--out", s(&out)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains(at) && err.contains(field),
+        "{err}"
+    );
+    assert!(!out.join("summary.json").exists());
+}
