@@ -69,6 +69,10 @@ enum BenchWhat {
     Percolation(crate::bench_percolation::Args),
     /// Mazes: the spreading network's ns per cell and layer, hand-written against ndarray.
     Mazes(crate::bench_mazes::Args),
+    /// External samplers: the protocol's cost per run (a trivial program through the worker's
+    /// registry against the same program spawned bare) and a registered sampler's speed beside
+    /// the built-in Metropolis.
+    External(crate::bench_external::Args),
 }
 
 pub(crate) fn run(a: BenchArgs) -> Result<()> {
@@ -77,6 +81,7 @@ pub(crate) fn run(a: BenchArgs) -> Result<()> {
         Some(BenchWhat::Dimers(d)) => return crate::bench_dimers::run(d),
         Some(BenchWhat::Percolation(p)) => return crate::bench_percolation::run(p),
         Some(BenchWhat::Mazes(m)) => return crate::bench_mazes::run(m),
+        Some(BenchWhat::External(e)) => return crate::bench_external::run(e),
         None => {}
     }
     if let Some(size) = a.size {

@@ -207,6 +207,7 @@ async fn simulated_worker(mut rpc: client::WorkerClient, id: String) -> Result<(
             worker_id: id.clone(),
             slots: 1,
             time_left_ms: 0,
+            capabilities: Vec::new(),
         })
         .await?
         .into_inner()
@@ -226,6 +227,7 @@ async fn simulated_worker(mut rpc: client::WorkerClient, id: String) -> Result<(
                 }],
                 lease_slots: 1,
                 time_left_ms: 0,
+                capabilities: Vec::new(),
             })
             .await?
             .into_inner();

@@ -76,6 +76,10 @@ fn status_json(s: &v1::SweepStatus) -> serde_json::Value {
         "progress": s.progress,
         "partial_tc": s.partial_tc.map(|e| serde_json::json!({"value": e.value, "error": e.error})),
         "errors": s.errors,
+        "waiting": s.waiting.iter().map(|w| {
+            let c = w.capability.clone().unwrap_or_default();
+            serde_json::json!({"kind": c.kind, "name": c.name, "version": c.version, "tasks": w.tasks})
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -105,6 +109,13 @@ fn status_line(s: &v1::SweepStatus) -> String {
     line.push(')');
     if let Some(tc) = s.partial_tc {
         line += &format!("  T_c so far {:.5} ± {:.5}", tc.value, tc.error);
+    }
+    for w in &s.waiting {
+        let c = w.capability.clone().unwrap_or_default();
+        line += &format!(
+            "\n    waiting: {} task(s) need {} {} ({}), which no connected worker has",
+            w.tasks, c.kind, c.name, c.version
+        );
     }
     for e in &s.errors {
         line += &format!("\n    error: {e}");

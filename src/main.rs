@@ -7,6 +7,7 @@ mod backup_cmd;
 mod bench;
 mod bench_coordinator;
 mod bench_dimers;
+mod bench_external;
 mod bench_mazes;
 mod bench_percolation;
 mod client_cmd;
@@ -16,6 +17,7 @@ mod prx1d_cmd;
 mod rbm_cmd;
 mod remote;
 mod rsmi_cmd;
+mod samplers_cmd;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -242,6 +244,9 @@ struct RunArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
+    /// External samplers for the in-process workers (model = "external" sweeps).
+    #[command(flatten)]
+    samplers: samplers_cmd::SamplerArgs,
 }
 
 fn main() -> ExitCode {
@@ -343,6 +348,7 @@ fn simulate(a: SimulateArgs) -> Result<()> {
         probabilities: Vec::new(),
         mazes: None,
         block_runs: Vec::new(),
+        external: None,
     };
     let tasks = sweep.tasks();
     let started = std::time::Instant::now();
@@ -425,11 +431,15 @@ fn run(a: RunArgs) -> Result<()> {
         .out
         .unwrap_or_else(|| PathBuf::from("results").join(&sweep.name));
     if a.thread_pool {
+        if sweep.external.is_some() {
+            bail!("{file}: an external sampler runs through workers: drop --thread-pool");
+        }
         return run_thread_pool(&sweep, &out, threads, a.json);
     }
+    let registry = std::sync::Arc::new(a.samplers.registry()?);
     let workers = a.workers as usize;
     let slots = threads.div_ceil(workers).max(1);
-    let (_, seconds, tasks) = remote::run_embedded(&a.file, &out, workers, slots)?;
+    let (_, seconds, tasks) = remote::run_embedded(&a.file, &out, workers, slots, registry)?;
     let text = std::fs::read_to_string(out.join("summary.json"))
         .context("the run wrote no summary.json")?;
     if a.json {

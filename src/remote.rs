@@ -382,9 +382,19 @@ pub(crate) struct WorkerArgs {
     /// to finish before it (per the sweep's task_seconds) and drains at the end.
     #[arg(long)]
     walltime: Option<f64>,
+    #[command(flatten)]
+    samplers: crate::samplers_cmd::SamplerArgs,
 }
 
 pub(crate) fn worker(a: WorkerArgs) -> Result<()> {
+    let registry = a.samplers.registry()?;
+    if a.samplers.listed(&registry) {
+        return Ok(());
+    }
+    for s in registry.samplers() {
+        tracing::info!(sampler = %s.name, version = %s.version, program = %s.program.display(), "sampler registered");
+    }
+    let registry = std::sync::Arc::new(registry);
     let rt = runtime()?;
     rt.block_on(async move {
         // Workers may start before the coordinator: wait for its access file to appear.
@@ -428,6 +438,7 @@ pub(crate) fn worker(a: WorkerArgs) -> Result<()> {
                 .map(|s| secs(s, "--walltime"))
                 .transpose()?
                 .map(Duration::from_millis),
+            samplers: registry,
         };
         let (tx, rx) = tokio::sync::watch::channel(Drain::Run);
         // First signal: finish running tasks and leave. Second: hand them back and leave now.
@@ -458,8 +469,28 @@ pub(crate) fn run_embedded(
     out: &Path,
     workers: usize,
     slots: usize,
+    samplers: std::sync::Arc<rgsweep_worker::external::Registry>,
 ) -> Result<(String, f64, usize)> {
     let (name, text) = read_sweep(file)?;
+    let sweep = rgsweep_physics::Sweep::parse(&text, &name)?;
+    if let Some(e) = &sweep.external {
+        match samplers.samplers().find(|s| s.name == e.sampler) {
+            None => bail!(
+                "{name}: sampler {:?} is not registered here: add --sampler {}=PROGRAM",
+                e.sampler,
+                e.sampler
+            ),
+            Some(s) if !e.version.is_empty() && s.version != e.version => bail!(
+                "{name}: the file asks for sampler {} version {:?}; {} is {:?}",
+                e.sampler,
+                e.version,
+                s.program.display(),
+                s.version
+            ),
+            Some(_) => {}
+        }
+    }
+    let text = crate::samplers_cmd::pin_version(&text, &sweep, &samplers);
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let db = out.join("rgsweep.db");
     let token = generate_token().context("cannot generate a token")?;
@@ -510,6 +541,7 @@ pub(crate) fn run_embedded(
                 idle_exit: None,
                 drain_timeout: None,
                 walltime: None,
+                samplers: samplers.clone(),
             };
             handles.push(tokio::spawn(rgsweep_worker::run(config, drain_rx.clone())));
         }

@@ -30,6 +30,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
                 worker_id: "x".into(),
                 slots: 1,
                 time_left_ms: 0,
+                capabilities: Vec::new(),
             })
             .await
             .expect_err("no token");
@@ -40,6 +41,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
                 worker_id: String::new(),
                 slots: 1,
                 time_left_ms: 0,
+                capabilities: Vec::new(),
             })
             .await
             .expect_err("empty worker id");
@@ -74,6 +76,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
             interaction: None,
             probabilities: Vec::new(),
             maze: None,
+            external: None,
         };
         // One replica whose energy series has `n` entries (the task asks for 3).
         let result = |n: usize| v1::TaskResult {
@@ -104,6 +107,7 @@ fn malformed_and_unauthenticated_requests_are_refused() {
                     }],
                     lease_slots: 0,
                     time_left_ms: 0,
+                    capabilities: Vec::new(),
                 })
                 .await
                 .expect_err(why);
@@ -288,6 +292,7 @@ fn workers_and_clients_can_hold_separate_tokens() {
                 worker_id: "w".into(),
                 slots: 4,
                 time_left_ms: 0,
+                capabilities: Vec::new(),
             })
             .await
             .expect("the worker token works for workers");

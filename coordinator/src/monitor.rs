@@ -38,12 +38,16 @@ pub struct Snapshot {
     pub uptime_seconds: f64,
     /// Automatic worker allocation, if on.
     pub allocation: Option<AllocStatus>,
+    /// Queued tasks that need a capability (a registered sampler) no worker has advertised
+    /// since the coordinator started: no worker that scaling starts is known to run them.
+    pub unservable: usize,
 }
 
 impl Snapshot {
-    /// Tasks that still need a worker: queued or running.
+    /// Tasks that still need a worker, and one that scaling could start can run: queued or
+    /// running, less the [`Snapshot::unservable`].
     pub fn open_tasks(&self) -> usize {
-        self.tasks.queued + self.tasks.leased
+        (self.tasks.queued + self.tasks.leased).saturating_sub(self.unservable)
     }
 }
 
@@ -198,6 +202,7 @@ mod tests {
 
     fn snapshot(queued: usize, leased: usize, done: usize) -> Snapshot {
         Snapshot {
+            unservable: 0,
             tasks: Counts {
                 queued,
                 leased,

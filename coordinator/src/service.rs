@@ -249,10 +249,12 @@ impl Worker for WorkerService {
         let worker = worker_of(&r.worker_id)?;
         let slots = r.slots as usize;
         let time_left = r.time_left_ms;
+        let caps = rgsweep_proto::capabilities_from_wire(&r.capabilities)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let reply = self
             .core
             .call(move |core, now| v1::LeaseReply {
-                leases: core.lease(now, &worker, slots, time_left),
+                leases: core.lease(now, &worker, slots, time_left, &caps),
                 heartbeat_ms: core.heartbeat_ms(),
             })
             .await?;
@@ -285,6 +287,8 @@ impl Worker for WorkerService {
         let worker = worker_of(&r.worker_id)?;
         let slots = r.lease_slots as usize;
         let time_left = r.time_left_ms;
+        let caps = rgsweep_proto::capabilities_from_wire(&r.capabilities)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         // Checking and re-encoding large results is CPU work: keep it off the async threads.
         let verified = if r.encoded_len() > 1 << 20 {
             tokio::task::spawn_blocking(move || verify(r.results))
@@ -298,7 +302,7 @@ impl Worker for WorkerService {
             .call(move |core, now| {
                 let outcomes = core.complete(now, &worker, verified);
                 let leases = if slots > 0 {
-                    core.lease(now, &worker, slots, time_left)
+                    core.lease(now, &worker, slots, time_left, &caps)
                 } else {
                     Vec::new()
                 };

@@ -273,6 +273,8 @@ impl Store {
                 spec: r.get(1)?,
                 entry: Entry {
                     cost: r.get(2)?,
+                    // Derived from the spec by the caller: not a column.
+                    needs: None,
                     errors: r.get::<_, i64>(7)? as u32,
                     lost: r.get::<_, i64>(10)? as u32,
                     state,

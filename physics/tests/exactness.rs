@@ -43,6 +43,7 @@ fn simulate(
         interaction: None,
         probabilities: Vec::new(),
         maze: None,
+        external: None,
     };
     let result = task.run(seed);
     point_data(&[&result]).expect("one result").observables()

@@ -31,6 +31,7 @@ fn points() -> Vec<PointData> {
                 interaction: None,
                 probabilities: Vec::new(),
                 maze: None,
+                external: None,
             };
             let r = task.run(100 + size as u64 * 10 + k as u64);
             out.push(point_data(&[&r]).expect("result"));

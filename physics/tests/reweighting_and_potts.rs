@@ -35,6 +35,7 @@ fn point(
         interaction: None,
         probabilities: Vec::new(),
         maze: None,
+        external: None,
     };
     let r = task.run(seed);
     point_data(&[&r]).expect("result")

@@ -68,6 +68,7 @@ pub fn task_to_wire(task: &Task, seed: u64) -> v1::Task {
         interaction: task.interaction,
         probabilities: task.probabilities.clone(),
         maze: task.maze.as_deref().map(maze::settings_to_wire),
+        external: task.external.as_deref().map(external::sampling_to_wire),
         rg: task.rg.as_ref().map(|r| v1::TaskRg {
             maps: r.maps.iter().map(|m| m.name().to_string()).collect(),
             levels: r.levels as u32,
@@ -291,7 +292,15 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
     if let Some(why) = model.size_error(t.size as usize) {
         return Err(invalid("size", why));
     }
-    if !algorithm.runs(model) {
+    // A registered program samples a spin model's configurations under "external"; no
+    // built-in sampler runs that algorithm, and the program runs nothing else.
+    let runs = match (algorithm, &t.external) {
+        (Algorithm::External, Some(_)) => model.is_spin(),
+        (Algorithm::External, None) => false,
+        (_, Some(_)) => return Err(invalid("external", format!("a sampler with {algorithm}"))),
+        (_, None) => algorithm.runs(model),
+    };
+    if !runs {
         return Err(invalid(
             "algorithm",
             format!("{algorithm} cannot sample {model}"),
@@ -384,6 +393,18 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
     {
         return Err(invalid("save_samples", format!("{}", t.save_samples)));
     }
+    let external = match &t.external {
+        Some(e) => {
+            if t.thermalize != 0 || t.interval != 1 {
+                return Err(invalid(
+                    "measurements",
+                    "an external task returns its configurations: thermalize 0, interval 1",
+                ));
+            }
+            Some(Box::new(external::sampling_from_wire(e)?))
+        }
+        None => None,
+    };
     let task = Task {
         rsmi,
         rg,
@@ -403,6 +424,7 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
         interaction,
         probabilities: Vec::new(),
         maze: None,
+        external,
     };
     Ok((task, t.seed))
 }
@@ -734,6 +756,7 @@ pub fn result_from_wire(r: v1::TaskResult) -> Result<(TaskResult, u64), WireErro
     ))
 }
 
+pub mod external;
 mod maze;
 mod percolation;
 #[cfg(test)]

@@ -24,4 +24,5 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 pub mod client;
 mod convert;
 
+pub use convert::external::{capabilities_from_wire, capability_to_wire};
 pub use convert::{WireError, result_from_wire, result_to_wire, task_from_wire, task_to_wire};

@@ -50,6 +50,7 @@ fn base_task() -> Task {
         interaction: None,
         probabilities: Vec::new(),
         maze: None,
+        external: None,
     }
 }
 

@@ -14,6 +14,8 @@
 //! Why a process group: a program that starts others (a shell script, Julia, MPI) is killed
 //! whole on a time-out, so nothing keeps its pipes open or its files growing.
 
+use rgsweep_physics::Task;
+use rgsweep_physics::model::external::{Capability, Replica};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -120,6 +122,22 @@ pub enum ExternalError {
     },
     #[error("cannot run sampler {name}: {why}")]
     Io { name: String, why: String },
+    #[error("sampler {name} on this worker is version {has:?}; the task needs {wants:?}")]
+    Version {
+        name: String,
+        has: String,
+        wants: String,
+    },
+    #[error(
+        "sampler {name} returned the same configurations for seeds {first} and {second}: it ignores the seed it is given (or its chains never move), so its replicas are not independent"
+    )]
+    SeedIgnored {
+        name: String,
+        first: u64,
+        second: u64,
+    },
+    #[error("sampler {0:?} is registered twice")]
+    Twice(String),
 }
 
 /// A program a worker may run, with the version it advertises (its `--version` line, or the
@@ -455,15 +473,24 @@ fn read_output(
         Err(_) => None,
         Ok(bytes) => {
             use ndarray_npy::ReadNpyExt;
-            let e = ndarray::Array1::<f64>::read_npy(&bytes[..])
-                .map_err(|e| malformed("energy.npy", format!("not a float64 vector: {e}")))?;
+            let e = match npy_integers(&bytes) {
+                Ok((shape, v)) if shape.len() == 1 => v.into_iter().map(|x| x as f64).collect(),
+                _ => ndarray::Array1::<f64>::read_npy(&bytes[..])
+                    .map_err(|e| {
+                        malformed(
+                            "energy.npy",
+                            format!("not a float64 or integer vector: {e}"),
+                        )
+                    })?
+                    .to_vec(),
+            };
             if e.len() != request.count || e.iter().any(|x| !x.is_finite()) {
                 return Err(malformed(
                     "energy.npy",
                     format!("{} values, expected {} finite ones", e.len(), request.count),
                 ));
             }
-            Some(e.to_vec())
+            Some(e)
         }
     };
     Ok(Output {
@@ -488,4 +515,214 @@ fn npy_integers(bytes: &[u8]) -> Result<(Vec<usize>, Vec<i64>), String> {
         .or_else(|| go::<i32>(bytes))
         .or_else(|| go::<i64>(bytes))
         .ok_or_else(|| "not an .npy array of int8, uint8, int32 or int64".into())
+}
+
+/// The samplers a worker registered, its limits, and what it remembers to catch a program
+/// that ignores its seed.
+pub struct Registry {
+    samplers: BTreeMap<String, Sampler>,
+    pub limits: Limits,
+    /// Where each run's scratch directory is made.
+    pub work: PathBuf,
+    /// Samplers (name, version) already probed with a second seed on this worker.
+    probed: std::sync::Mutex<std::collections::BTreeSet<(String, String)>>,
+    /// Digests of recent outputs with the seed that made them.
+    recent: std::sync::Mutex<std::collections::VecDeque<([u8; 32], u64)>>,
+}
+
+/// Outputs remembered per worker for the seed check.
+const RECENT: usize = 256;
+
+/// Largest |energy| kept exactly: integers past 2^53 do not survive a float64 file.
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+impl Registry {
+    pub fn new(
+        samplers: Vec<Sampler>,
+        limits: Limits,
+        work: PathBuf,
+    ) -> Result<Registry, ExternalError> {
+        let mut by_name = BTreeMap::new();
+        for s in samplers {
+            if by_name.contains_key(&s.name) {
+                return Err(ExternalError::Twice(s.name));
+            }
+            by_name.insert(s.name.clone(), s);
+        }
+        Ok(Registry {
+            samplers: by_name,
+            limits,
+            work,
+            probed: Default::default(),
+            recent: Default::default(),
+        })
+    }
+
+    /// No samplers: the built-in models only.
+    pub fn empty() -> Registry {
+        Registry {
+            samplers: BTreeMap::new(),
+            limits: Limits::default(),
+            work: std::env::temp_dir(),
+            probed: Default::default(),
+            recent: Default::default(),
+        }
+    }
+
+    pub fn samplers(&self) -> impl Iterator<Item = &Sampler> {
+        self.samplers.values()
+    }
+
+    /// What this worker advertises: one capability per sampler.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        self.samplers
+            .values()
+            .map(|s| Capability {
+                kind: "sampler".into(),
+                name: s.name.clone(),
+                version: s.version.clone(),
+            })
+            .collect()
+    }
+
+    /// Runs the task's program once per replica and returns their configurations, checked:
+    /// the declared type and shape, integer energies, and a seed that matters — the first run
+    /// of each sampler version on this worker is repeated with another seed, and every output
+    /// is compared with the recent ones, so a program that ignores its seed fails its task.
+    pub fn sample(&self, task: &Task, seed: u64) -> Result<Vec<Replica>, ExternalError> {
+        let Some(sampling) = task.external.as_deref() else {
+            return Err(ExternalError::Unknown(String::new()));
+        };
+        let sampler = self
+            .samplers
+            .get(&sampling.sampler)
+            .ok_or_else(|| ExternalError::Unknown(sampling.sampler.clone()))?;
+        if sampler.version != sampling.version {
+            return Err(ExternalError::Version {
+                name: sampler.name.clone(),
+                has: sampler.version.clone(),
+                wants: sampling.version.clone(),
+            });
+        }
+        let kind = if task.q == 2 {
+            Configuration::Ising
+        } else {
+            Configuration::Potts { q: task.q }
+        };
+        let mut out = Vec::with_capacity(task.replicas as usize);
+        for r in task.first_replica..task.first_replica + task.replicas {
+            let request = Request {
+                sampler: sampler.name.clone(),
+                parameters: sampling.parameters_at(task.temperature),
+                size: task.size,
+                dim: task.model.dim(),
+                replica: r,
+                count: task.monte_carlo.measurements as usize,
+                seed: task.program_seed(seed, r),
+                output_dir: PathBuf::new(),
+            };
+            let output = run(sampler, &request, kind, &self.limits, &self.work)?;
+            let digest = digest(&output);
+            self.check_seed(sampler, &request, kind, digest)?;
+            out.push(replica(&sampler.name, output, task.q)?);
+        }
+        Ok(out)
+    }
+
+    fn check_seed(
+        &self,
+        sampler: &Sampler,
+        request: &Request,
+        kind: Configuration,
+        digest: [u8; 32],
+    ) -> Result<(), ExternalError> {
+        let ignored = |other: u64| ExternalError::SeedIgnored {
+            name: sampler.name.clone(),
+            first: other,
+            second: request.seed,
+        };
+        {
+            let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, other)) = recent
+                .iter()
+                .find(|(d, s)| *d == digest && *s != request.seed)
+            {
+                return Err(ignored(*other));
+            }
+        }
+        let first = self
+            .probed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((sampler.name.clone(), sampler.version.clone()));
+        if first {
+            let mut probe = request.clone();
+            probe.seed = request.seed ^ 0x9e37_79b9_7f4a_7c15;
+            let other = run(sampler, &probe, kind, &self.limits, &self.work)?;
+            if self::digest(&other) == digest {
+                return Err(ExternalError::SeedIgnored {
+                    name: sampler.name.clone(),
+                    first: request.seed,
+                    second: probe.seed,
+                });
+            }
+        }
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() >= RECENT {
+            recent.pop_front();
+        }
+        recent.push_back((digest, request.seed));
+        Ok(())
+    }
+}
+
+fn digest(o: &Output) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for c in &o.configurations {
+        h.update(c.iter().map(|&v| v as u8).collect::<Vec<u8>>());
+    }
+    for e in o.energy.iter().flatten() {
+        h.update(e.to_le_bytes());
+    }
+    h.finalize().into()
+}
+
+/// One run's output as the physics crate takes it: site states and integer energies.
+fn replica(name: &str, o: Output, q: u8) -> Result<Replica, ExternalError> {
+    let malformed = |file: &'static str, why: String| ExternalError::Malformed {
+        name: name.into(),
+        file,
+        why,
+    };
+    let Some(energy) = o.energy else {
+        return Err(malformed(
+            "energy.npy",
+            "missing: finite-size scaling reweights with the program's energies; write one energy per configuration".into(),
+        ));
+    };
+    let energy = energy
+        .iter()
+        .map(|&e| {
+            (e.fract() == 0.0 && e.abs() < MAX_EXACT)
+                .then_some(e as i64)
+                .ok_or_else(|| {
+                    malformed(
+                        "energy.npy",
+                        format!(
+                            "{e} is not an integer: energies are integers in units where the weight is exp(-E/T) (for Ising, E = -sum of s_i s_j over bonds)"
+                        ),
+                    )
+                })
+        })
+        .collect::<Result<Vec<i64>, _>>()?;
+    let states = o
+        .configurations
+        .iter()
+        .map(|c| {
+            rgsweep_physics::model::external::states(c, q)
+                .ok_or_else(|| malformed("configurations.npy", "a value outside the type".into()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Replica { states, energy })
 }

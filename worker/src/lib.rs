@@ -35,6 +35,8 @@ pub struct Config {
     /// The job running this worker ends this long after it starts (a scheduler's time limit):
     /// ask only for tasks expected to finish before then, less a margin, and drain at the end.
     pub walltime: Option<Duration>,
+    /// Registered external samplers (advertised with every lease request) and their limits.
+    pub samplers: Arc<external::Registry>,
 }
 
 /// What is kept back from a time limit: a tenth of it, at most a minute.
@@ -110,6 +112,12 @@ pub async fn run(
     mut drain: watch::Receiver<Drain>,
 ) -> Result<Summary, WorkerError> {
     let channel = client::channel(&config.address, config.ca_pem.as_deref())?;
+    let capabilities: Vec<v1::Capability> = config
+        .samplers
+        .capabilities()
+        .iter()
+        .map(rgsweep_proto::capability_to_wire)
+        .collect();
     let mut rpc = client::worker_client(channel, &config.token)?;
     let slots = config.slots.max(1);
     let id = config.worker_id.clone();
@@ -190,7 +198,7 @@ pub async fn run(
                 &id,
                 &mut outbox,
                 &mut failures,
-                (want, time_left_ms),
+                (want, time_left_ms, &capabilities),
                 &mut summary,
             )
             .await
@@ -201,10 +209,9 @@ pub async fn run(
                     retry_at = None;
                     got_work = !leases.is_empty();
                     // Leave through the loop's exit, which also stops the heartbeat task.
-                    if let Err(e) = leases
-                        .into_iter()
-                        .try_for_each(|l| start(&mut running, &live, l, &mut failures))
-                    {
+                    if let Err(e) = leases.into_iter().try_for_each(|l| {
+                        start(&mut running, &live, l, &mut failures, &config.samplers)
+                    }) {
                         break Err(e);
                     }
                 }
@@ -325,6 +332,7 @@ fn start(
     live: &Mutex<BTreeMap<u64, Vec<u8>>>,
     lease: v1::Lease,
     failures: &mut Vec<v1::FailRequest>,
+    samplers: &Arc<external::Registry>,
 ) -> Result<(), WorkerError> {
     let checked = lease
         .task
@@ -362,19 +370,32 @@ fn start(
         key: lease.key,
         token: lease.token,
     };
+    let samplers = samplers.clone();
     running.spawn_blocking(move || {
         let clock = std::time::Instant::now();
-        let outcome =
-            std::panic::catch_unwind(|| task.run_timed(seed, &|| clock.elapsed().as_secs_f64()))
-                .map(|res| (res, seed))
-                .map_err(|p| {
-                    let msg = p
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| p.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    format!("task panicked: {msg}")
-                });
+        let elapsed = || clock.elapsed().as_secs_f64();
+        // An external task's configurations come from its registered program; a program that
+        // misbehaves fails the task with the reason, never the worker.
+        let samples = match task.external {
+            Some(_) => match samplers.sample(&task, seed) {
+                Ok(s) => Some(s),
+                Err(e) => return (r, Err(e.to_string())),
+            },
+            None => None,
+        };
+        let outcome = std::panic::catch_unwind(|| match &samples {
+            Some(s) => task.run_on_samples(seed, s, &elapsed),
+            None => task.run_timed(seed, &elapsed),
+        })
+        .map(|res| (res, seed))
+        .map_err(|p| {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            format!("task panicked: {msg}")
+        });
         (r, outcome)
     });
     Ok(())
@@ -387,7 +408,7 @@ async fn exchange(
     id: &str,
     outbox: &mut Vec<v1::Completed>,
     failures: &mut Vec<v1::FailRequest>,
-    (want, time_left_ms): (usize, u64),
+    (want, time_left_ms, capabilities): (usize, u64, &[v1::Capability]),
     summary: &mut Summary,
 ) -> Result<(Vec<v1::Lease>, u64), tonic::Status> {
     while let Some(f) = failures.first() {
@@ -406,6 +427,7 @@ async fn exchange(
                 worker_id: id.to_string(),
                 slots: want as u32,
                 time_left_ms,
+                capabilities: capabilities.to_vec(),
             })
             .await?
             .into_inner();
@@ -417,6 +439,7 @@ async fn exchange(
             results: outbox.clone(),
             lease_slots: want as u32,
             time_left_ms,
+            capabilities: capabilities.to_vec(),
         })
         .await?
         .into_inner();

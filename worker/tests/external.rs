@@ -217,3 +217,54 @@ fn registration_takes_only_executables_and_plain_names() {
         assert!(parse_flag(bad).is_err(), "{bad}");
     }
 }
+
+/// A spin task of an external sweep, as a coordinator would lease it.
+fn external_task(version: &str) -> rgsweep_physics::Task {
+    let text = format!(
+        "name = \"x\"\nseed = 3\nmodel = \"external\"\nsampler = \"lcg\"\nsampler_version = \"{version}\"\nconfiguration = \"ising\"\nsizes = [6]\nreplicas = 2\nconfigurations = 16\n[parameters]\nT = [2.0]\n"
+    );
+    let sweep = rgsweep_physics::Sweep::parse(&text, "x.toml").expect("valid");
+    sweep.tasks().remove(0)
+}
+
+#[test]
+fn the_registry_checks_versions_and_catches_a_program_that_ignores_its_seed() {
+    use rgsweep_worker::external::Registry;
+    let dir = scratch("registry");
+    let good = program(&dir, "good", &python_sampler(0, 1, -1));
+    let deaf = program(
+        &dir,
+        "deaf",
+        &python_sampler(0, 1, -1).replace("x = r[\"seed\"]", "x = 12345"),
+    );
+    let registry = |path: &Path| {
+        Registry::new(
+            vec![Sampler::register("lcg", path).expect("register")],
+            quick(),
+            dir.join("work"),
+        )
+        .expect("registry")
+    };
+    // A good program: both replicas come back, each its own seed's, with integer energies.
+    let r = registry(&good);
+    let task = external_task("lcg-ising 1.0");
+    let replicas = r.sample(&task, 3).expect("samples");
+    assert_eq!(replicas.len(), 1, "one replica per task");
+    assert_eq!(replicas[0].states.len(), 16);
+    assert_eq!(replicas[0].energy[..3], [0, -1, -2]);
+    let result = task.run_on_samples(3, &replicas, &|| 0.0);
+    assert_eq!(result.replicas[0].order.len(), 16);
+    // Another version is refused before anything runs.
+    let e = r
+        .sample(&external_task("lcg-ising 2.0"), 3)
+        .expect_err("version");
+    assert!(matches!(e, ExternalError::Version { .. }), "{e}");
+    // A program deaf to its seed fails on its first task, with both seeds named.
+    let e = registry(&deaf).sample(&task, 3).expect_err("deaf");
+    assert!(
+        matches!(e, ExternalError::SeedIgnored { .. })
+            && e.to_string().contains("ignores the seed"),
+        "{e}"
+    );
+    assert!(empty(&dir.join("work")), "scratch directories removed");
+}

@@ -19,6 +19,7 @@ use crate::queue::{
 };
 use crate::store::{Batch, ResultRow, Store, StoreError, SweepRow, TaskRow};
 use prost::Message;
+use rgsweep_physics::model::external::Capability;
 use rgsweep_physics::{Sweep, Task};
 use rgsweep_proto::v1;
 use rgsweep_proto::{task_from_wire, task_to_wire};
@@ -150,6 +151,11 @@ pub struct Core {
     sweeps: Vec<SweepEntry>,
     by_id: HashMap<String, usize>,
     workers: HashMap<WorkerId, u64>,
+    /// What each worker advertised with its last request (workers with none are absent).
+    capabilities: HashMap<WorkerId, Vec<Capability>>,
+    /// Every capability some worker advertised since this coordinator started: what a sweep
+    /// without a sampler version is pinned to, and what allocation may start workers for.
+    seen: BTreeSet<Capability>,
     store: Store,
     batch: Batch,
     dirty: BTreeSet<TaskKey>,
@@ -237,7 +243,19 @@ impl Core {
         file: &str,
         toml: &str,
     ) -> Result<v1::SubmitReply, CoreError> {
-        let sweep = Sweep::parse(toml, file).map_err(|e| CoreError::InvalidSweep(e.to_string()))?;
+        let mut sweep =
+            Sweep::parse(toml, file).map_err(|e| CoreError::InvalidSweep(e.to_string()))?;
+        if let Some(e) = &mut sweep.external
+            && e.version.is_empty()
+        {
+            e.version = self.pin_version(now, &e.sampler).map_err(|why| {
+                CoreError::InvalidSweep(format!("{file}: field `sampler_version`: {why}"))
+            })?;
+        }
+        let needs = sweep
+            .external
+            .as_ref()
+            .map(|e| std::sync::Arc::new(e.capability()));
         let tasks = sweep.tasks();
         if let Some(t) = tasks.iter().find(|t| result_bound(t) > MAX_RESULT_BYTES) {
             let (field, advice) = if t.save_samples > 0 {
@@ -275,7 +293,7 @@ impl Core {
             let key = TaskKey(task.content_key(sweep.seed));
             let cost = task.cost();
             let was_failed = self.failed(&key);
-            let added = self.queue.add(key, cost);
+            let added = self.queue.add_needing(key, cost, needs.clone());
             match added {
                 Added::New => {
                     let spec = task_to_wire(&task, sweep.seed).encode_to_vec();
@@ -410,23 +428,24 @@ impl Core {
 
     /// Leases for `worker`; with `time_left_ms` > 0 only tasks expected to finish in time
     /// (tasks without an estimate always qualify).
+    ///
+    /// `caps` is what the worker can run beyond the built-in models: tasks that need a
+    /// capability go only to workers listing it.
     pub fn lease(
         &mut self,
         now: Millis,
         worker: &WorkerId,
         slots: usize,
         time_left_ms: u64,
+        caps: &[Capability],
     ) -> Vec<v1::Lease> {
         self.note_worker(now, worker);
+        self.note_capabilities(worker, caps);
         let slots = slots.min(1024);
-        let leases = if time_left_ms == 0 {
-            self.queue.lease(now, worker, slots)
-        } else {
-            let (specs, sweeps) = (&self.specs, &self.sweeps);
-            self.queue.lease_where(now, worker, slots, |k| {
-                estimate_ms(specs, sweeps, k).is_none_or(|e| e <= time_left_ms)
-            })
-        };
+        let (specs, sweeps) = (&self.specs, &self.sweeps);
+        let leases = self.queue.lease_where(now, worker, slots, caps, |k| {
+            time_left_ms == 0 || estimate_ms(specs, sweeps, k).is_none_or(|e| e <= time_left_ms)
+        });
         self.counters.leases += leases.len() as u64;
         let mut out = Vec::with_capacity(leases.len());
         for l in leases {
@@ -624,6 +643,8 @@ impl Core {
         }
         let stale = now.0.saturating_sub(10 * self.queue.policy().lease_ms);
         self.workers.retain(|_, seen| *seen >= stale);
+        let workers = &self.workers;
+        self.capabilities.retain(|w, _| workers.contains_key(w));
         for i in 0..self.sweeps.len() {
             let s = &mut self.sweeps[i];
             while s.recent.front().is_some_and(|&(t, _)| t + 60_000 < now.0) {
@@ -746,6 +767,7 @@ impl Core {
     }
 }
 
+mod capabilities;
 mod estimate;
 mod open;
 mod verify;

@@ -30,6 +30,11 @@ impl Core {
                 .and_then(|t| task_from_wire(&t).map_err(|e| e.to_string()));
             match spec {
                 Ok((task, seed)) => {
+                    let mut entry = row.entry;
+                    entry.needs = task
+                        .external
+                        .as_ref()
+                        .map(|e| std::sync::Arc::new(e.capability()));
                     specs.insert(
                         row.key,
                         Spec {
@@ -38,7 +43,7 @@ impl Core {
                             sweeps: Vec::new(),
                         },
                     );
-                    queue.restore(row.key, row.entry, next_token);
+                    queue.restore(row.key, entry, next_token);
                 }
                 Err(e) => bad = Some(format!("task {}: {e}", row.key)),
             }
@@ -57,6 +62,8 @@ impl Core {
             sweeps: Vec::new(),
             by_id: HashMap::new(),
             workers: HashMap::new(),
+            capabilities: HashMap::new(),
+            seen: BTreeSet::new(),
             store,
             batch: Batch::default(),
             dirty: BTreeSet::new(),
@@ -89,6 +96,12 @@ impl Core {
             };
             spec.sweeps.push(i as u32);
             let s = &mut core.sweeps[i];
+            // A sampler version pinned at submit is not in the file: its tasks carry it.
+            if let (Some(e), Some(t)) = (&mut s.sweep.external, &spec.task.external)
+                && e.version.is_empty()
+            {
+                e.version = t.version.clone();
+            }
             s.keys.push(key);
             s.total_cost += spec.task.cost();
             s.max_cost = s.max_cost.max(spec.task.cost());

@@ -105,7 +105,7 @@ fn a_sweep_runs_to_the_thread_pool_bytes_and_survives_restarts() {
     core.commit().expect("commit");
     let w = worker("w");
     // Two leases, largest first; one completes, then the coordinator "crashes".
-    let leases = core.lease(Millis(10), &w, 2, 0);
+    let leases = core.lease(Millis(10), &w, 2, 0, &[]);
     assert_eq!(leases.len(), 2);
     assert_eq!(leases[0].task.as_ref().map(|t| t.size), Some(6));
     let first = compute(&leases[0]);
@@ -138,7 +138,7 @@ fn a_sweep_runs_to_the_thread_pool_bytes_and_survives_restarts() {
         vec![v1::Outcome::Accepted]
     );
     // The rest, with a re-delivery of the first result: fenced as a duplicate.
-    let rest = core.lease(Millis(60_300), &w, 100, 0);
+    let rest = core.lease(Millis(60_300), &w, 100, 0, &[]);
     assert_eq!(rest.len(), 6);
     assert!(
         rest.iter().all(|l| l.token > leases[1].token),
@@ -178,7 +178,7 @@ fn a_sweep_runs_to_the_thread_pool_bytes_and_survives_restarts() {
         .submit(Millis(90_000), "core.toml", SWEEP)
         .expect("valid");
     assert_eq!((again.sweep_id, again.reused), (reply.sweep_id.clone(), 8));
-    assert!(core.lease(Millis(90_000), &w, 10, 0).is_empty());
+    assert!(core.lease(Millis(90_000), &w, 10, 0, &[]).is_empty());
     assert_eq!(stored(&core, &reply.sweep_id), files);
     drop(core);
     // A database whose outputs an older aggregation wrote: the finished sweep aggregates
@@ -201,7 +201,7 @@ fn a_sweep_runs_to_the_thread_pool_bytes_and_survives_restarts() {
             .state,
         "aggregating"
     );
-    assert!(core.lease(Millis(95_000), &w, 10, 0).is_empty());
+    assert!(core.lease(Millis(95_000), &w, 10, 0, &[]).is_empty());
     run_jobs(&mut core, &db);
     assert_eq!(stored(&core, &reply.sweep_id), files);
     drop(core);
@@ -224,10 +224,10 @@ fn workers_short_of_time_get_only_tasks_expected_to_fit() {
     core.submit(Millis(0), "t.toml", &timed).expect("valid");
     let w = worker("w");
     assert!(
-        core.lease(Millis(0), &w, 100, 1_000).is_empty(),
+        core.lease(Millis(0), &w, 100, 1_000, &[]).is_empty(),
         "nothing fits 1 s"
     );
-    let small = core.lease(Millis(0), &w, 100, 5_000);
+    let small = core.lease(Millis(0), &w, 100, 5_000, &[]);
     assert_eq!(small.len(), 4, "the four L = 4 tasks fit 5 s");
     assert!(
         small
@@ -235,7 +235,7 @@ fn workers_short_of_time_get_only_tasks_expected_to_fit() {
             .all(|l| l.task.as_ref().is_some_and(|t| t.size == 4))
     );
     assert_eq!(
-        core.lease(Millis(0), &w, 100, 20_000).len(),
+        core.lease(Millis(0), &w, 100, 20_000, &[]).len(),
         4,
         "the rest fit 20 s"
     );
@@ -243,7 +243,7 @@ fn workers_short_of_time_get_only_tasks_expected_to_fit() {
     let db = temp_db("walltime-none");
     let mut core = open(&db, 0);
     core.submit(Millis(0), "u.toml", SWEEP).expect("valid");
-    assert_eq!(core.lease(Millis(0), &w, 100, 1).len(), 8);
+    assert_eq!(core.lease(Millis(0), &w, 100, 1, &[]).len(), 8);
 }
 
 #[test]
@@ -253,7 +253,7 @@ fn without_declared_times_tasks_are_estimated_from_timed_completions() {
     core.submit(Millis(0), "m.toml", SWEEP).expect("valid");
     let w = worker("w");
     // Three tasks run on a worker without a time limit, 9 s each from lease to result.
-    let first = core.lease(Millis(0), &w, 3, 0);
+    let first = core.lease(Millis(0), &w, 3, 0, &[]);
     let sizes: Vec<u32> = first
         .iter()
         .map(|l| l.task.as_ref().map_or(0, |t| t.size))
@@ -264,7 +264,7 @@ fn without_declared_times_tasks_are_estimated_from_timed_completions() {
     // Two timed completions are too few to estimate from: everything still fits.
     core.complete(Millis(9_000), &w, results);
     let tight = worker("tight");
-    let probe = core.lease(Millis(9_000), &tight, 100, 1);
+    let probe = core.lease(Millis(9_000), &tight, 100, 1, &[]);
     assert_eq!(probe.len(), 5);
     for l in &probe {
         let key = TaskKey(l.key.clone().try_into().expect("32 bytes"));
@@ -280,11 +280,17 @@ fn without_declared_times_tasks_are_estimated_from_timed_completions() {
     core.complete(Millis(9_000), &w, last);
     // 9 s per 36 sites with a 1.5 margin: an L = 6 task (36 sites) is expected to take
     // 13.5 s, an L = 4 one (16 sites) 6 s.
-    assert!(core.lease(Millis(9_000), &tight, 100, 5_900).is_empty());
-    let small = core.lease(Millis(9_000), &tight, 100, 6_000);
+    assert!(
+        core.lease(Millis(9_000), &tight, 100, 5_900, &[])
+            .is_empty()
+    );
+    let small = core.lease(Millis(9_000), &tight, 100, 6_000, &[]);
     assert_eq!(small.len(), 4, "the four L = 4 tasks fit 6 s");
-    assert!(core.lease(Millis(9_000), &tight, 100, 13_400).is_empty());
-    assert_eq!(core.lease(Millis(9_000), &tight, 100, 13_500).len(), 1);
+    assert!(
+        core.lease(Millis(9_000), &tight, 100, 13_400, &[])
+            .is_empty()
+    );
+    assert_eq!(core.lease(Millis(9_000), &tight, 100, 13_500, &[]).len(), 1);
 }
 
 #[test]
@@ -301,12 +307,12 @@ fn cancelling_keeps_tasks_another_live_sweep_needs() {
         "b still needs them all"
     );
     assert_eq!(core.cancel(&b.sweep_id).expect("known"), 12);
-    assert!(core.lease(Millis(1), &worker("w"), 100, 0).is_empty());
+    assert!(core.lease(Millis(1), &worker("w"), 100, 0, &[]).is_empty());
     core.commit().expect("commit");
     // Resubmitting brings the cancelled tasks back.
     let again = core.submit(Millis(2), "a.toml", SWEEP).expect("valid");
     assert_eq!(again.sweep_id, a.sweep_id);
-    assert_eq!(core.lease(Millis(3), &worker("w"), 100, 0).len(), 8);
+    assert_eq!(core.lease(Millis(3), &worker("w"), 100, 0, &[]).len(), 8);
     assert!(matches!(
         core.cancel("nope"),
         Err(CoreError::NoSuchSweep(_))
@@ -342,7 +348,7 @@ fn failures_past_the_limit_fail_the_sweep_with_the_last_error() {
     let s = core.submit(Millis(0), "one.toml", &one).expect("valid");
     let w = worker("w");
     for attempt in 0..2 {
-        let l = core.lease(Millis(attempt), &w, 1, 0).remove(0);
+        let l = core.lease(Millis(attempt), &w, 1, 0, &[]).remove(0);
         let key = TaskKey(l.key.try_into().expect("key"));
         let outcome = core.fail(
             Millis(attempt),
@@ -374,7 +380,7 @@ fn status_offers_a_partial_tc_from_the_complete_points() {
     let s = core.submit(Millis(0), "p.toml", &text).expect("valid");
     let w = worker("w");
     // Everything but L = 12 (leased first, as the largest, and left running).
-    let all = core.lease(Millis(0), &w, 100, 0);
+    let all = core.lease(Millis(0), &w, 100, 0, &[]);
     let results: Vec<Verified> = all
         .iter()
         .filter(|l| l.task.as_ref().map(|t| t.size) != Some(12))
@@ -434,7 +440,7 @@ fn a_failed_sweep_gives_its_finished_points_and_retry_completes_it() {
     let mut core = open(&db, 0);
     let s = core.submit(Millis(0), "core.toml", SWEEP).expect("valid");
     let w = worker("w");
-    let leases = core.lease(Millis(0), &w, 100, 0);
+    let leases = core.lease(Millis(0), &w, 100, 0, &[]);
     assert_eq!(leases.len(), 8);
     // A reports errors; B keeps losing its workers; the other six finish.
     let (a, b) = (key_of(&leases[0]), key_of(&leases[1]));
@@ -451,12 +457,16 @@ fn a_failed_sweep_gives_its_finished_points_and_retry_completes_it() {
     };
     assert_eq!(fail(&mut core, &leases[0], 20), "requeued");
     core.tick(Millis(5_000)); // B's first lost worker
-    let again = core.lease(Millis(5_000), &w, 100, 0);
+    let again = core.lease(Millis(5_000), &w, 100, 0, &[]);
     assert_eq!(again.len(), 2);
     let la = again.iter().find(|l| key_of(l) == a).expect("A again");
     assert_eq!(fail(&mut core, la, 5_010), "failed");
     core.tick(Millis(10_000));
-    assert_eq!(core.lease(Millis(10_000), &w, 100, 0).len(), 1, "B again");
+    assert_eq!(
+        core.lease(Millis(10_000), &w, 100, 0, &[]).len(),
+        1,
+        "B again"
+    );
     core.tick(Millis(15_000)); // the third lost worker fails B (max_lost 3)
     core.commit().expect("commit");
     let st = core
@@ -522,7 +532,7 @@ fn a_failed_sweep_gives_its_finished_points_and_retry_completes_it() {
 
     // Retry: the two tasks run again and the sweep ends with the full run's bytes.
     assert_eq!(core.retry(&s.sweep_id).expect("known"), 2);
-    let rest = core.lease(Millis(20_000), &w, 100, 0);
+    let rest = core.lease(Millis(20_000), &w, 100, 0, &[]);
     assert_eq!(rest.len(), 2);
     core.complete(Millis(20_100), &w, rest.iter().map(compute).collect());
     core.commit().expect("commit");
@@ -541,7 +551,7 @@ fn a_cancelled_sweep_gives_its_finished_points_and_retry_completes_it() {
     let mut core = open(&db, 0);
     let s = core.submit(Millis(0), "core.toml", SWEEP).expect("valid");
     let w = worker("w");
-    let leases = core.lease(Millis(0), &w, 3, 0);
+    let leases = core.lease(Millis(0), &w, 3, 0, &[]);
     core.complete(Millis(10), &w, leases[..2].iter().map(compute).collect());
     assert_eq!(core.cancel(&s.sweep_id).expect("known"), 6);
     core.commit().expect("commit");
@@ -568,7 +578,7 @@ fn a_cancelled_sweep_gives_its_finished_points_and_retry_completes_it() {
         .sweeps
         .remove(0);
     assert_eq!((st.state.as_str(), st.queued, st.done), ("running", 5, 3));
-    let rest = core.lease(Millis(30), &w, 100, 0);
+    let rest = core.lease(Millis(30), &w, 100, 0, &[]);
     core.complete(Millis(40), &w, rest.iter().map(compute).collect());
     core.commit().expect("commit");
     run_jobs(&mut core, &db);
@@ -609,4 +619,99 @@ fn a_sweep_saving_more_than_a_result_carries_is_refused_at_submit() {
     assert!(e.to_string().contains("field `save_samples`"), "{e}");
     core.commit().expect("commit");
     assert_eq!(core.counts(), Counts::default(), "nothing queued");
+}
+
+const EXTERNAL: &str = r#"name = "ext"
+seed = 3
+model = "external"
+sampler = "mine"
+configuration = "ising"
+sizes = [4]
+replicas = 2
+configurations = 20
+
+[parameters]
+T = [2.2, 2.4]
+"#;
+
+#[test]
+fn an_external_sweep_is_pinned_to_its_workers_version_and_waits_for_one_after_restarts() {
+    let db = temp_db("external");
+    let mut core = open(&db, 0);
+    let mine = |version: &str| Capability {
+        kind: "sampler".into(),
+        name: "mine".into(),
+        version: version.into(),
+    };
+    // Nobody has advertised the sampler: a file without a version cannot be planned.
+    let e = core
+        .submit(Millis(0), "ext.toml", EXTERNAL)
+        .expect_err("no version");
+    assert!(e.to_string().contains("sampler_version"), "{e}");
+    // A worker advertises it (asking for work before any exists): the sweep pins its version.
+    let able = worker("able");
+    assert!(
+        core.lease(Millis(10), &able, 1, 0, &[mine("2.1")])
+            .is_empty()
+    );
+    let reply = core
+        .submit(Millis(20), "ext.toml", EXTERNAL)
+        .expect("pinned");
+    assert_eq!(reply.tasks, 4);
+    core.commit().expect("commit");
+    // A plain worker and one with another version get nothing; while the able worker is
+    // connected nothing is reported as waiting.
+    assert!(
+        core.lease(Millis(30), &worker("plain"), 4, 0, &[])
+            .is_empty()
+    );
+    assert!(
+        core.lease(Millis(30), &worker("old"), 4, 0, &[mine("2.0")])
+            .is_empty()
+    );
+    let status = |core: &Core, now: u64| {
+        core.status(Millis(now), &reply.sweep_id)
+            .expect("status")
+            .sweeps
+            .remove(0)
+    };
+    assert!(status(&core, 40).waiting.is_empty());
+    // The able worker goes quiet: the tasks wait for its capability, and scaling, which has
+    // seen a worker with it, still counts them.
+    let later = status(&core, 60_000);
+    assert_eq!(later.waiting.len(), 1);
+    assert_eq!(later.waiting[0].tasks, 4);
+    assert_eq!(
+        later.waiting[0]
+            .capability
+            .as_ref()
+            .map(|c| c.version.as_str()),
+        Some("2.1")
+    );
+    assert_eq!(core.snapshot(Millis(60_000)).open_tasks(), 4);
+    // After a restart the pin survives (the file names no version) and the needs are rebuilt:
+    // only the able worker's version is leased the tasks.
+    drop(core);
+    let mut core = open(&db, 70_000);
+    assert!(
+        core.lease(Millis(70_010), &worker("plain"), 4, 0, &[])
+            .is_empty()
+    );
+    assert_eq!(
+        core.snapshot(Millis(70_010)).unservable,
+        4,
+        "no worker seen since the restart"
+    );
+    let leases = core.lease(Millis(70_020), &able, 4, 0, &[mine("2.1")]);
+    assert_eq!(leases.len(), 4);
+    let e = leases[0].task.as_ref().and_then(|t| t.external.as_ref());
+    assert_eq!(e.map(|e| e.version.as_str()), Some("2.1"));
+    let again = core
+        .submit(Millis(70_030), "ext.toml", EXTERNAL)
+        .expect("resubmit");
+    assert_eq!(
+        (again.sweep_id, again.reused),
+        (reply.sweep_id, 4),
+        "the same sweep"
+    );
 }

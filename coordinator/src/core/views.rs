@@ -6,8 +6,9 @@ use crate::aggregate::{MissingTask, Partial};
 use crate::alloc::{AllocPolicy, Allocator, JobState};
 use crate::monitor::Snapshot;
 use crate::queue::{Counts, Millis, TaskState};
+use rgsweep_physics::model::external::Capability;
 use rgsweep_proto::v1;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Core {
     /// Turns automatic worker allocation on.
@@ -19,7 +20,8 @@ impl Core {
     pub fn alloc_plan(&self, now: Millis) -> usize {
         let Some(a) = &self.alloc else { return 0 };
         let c = self.queue.counts();
-        a.wanted(now.0, c.queued + c.leased, self.connected_workers(now))
+        let open = (c.queued + c.leased).saturating_sub(self.unservable());
+        a.wanted(now.0, open, self.connected_workers(now))
     }
 
     pub fn alloc_submitted(&mut self, now: Millis, outcome: Result<String, String>) {
@@ -70,7 +72,19 @@ impl Core {
             sweeps: sweeps.into_iter().collect(),
             uptime_seconds: now.0.saturating_sub(self.started_ms) as f64 / 1e3,
             allocation: self.alloc.as_ref().map(Allocator::status),
+            unservable: self.unservable(),
         }
+    }
+
+    /// Queued tasks needing a capability no worker has advertised since start: allocation and
+    /// scaling do not start workers for them (those they start run the built-in models, or
+    /// what a worker of theirs has shown it has).
+    fn unservable(&self) -> usize {
+        self.queue
+            .queued_by_need()
+            .filter(|(n, _)| n.is_some_and(|n| !self.seen.contains(&**n)))
+            .map(|(_, count)| count)
+            .sum()
     }
 
     fn connected_workers(&self, now: Millis) -> usize {
@@ -93,10 +107,13 @@ impl Core {
             ]
         };
         Ok(v1::StatusReply {
-            sweeps: which
-                .into_iter()
-                .map(|i| self.sweep_status(now, i))
-                .collect(),
+            sweeps: {
+                let connected = self.connected_capabilities(now);
+                which
+                    .into_iter()
+                    .map(|i| self.sweep_status(now, i, &connected))
+                    .collect()
+            },
             workers: self.connected_workers(now) as u32,
             allocation: self.alloc.as_ref().map(|a| {
                 let s = a.status();
@@ -112,8 +129,14 @@ impl Core {
         })
     }
 
-    fn sweep_status(&self, now: Millis, i: usize) -> v1::SweepStatus {
+    fn sweep_status(
+        &self,
+        now: Millis,
+        i: usize,
+        connected: &BTreeSet<Capability>,
+    ) -> v1::SweepStatus {
         let s = &self.sweeps[i];
+        let mut waiting: BTreeMap<&Capability, u64> = BTreeMap::new();
         let mut c = Counts::default();
         let mut done_cost = 0.0;
         let mut errors = Vec::new();
@@ -123,6 +146,11 @@ impl Core {
                 continue;
             };
             c.add(&e.state);
+            if let (TaskState::Queued, Some(need)) = (&e.state, &e.needs)
+                && !connected.contains(&**need)
+            {
+                *waiting.entry(&**need).or_default() += 1;
+            }
             task_errors += u64::from(e.errors);
             workers_lost += u64::from(e.lost);
             match &e.state {
@@ -180,6 +208,13 @@ impl Core {
             partial_tc: s.partial,
             errors,
             submitted_unix_ms: s.submitted_ms,
+            waiting: waiting
+                .into_iter()
+                .map(|(c, tasks)| v1::Waiting {
+                    capability: Some(rgsweep_proto::capability_to_wire(c)),
+                    tasks,
+                })
+                .collect(),
         }
     }
 

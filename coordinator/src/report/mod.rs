@@ -327,6 +327,17 @@ pub fn render(files: &BTreeMap<String, String>) -> Result<Report, ReportError> {
             notes.push(n.to_string());
         }
     }
+    // Where the configurations came from, when not from rgsweep's own samplers.
+    if let Some(e) = sweep["external"].as_object() {
+        notes.insert(
+            0,
+            format!(
+                "configurations from the registered sampler {} ({}), analysed as {model}",
+                e.get("sampler").and_then(|v| v.as_str()).unwrap_or("?"),
+                e.get("version").and_then(|v| v.as_str()).unwrap_or("?"),
+            ),
+        );
+    }
     // The flow analysis's: which coupling crossings made T_c and ν, which were dropped and why.
     if let Some(rg) = summary["rg"].as_object() {
         for (map, block) in rg {

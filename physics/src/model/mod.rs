@@ -7,11 +7,12 @@
 //! configuration, samplers and observables ([`dimer2d`]: bond occupations, directed loops;
 //! [`percolation`]: occupied sites or bonds, Newman–Ziff, swept over p rather than T;
 //! [`maze`]: percolation mazes and the spreading network trained on them, swept over L and
-//! depth);
+//! depth); [`external`]: spin configurations from a user's registered program;
 //! [`ModelKind`] registers them, says what they support ([`ModelKind::is_spin`],
 //! [`ModelKind::observables`], [`ModelKind::size_error`]), and `task.rs` runs them.
 
 pub mod dimer2d;
+pub mod external;
 mod ising;
 pub mod maze;
 pub mod percolation;

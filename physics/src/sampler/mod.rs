@@ -39,10 +39,13 @@ pub enum Algorithm {
     NewmanZiff,
     /// Mazes: the spreading network trained by Adam on freshly drawn mazes.
     Adam,
+    /// A registered external program ([`crate::model::external`]): the worker runs it; no
+    /// built-in sampler does, and a sweep file asks for it with `model = "external"`.
+    External,
 }
 
 impl Algorithm {
-    pub const ALL: [Algorithm; 10] = [
+    pub const ALL: [Algorithm; 11] = [
         Algorithm::Metropolis,
         Algorithm::Heatbath,
         Algorithm::Wolff,
@@ -53,6 +56,7 @@ impl Algorithm {
         Algorithm::Plaquette,
         Algorithm::NewmanZiff,
         Algorithm::Adam,
+        Algorithm::External,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +71,7 @@ impl Algorithm {
             Algorithm::Plaquette => "plaquette",
             Algorithm::NewmanZiff => "newman-ziff",
             Algorithm::Adam => "adam",
+            Algorithm::External => "external",
         }
     }
 
@@ -83,6 +88,7 @@ impl Algorithm {
             }
             Algorithm::NewmanZiff => model.percolation(2).is_some(),
             Algorithm::Adam => model.is_maze(),
+            Algorithm::External => false,
         }
     }
 
@@ -228,8 +234,11 @@ impl<'m, M: Model> Chain<'m, M> {
             | Algorithm::WormMinimalBounce
             | Algorithm::Plaquette
             | Algorithm::NewmanZiff
-            | Algorithm::Adam => {
-                panic!("{algorithm} runs dimers, percolation or mazes: see their model folders")
+            | Algorithm::Adam
+            | Algorithm::External => {
+                panic!(
+                    "{algorithm} runs dimers, percolation, mazes or a program: see their model folders"
+                )
             }
         }
     }

@@ -27,7 +27,7 @@ pub(super) fn sweep(
     seed: u64,
     sizes: Vec<usize>,
 ) -> Result<Sweep, SweepError> {
-    let model = *raw.model.get_ref();
+    let model = raw.model.get_ref().kind();
     let refused = [
         (
             raw.temperatures.as_ref().map(Spanned::span),
@@ -217,6 +217,7 @@ pub(super) fn sweep(
             layers,
             training: t,
         }),
+        external: None,
     })
 }
 
@@ -243,6 +244,7 @@ pub(super) fn tasks(s: &Sweep, m: &MazeSweep) -> Vec<crate::task::Task> {
                         layers: n,
                         ..m.training.clone()
                     })),
+                    external: None,
                 });
             }
         }

@@ -72,6 +72,7 @@ pub fn max_runs(sites: u64) -> u64 {
 }
 
 mod check;
+mod external;
 pub mod lab;
 mod mazes;
 mod networks;
@@ -125,6 +126,10 @@ pub struct Sweep {
     /// Mazes: the depths and training of the runs (`replicas` counts runs per (L, n)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mazes: Option<MazeSweep>,
+    /// External sweeps: the registered sampler and its parameters (`model` is the spin model
+    /// of the configuration type; `temperatures` the swept temperature parameter's values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<crate::model::external::Sampling>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -217,7 +222,10 @@ impl Sweep {
         }
         let raw: RawSweep = from_toml(&cx)?;
         let model_span = raw.model.span();
-        let model = *raw.model.get_ref();
+        let declared = external::declared(&cx, &raw)?;
+        let model = declared
+            .as_ref()
+            .map_or(raw.model.get_ref().kind(), |d| d.model);
 
         let name = check_name(&cx, &raw.name)?;
         let seed = *raw.seed.get_ref();
@@ -312,28 +320,50 @@ impl Sweep {
                 format!("p (occupation probabilities) applies to percolation models, not to {model}: sweep temperatures"),
             ));
         }
-        let Some(raw_temperatures) = &raw.temperatures else {
-            return Err(cx.err(
-                model_span,
-                "temperatures",
-                format!("model {model} is swept over temperatures: add `temperatures = [...]` or a range"),
-            ));
+        let (temperatures, temperatures_span) = match &declared {
+            Some(d) => (d.temperatures.clone(), d.temperatures_span.clone()),
+            None => {
+                let Some(raw_temperatures) = &raw.temperatures else {
+                    return Err(cx.err(
+                        model_span,
+                        "temperatures",
+                        format!("model {model} is swept over temperatures: add `temperatures = [...]` or a range"),
+                    ));
+                };
+                (
+                    expand_temperatures(&cx, raw_temperatures)?,
+                    raw_temperatures.span(),
+                )
+            }
         };
-        let temperatures = expand_temperatures(&cx, raw_temperatures)?;
 
         let replicas = match &raw.replicas {
             Some(r) => cx.positive(r, "replicas", u64::from(MAX_REPLICAS))? as u32,
             None => 1,
         };
 
-        let mc = cx.monte_carlo(&raw)?.get_ref();
+        let (monte_carlo, measurements_span) = match &declared {
+            Some(d) => (
+                MonteCarlo {
+                    algorithm: Algorithm::External,
+                    thermalize: 0,
+                    measurements: d.configurations,
+                    interval: 1,
+                },
+                d.configurations_span.clone(),
+            ),
+            None => cx.built_in_monte_carlo(&raw, model)?,
+        };
+        let measurements = monte_carlo.measurements;
         let tasks = (sizes.len() as u64)
             .saturating_mul(temperatures.len() as u64)
-            .saturating_mul(u64::from(replicas.div_ceil(replica_group(mc.algorithm))));
+            .saturating_mul(u64::from(
+                replicas.div_ceil(replica_group(monte_carlo.algorithm)),
+            ));
         if tasks > MAX_TASKS as u64 {
             let (span, field) = match &raw.replicas {
                 Some(r) if *r.get_ref() > 1 => (r.span(), "replicas"),
-                _ => (raw_temperatures.span(), "temperatures"),
+                _ => (temperatures_span, "temperatures"),
             };
             return Err(cx.err(
                 span,
@@ -342,7 +372,7 @@ impl Sweep {
                     "sizes × temperatures × replicas = {} × {} × {replicas} = {tasks} tasks{}; at most {MAX_TASKS}",
                     sizes.len(),
                     temperatures.len(),
-                    if replica_group(mc.algorithm) > 1 {
+                    if replica_group(monte_carlo.algorithm) > 1 {
                         " (multispin: 64 replicas per task)"
                     } else {
                         ""
@@ -350,49 +380,6 @@ impl Sweep {
                 ),
             ));
         }
-        if mc.algorithm == Algorithm::Multispin && model.is_spin() && !model.is_ising() {
-            return Err(cx.err(
-                cx.monte_carlo(&raw)?.span(),
-                "monte_carlo.algorithm",
-                format!(
-                    "multispin is bit-packed Ising and cannot run {}; use metropolis, heatbath, wolff or swendsen-wang",
-                    model
-                ),
-            ));
-        }
-        cx.samples(&raw, model)?;
-        if let Some(r) = &mc.runs {
-            return Err(cx.err(
-                r.span(),
-                "monte_carlo.runs",
-                format!("runs are Newman–Ziff's, for percolation models; {model} takes thermalize and measurements"),
-            ));
-        }
-        let (Some(raw_thermalize), Some(raw_measurements)) = (&mc.thermalize, &mc.measurements)
-        else {
-            return Err(cx.err(
-                cx.monte_carlo(&raw)?.span(),
-                "monte_carlo",
-                "needs thermalize and measurements".into(),
-            ));
-        };
-        let thermalize = cx.non_negative(raw_thermalize, "monte_carlo.thermalize")?;
-        let measurements = cx.positive(
-            raw_measurements,
-            "monte_carlo.measurements",
-            MAX_MEASUREMENTS,
-        )?;
-        if measurements < 16 {
-            return Err(cx.err(
-                raw_measurements.span(),
-                "monte_carlo.measurements",
-                format!("needs at least 16 measurements for error bars, got {measurements}"),
-            ));
-        }
-        let interval = match &mc.interval {
-            Some(i) => cx.positive(i, "monte_carlo.interval", MAX_INTERVAL)?,
-            None => 1,
-        };
 
         let stored = (sizes.len() as u64)
             .saturating_mul(temperatures.len() as u64)
@@ -400,8 +387,8 @@ impl Sweep {
             .saturating_mul(measurements);
         if stored > MAX_STORED_MEASUREMENTS {
             return Err(cx.err(
-                raw_measurements.span(),
-                "monte_carlo.measurements",
+                measurements_span,
+                if declared.is_some() { "configurations" } else { "monte_carlo.measurements" },
                 format!(
                     "sizes × temperatures × replicas × measurements = {stored} stored measurements (16 bytes each); at most {MAX_STORED_MEASUREMENTS}: use fewer measurements or a larger interval"
                 ),
@@ -415,7 +402,7 @@ impl Sweep {
                 r,
                 (model, q.unwrap_or(2)),
                 &sizes,
-                mc.algorithm,
+                monte_carlo.algorithm,
                 measurements,
             )?),
             None => None,
@@ -423,7 +410,7 @@ impl Sweep {
         let save_samples = match &raw.save_samples {
             Some(n) => {
                 let n = cx.positive(n, "save_samples", measurements)?;
-                if mc.algorithm == Algorithm::Multispin {
+                if monte_carlo.algorithm == Algorithm::Multispin {
                     return Err(cx.err(
                         raw.save_samples.as_ref().map_or(0..0, |x| x.span()),
                         "save_samples",
@@ -440,7 +427,7 @@ impl Sweep {
                 r,
                 (model, q.unwrap_or(2)),
                 &sizes,
-                mc.algorithm,
+                monte_carlo.algorithm,
                 measurements,
             )?),
             None => None,
@@ -490,12 +477,7 @@ impl Sweep {
             sizes,
             temperatures,
             replicas,
-            monte_carlo: MonteCarlo {
-                algorithm: mc.algorithm,
-                thermalize,
-                measurements,
-                interval,
-            },
+            monte_carlo,
             fss,
             rsmi,
             rg,
@@ -505,6 +487,7 @@ impl Sweep {
             probabilities: Vec::new(),
             block_runs: Vec::new(),
             mazes: None,
+            external: declared.map(|d| d.sampling),
         })
     }
 
@@ -540,6 +523,7 @@ impl Sweep {
                         interaction: self.interaction,
                         probabilities: Vec::new(),
                         maze: None,
+                        external: self.external.clone().map(Box::new),
                     });
                     first += count;
                 }

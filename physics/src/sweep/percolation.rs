@@ -16,7 +16,7 @@ pub(super) fn sweep(
     seed: u64,
     sizes: Vec<usize>,
 ) -> Result<Sweep, SweepError> {
-    let model = *raw.model.get_ref();
+    let model = raw.model.get_ref().kind();
     if let Some(t) = &raw.temperatures {
         return Err(cx.err(
             t.span(),
@@ -168,6 +168,7 @@ pub(super) fn sweep(
             runs_per_size
         },
         mazes: None,
+        external: None,
     })
 }
 
@@ -194,6 +195,7 @@ pub(super) fn tasks(s: &Sweep) -> Vec<crate::task::Task> {
                 interaction: None,
                 probabilities: s.probabilities.clone(),
                 maze: None,
+                external: None,
             });
         }
     }

@@ -101,6 +101,7 @@ pub(super) fn task_from_wire(
         interaction: None,
         probabilities: Vec::new(),
         maze: Some(Box::new(settings)),
+        external: None,
     };
     Ok((task, t.seed))
 }

@@ -96,6 +96,7 @@ pub(super) fn task_from_wire(
         interaction: None,
         probabilities: ps.clone(),
         maze: None,
+        external: None,
     };
     Ok((task, t.seed))
 }

@@ -199,6 +199,7 @@ fn task() -> Task {
         interaction: None,
         probabilities: Vec::new(),
         maze: None,
+        external: None,
     }
 }
 
@@ -412,4 +413,94 @@ fn malformed_results_are_refused_with_the_field() {
         task_from_wire(&t),
         Err(WireError::Invalid { field: "model", .. })
     ));
+}
+
+fn external_task() -> Task {
+    let mut t = task();
+    t.monte_carlo = MonteCarlo {
+        algorithm: Algorithm::External,
+        thermalize: 0,
+        measurements: 20,
+        interval: 1,
+    };
+    t.external = Some(Box::new(rgsweep_physics::model::external::Sampling {
+        sampler: "mine".into(),
+        version: "mine 1.0 (build 7)".into(),
+        temperature: "T".into(),
+        parameters: [("J".to_string(), 1.0), ("h".to_string(), -0.5)].into(),
+    }));
+    t
+}
+
+#[test]
+fn an_external_task_round_trips_and_its_bounds_are_the_sweep_file_s() {
+    let t = external_task();
+    let back = task_from_wire(&task_to_wire(&t, 7)).expect("valid");
+    assert_eq!(back, (t.clone(), 7));
+    type Bend = fn(&mut v1::Task);
+    let bends: [(&str, Bend); 8] = [
+        ("no sampler", |w| w.external = None),
+        ("a built-in sampler", |w| w.algorithm = "wolff".into()),
+        ("a path", |w| {
+            if let Some(e) = w.external.as_mut() {
+                e.sampler = "../bin/sh".into();
+            }
+        }),
+        ("no version", |w| {
+            if let Some(e) = w.external.as_mut() {
+                e.version.clear();
+            }
+        }),
+        ("a NaN parameter", |w| {
+            if let Some(e) = w.external.as_mut() {
+                e.parameters[0].value = f64::NAN;
+            }
+        }),
+        ("the temperature twice", |w| {
+            if let Some(e) = w.external.as_mut() {
+                e.parameters[0].name = "T".into();
+            }
+        }),
+        ("a schedule", |w| w.thermalize = 10),
+        ("a dimer model", |w| {
+            w.model = "dimer2d".into();
+            w.q = 2;
+            w.size = 8;
+            w.interaction = Some(-1);
+        }),
+    ];
+    for (what, bend) in bends {
+        let mut w = task_to_wire(&t, 7);
+        bend(&mut w);
+        assert!(task_from_wire(&w).is_err(), "{what} accepted");
+    }
+    // An external algorithm with no sampler, on a built-in task.
+    let mut w = task_to_wire(&task(), 7);
+    w.algorithm = "external".into();
+    assert!(task_from_wire(&w).is_err());
+}
+
+#[test]
+fn capabilities_are_checked_at_the_edge() {
+    use crate::convert::external::{MAX_CAPABILITIES, capabilities_from_wire};
+    let c = |kind: &str, name: &str, version: &str| v1::Capability {
+        kind: kind.into(),
+        name: name.into(),
+        version: version.into(),
+    };
+    let good = capabilities_from_wire(&[c("sampler", "mine", "sha256:00ff")]).expect("good");
+    assert_eq!(good[0].to_string(), "sampler mine (sha256:00ff)");
+    for bad in [
+        c("sampler", "a b", "1"),
+        c("", "mine", "1"),
+        c("sampler", "mine", ""),
+        c("sampler", "mine", "1\n2"),
+    ] {
+        assert!(
+            capabilities_from_wire(std::slice::from_ref(&bad)).is_err(),
+            "{bad:?}"
+        );
+    }
+    let many = vec![c("sampler", "mine", "1"); MAX_CAPABILITIES + 1];
+    assert!(capabilities_from_wire(&many).is_err());
 }

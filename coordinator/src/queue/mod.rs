@@ -16,6 +16,7 @@
 //!   task's fault, but a task that keeps killing its workers (say, by exhausting memory) must
 //!   still stop.
 
+use rgsweep_physics::model::external::Capability;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -102,9 +103,16 @@ pub enum TaskState {
     Cancelled,
 }
 
+/// What a task needs of the worker that runs it beyond the built-in models (a registered
+/// sampler, with its version); shared by every task of a sweep.
+pub type Need = std::sync::Arc<Capability>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub cost: f64,
+    /// Derived from the task's spec (never stored): only a worker advertising it is leased
+    /// the task.
+    pub needs: Option<Need>,
     /// Errors the task reported (a failed attempt each).
     pub errors: u32,
     /// Workers that vanished while running it (expired leases).
@@ -190,11 +198,66 @@ fn ready_key(cost: f64, key: TaskKey) -> ReadyKey {
     }
 }
 
+/// The queued tasks, one ready set per need (most tasks need nothing: one set), so that a
+/// worker is only ever shown tasks it can run and a lease stays a few tree steps however many
+/// tasks wait for a capability nobody has.
+#[derive(Clone, Debug, Default)]
+struct Ready {
+    by_need: BTreeMap<Option<Need>, BTreeSet<ReadyKey>>,
+}
+
+impl Ready {
+    fn insert(&mut self, entry: &Entry, key: TaskKey) {
+        self.by_need
+            .entry(entry.needs.clone())
+            .or_default()
+            .insert(ready_key(entry.cost, key));
+    }
+
+    fn remove(&mut self, entry: &Entry, key: TaskKey) -> bool {
+        let Some(set) = self.by_need.get_mut(&entry.needs) else {
+            return false;
+        };
+        let removed = set.remove(&ready_key(entry.cost, key));
+        if set.is_empty() {
+            self.by_need.remove(&entry.needs);
+        }
+        removed
+    }
+
+    /// Up to `slots` queued tasks a worker with `caps` may run and `fits` accepts, largest
+    /// first: the best of each set it may draw from, merged. Looks at most [`FIT_SCAN`] tasks
+    /// per set.
+    fn best(
+        &self,
+        caps: &[Capability],
+        slots: usize,
+        fits: impl Fn(&TaskKey) -> bool,
+    ) -> Vec<ReadyKey> {
+        let mut chosen: Vec<ReadyKey> = Vec::new();
+        for (need, set) in &self.by_need {
+            if need.as_ref().is_some_and(|n| !caps.contains(n)) {
+                continue;
+            }
+            chosen.extend(
+                set.iter()
+                    .take(FIT_SCAN)
+                    .filter(|rk| fits(&rk.key))
+                    .take(slots)
+                    .copied(),
+            );
+        }
+        chosen.sort_unstable();
+        chosen.truncate(slots);
+        chosen
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Queue {
     policy: Policy,
     tasks: BTreeMap<TaskKey, Entry>,
-    ready: BTreeSet<ReadyKey>,
+    ready: Ready,
     next_token: u64,
 }
 
@@ -223,7 +286,7 @@ impl Queue {
     /// call [`Queue::recover`] once everything is restored.
     pub fn restore(&mut self, key: TaskKey, entry: Entry, next_token: u64) {
         if matches!(entry.state, TaskState::Queued) {
-            self.ready.insert(ready_key(entry.cost, key));
+            self.ready.insert(&entry, key);
         }
         self.next_token = self.next_token.max(next_token);
         self.tasks.insert(key, entry);
@@ -233,6 +296,11 @@ impl Queue {
     /// makes resubmitting a sweep reuse its finished work; a failed or cancelled one is queued
     /// again with fresh budgets (resubmitting or `retry` is how a user says "try again").
     pub fn add(&mut self, key: TaskKey, cost: f64) -> Added {
+        self.add_needing(key, cost, None)
+    }
+
+    /// [`Queue::add`] for a task only workers advertising `needs` may run.
+    pub fn add_needing(&mut self, key: TaskKey, cost: f64, needs: Option<Need>) -> Added {
         if self.tasks.contains_key(&key) {
             return if self.revive(key) {
                 Added::Revived
@@ -240,17 +308,16 @@ impl Queue {
                 Added::Known
             };
         }
-        self.tasks.insert(
-            key,
-            Entry {
-                cost,
-                errors: 0,
-                lost: 0,
-                state: TaskState::Queued,
-                last_error: None,
-            },
-        );
-        self.ready.insert(ready_key(cost, key));
+        let entry = Entry {
+            cost,
+            needs,
+            errors: 0,
+            lost: 0,
+            state: TaskState::Queued,
+            last_error: None,
+        };
+        self.ready.insert(&entry, key);
+        self.tasks.insert(key, entry);
         Added::New
     }
 
@@ -265,7 +332,7 @@ impl Queue {
         entry.state = TaskState::Queued;
         entry.errors = 0;
         entry.lost = 0;
-        self.ready.insert(ready_key(entry.cost, key));
+        self.ready.insert(entry, key);
         true
     }
 
@@ -277,7 +344,7 @@ impl Queue {
         };
         match entry.state {
             TaskState::Queued => {
-                self.ready.remove(&ready_key(entry.cost, key));
+                self.ready.remove(entry, key);
             }
             TaskState::Leased { .. } => {}
             _ => return false,
@@ -296,35 +363,40 @@ impl Queue {
             return false;
         }
         entry.state = TaskState::Queued;
-        self.ready.insert(ready_key(entry.cost, key));
+        self.ready.insert(entry, key);
         true
     }
 
-    /// Up to `slots` leases for `worker` among the tasks `fits` accepts, largest first (tasks
-    /// refused stay queued for other workers). Looks at most [`FIT_SCAN`] queued tasks.
+    /// Up to `slots` leases for `worker`, which can run what `caps` lists besides the built-in
+    /// models, among the tasks `fits` accepts, largest first (tasks refused stay queued for
+    /// other workers). Looks at most [`FIT_SCAN`] queued tasks per need.
     pub fn lease_where(
         &mut self,
         now: Millis,
         worker: &WorkerId,
         slots: usize,
+        caps: &[Capability],
         fits: impl Fn(&TaskKey) -> bool,
     ) -> Vec<Lease> {
-        let chosen: Vec<ReadyKey> = self
-            .ready
-            .iter()
-            .take(FIT_SCAN)
-            .filter(|rk| fits(&rk.key))
-            .take(slots)
-            .copied()
-            .collect();
+        let chosen = self.ready.best(caps, slots, fits);
         let mut out = Vec::with_capacity(chosen.len());
         for rk in chosen {
-            self.ready.remove(&rk);
+            if let Some(entry) = self.tasks.get(&rk.key) {
+                self.ready.remove(entry, rk.key);
+            }
             if let Some(l) = self.grant(now, worker, rk.key) {
                 out.push(l);
             }
         }
         out
+    }
+
+    /// Queued tasks by what they need (`None`: nothing), in need order.
+    pub fn queued_by_need(&self) -> impl Iterator<Item = (Option<&Need>, usize)> {
+        self.ready
+            .by_need
+            .iter()
+            .map(|(n, set)| (n.as_ref(), set.len()))
     }
 
     fn grant(&mut self, now: Millis, worker: &WorkerId, key: TaskKey) -> Option<Lease> {
@@ -344,18 +416,10 @@ impl Queue {
         })
     }
 
-    /// Up to `slots` leases for `worker`, largest tasks first.
+    /// Up to `slots` leases for `worker`, which runs the built-in models only, largest tasks
+    /// first.
     pub fn lease(&mut self, now: Millis, worker: &WorkerId, slots: usize) -> Vec<Lease> {
-        let mut out = Vec::with_capacity(slots);
-        while out.len() < slots {
-            let Some(rk) = self.ready.pop_first() else {
-                break;
-            };
-            if let Some(l) = self.grant(now, worker, rk.key) {
-                out.push(l);
-            }
-        }
-        out
+        self.lease_where(now, worker, slots, &[], |_| true)
     }
 
     /// Extends the worker's live leases among `tokens`; returns the tokens that are no longer
@@ -398,7 +462,7 @@ impl Queue {
             state => {
                 let late = !matches!(state, TaskState::Leased { token: t, .. } if *t == token);
                 if matches!(state, TaskState::Queued) {
-                    self.ready.remove(&ready_key(entry.cost, key));
+                    self.ready.remove(entry, key);
                 }
                 entry.state = TaskState::Done { digest };
                 Completion::Accepted { late }
@@ -420,7 +484,7 @@ impl Queue {
     }
 
     fn retry_or_fail(
-        ready: &mut BTreeSet<ReadyKey>,
+        ready: &mut Ready,
         spent: bool,
         key: TaskKey,
         entry: &mut Entry,
@@ -435,7 +499,7 @@ impl Queue {
         } else {
             entry.state = TaskState::Queued;
             entry.last_error = Some(error);
-            ready.insert(ready_key(entry.cost, key));
+            ready.insert(entry, key);
             FailOutcome::Requeued
         }
     }
@@ -496,304 +560,4 @@ impl Queue {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(n: u8) -> TaskKey {
-        TaskKey([n; 32])
-    }
-
-    fn worker(name: &str) -> WorkerId {
-        WorkerId(name.into())
-    }
-
-    fn queue(tasks: &[(u8, f64)]) -> Queue {
-        let mut q = Queue::new(Policy {
-            lease_ms: 1_000,
-            max_attempts: 2,
-            max_lost: 3,
-        });
-        for &(n, cost) in tasks {
-            assert_eq!(q.add(key(n), cost), Added::New);
-        }
-        q
-    }
-
-    #[test]
-    fn leases_go_largest_first_and_never_twice() {
-        let mut q = queue(&[(1, 10.0), (2, 300.0), (3, 20.0), (4, 300.0)]);
-        let a = q.lease(Millis(0), &worker("a"), 2);
-        let b = q.lease(Millis(0), &worker("b"), 5);
-        let order: Vec<TaskKey> = a.iter().chain(&b).map(|l| l.key).collect();
-        assert_eq!(order, vec![key(2), key(4), key(3), key(1)]);
-        let tokens: BTreeSet<LeaseToken> = a.iter().chain(&b).map(|l| l.token).collect();
-        assert_eq!(tokens.len(), 4, "fencing tokens are unique");
-        assert!(q.lease(Millis(0), &worker("c"), 1).is_empty());
-        assert_eq!(q.counts().leased, 4);
-    }
-
-    #[test]
-    fn adding_a_known_task_changes_nothing() {
-        let mut q = queue(&[(1, 1.0)]);
-        let l = q.lease(Millis(0), &worker("a"), 1);
-        assert_eq!(
-            q.complete(key(1), l[0].token, [7; 32]),
-            Completion::Accepted { late: false }
-        );
-        assert_eq!(
-            q.add(key(1), 1.0),
-            Added::Known,
-            "resubmission reuses the finished task"
-        );
-        assert_eq!(
-            q.counts(),
-            Counts {
-                done: 1,
-                ..Default::default()
-            }
-        );
-        assert!(q.lease(Millis(0), &worker("a"), 1).is_empty());
-    }
-
-    #[test]
-    fn heartbeats_keep_a_lease_alive_and_silence_expires_it() {
-        let mut q = queue(&[(1, 1.0)]);
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        assert!(
-            q.heartbeat(Millis(900), &worker("a"), &[(key(1), l.token)])
-                .is_empty()
-        );
-        assert!(
-            q.expire(Millis(1_500)).is_empty(),
-            "the heartbeat moved expiry to 1900"
-        );
-        let expired = q.expire(Millis(1_900));
-        assert_eq!(expired, vec![(key(1), l.token, FailOutcome::Requeued)]);
-        // The old lease is dead for heartbeats and for failure reports.
-        assert_eq!(
-            q.heartbeat(Millis(2_000), &worker("a"), &[(key(1), l.token)]),
-            vec![l.token]
-        );
-        assert_eq!(q.fail(key(1), l.token, "x".into()), FailOutcome::Stale);
-        assert_eq!(q.counts().queued, 1);
-    }
-
-    #[test]
-    fn another_worker_cannot_heartbeat_a_lease() {
-        let mut q = queue(&[(1, 1.0)]);
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        assert_eq!(
-            q.heartbeat(Millis(10), &worker("b"), &[(key(1), l.token)]),
-            vec![l.token]
-        );
-    }
-
-    #[test]
-    fn a_late_result_is_accepted_once_and_its_duplicate_verified() {
-        let mut q = queue(&[(1, 1.0)]);
-        let first = q.lease(Millis(0), &worker("stopped"), 1).remove(0);
-        q.expire(Millis(1_000));
-        let second = q.lease(Millis(1_000), &worker("b"), 1).remove(0);
-        assert_ne!(first.token, second.token);
-        // The stopped worker wakes up and delivers first: the result counts, once.
-        assert_eq!(
-            q.complete(key(1), first.token, [9; 32]),
-            Completion::Accepted { late: true }
-        );
-        // The current lease's result arrives later: identical bytes, dropped.
-        assert_eq!(
-            q.complete(key(1), second.token, [9; 32]),
-            Completion::Duplicate
-        );
-        // Different bytes would be a determinism bug, reported and not counted.
-        assert_eq!(
-            q.complete(key(1), second.token, [8; 32]),
-            Completion::Conflict { stored: [9; 32] }
-        );
-        assert_eq!(
-            q.counts(),
-            Counts {
-                done: 1,
-                ..Default::default()
-            }
-        );
-    }
-
-    #[test]
-    fn a_result_for_a_requeued_task_takes_it_off_the_ready_queue() {
-        let mut q = queue(&[(1, 1.0)]);
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        q.expire(Millis(5_000));
-        assert_eq!(
-            q.complete(key(1), l.token, [1; 32]),
-            Completion::Accepted { late: true }
-        );
-        assert!(
-            q.lease(Millis(5_000), &worker("b"), 1).is_empty(),
-            "not handed out again"
-        );
-    }
-
-    #[test]
-    fn failures_retry_up_to_the_limit_then_keep_the_last_error() {
-        let mut q = queue(&[(1, 1.0)]);
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        assert_eq!(
-            q.fail(key(1), l.token, "out of memory".into()),
-            FailOutcome::Requeued
-        );
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        assert_eq!(
-            q.fail(key(1), l.token, "out of memory again".into()),
-            FailOutcome::Failed
-        );
-        let e = q.entry(&key(1)).expect("known");
-        assert_eq!((e.errors, e.lost), (2, 0));
-        assert_eq!(
-            e.state,
-            TaskState::Failed {
-                error: "out of memory again".into()
-            }
-        );
-        assert!(q.lease(Millis(0), &worker("a"), 1).is_empty());
-    }
-
-    #[test]
-    fn restart_grants_in_flight_leases_a_grace_period() {
-        let mut q = queue(&[(1, 1.0), (2, 1.0)]);
-        let ls = q.lease(Millis(0), &worker("a"), 2);
-        // The coordinator was down from t = 100 to t = 60 000, far past every expiry.
-        q.recover(Millis(60_000), 5_000);
-        assert!(
-            q.expire(Millis(60_000)).is_empty(),
-            "no lease dies on restart"
-        );
-        // Worker a re-attaches for task 1 only; task 2's worker is gone.
-        q.heartbeat(Millis(64_500), &worker("a"), &[(key(1), ls[0].token)]);
-        let expired = q.expire(Millis(65_000));
-        assert_eq!(expired.len(), 1);
-        assert_eq!(expired[0].0, ls[1].key);
-    }
-
-    #[test]
-    fn a_worker_short_of_time_gets_only_tasks_that_fit() {
-        let mut q = Queue::new(Policy::default());
-        for (i, cost) in [(1u8, 10.0), (2, 5.0), (3, 1.0)] {
-            q.add(key(i), cost);
-        }
-        let w = WorkerId("w".into());
-        // Only tasks 2 and 3 fit; the largest of them first; task 1 stays queued.
-        let got = q.lease_where(Millis(0), &w, 1, |k| *k != key(1));
-        assert_eq!(got.iter().map(|l| l.key).collect::<Vec<_>>(), vec![key(2)]);
-        assert!(q.lease_where(Millis(0), &w, 5, |_| false).is_empty());
-        assert_eq!(q.counts().queued, 2);
-        let rest = q.lease(Millis(0), &w, 5);
-        assert_eq!(
-            rest.iter().map(|l| l.key).collect::<Vec<_>>(),
-            vec![key(1), key(3)]
-        );
-        assert!(rest[0].token > got[0].token, "one token sequence");
-    }
-
-    #[test]
-    fn cancelled_and_failed_tasks_come_back_when_resubmitted() {
-        let mut q = queue(&[(1, 1.0), (2, 2.0), (3, 3.0)]);
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        assert_eq!(l.key, key(3));
-        assert!(q.cancel(key(3)), "a running task can be cancelled");
-        assert!(q.cancel(key(2)), "a queued task can be cancelled");
-        assert_eq!(
-            q.heartbeat(Millis(1), &worker("a"), &[(key(3), l.token)]),
-            vec![l.token],
-            "the worker learns its lease is dead"
-        );
-        assert_eq!(
-            q.lease(Millis(1), &worker("a"), 5).len(),
-            1,
-            "only task 1 is left"
-        );
-        // The cancelled task's result still arrives: it is valid and kept.
-        assert_eq!(
-            q.complete(key(3), l.token, [3; 32]),
-            Completion::Accepted { late: true }
-        );
-        assert!(!q.cancel(key(3)), "done stays done");
-        assert_eq!(q.add(key(3), 3.0), Added::Known);
-        assert_eq!(q.add(key(2), 2.0), Added::Revived);
-        let l = q.lease(Millis(2), &worker("a"), 5);
-        assert_eq!(l.len(), 1);
-        assert_eq!(l[0].key, key(2));
-        assert_eq!(q.entry(&key(2)).map(|e| (e.errors, e.lost)), Some((0, 0)));
-    }
-
-    #[test]
-    fn a_released_lease_does_not_use_up_an_attempt() {
-        let mut q = queue(&[(1, 1.0)]);
-        for _ in 0..5 {
-            let l = q.lease(Millis(0), &worker("drained"), 1).remove(0);
-            assert!(q.release(key(1), l.token));
-            assert!(!q.release(key(1), l.token), "only the current lease");
-        }
-        assert_eq!(q.entry(&key(1)).map(|e| (e.errors, e.lost)), Some((0, 0)));
-        assert_eq!(q.counts().queued, 1);
-    }
-
-    #[test]
-    fn lost_workers_are_not_errors_but_have_their_own_limit() {
-        let mut q = queue(&[(1, 1.0)]);
-        // One reported error, then two vanished workers: still queued (limits 2 and 3).
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        assert_eq!(q.fail(key(1), l.token, "bad".into()), FailOutcome::Requeued);
-        for t in [10_000, 20_000] {
-            q.lease(Millis(t), &worker("killed"), 1);
-            assert_eq!(q.expire(Millis(t + 1_000))[0].2, FailOutcome::Requeued);
-        }
-        let e = q.entry(&key(1)).expect("known");
-        assert_eq!((e.errors, e.lost, &e.state), (1, 2, &TaskState::Queued));
-        assert!(
-            e.last_error
-                .as_deref()
-                .is_some_and(|m| m.contains("lost 2 worker(s)")),
-            "{:?}",
-            e.last_error
-        );
-        // The third lost worker is one too many: a task that kills its workers stops.
-        q.lease(Millis(30_000), &worker("killed"), 1);
-        assert_eq!(q.expire(Millis(31_000))[0].2, FailOutcome::Failed);
-        assert_eq!(q.counts().failed, 1);
-        // Reviving gives both budgets back.
-        assert!(q.revive(key(1)));
-        assert!(!q.revive(key(1)), "only failed or cancelled tasks");
-        let e = q.entry(&key(1)).expect("known");
-        assert_eq!((e.errors, e.lost), (0, 0));
-    }
-
-    #[test]
-    fn zero_grace_requeues_orphaned_leases_at_once() {
-        let mut q = queue(&[(1, 1.0), (2, 1.0), (3, 1.0)]);
-        q.lease(Millis(0), &worker("died-with-us"), 2);
-        assert_eq!(q.recover(Millis(5), 0).len(), 2);
-        assert_eq!(q.counts().queued, 3);
-        assert!(q.expire(Millis(10)).is_empty(), "nothing left to expire");
-        assert_eq!(q.entry(&key(1)).map(|e| e.lost), Some(1));
-    }
-
-    #[test]
-    fn restored_state_keeps_tokens_unique() {
-        let mut q = queue(&[(1, 1.0), (2, 1.0)]);
-        let l = q.lease(Millis(0), &worker("a"), 1).remove(0);
-        let mut r = Queue::new(q.policy().clone());
-        for k in [key(1), key(2)] {
-            let e = q.entry(&k).cloned().expect("known");
-            r.restore(k, e, q.next_token());
-        }
-        r.recover(Millis(10), 100);
-        let fresh = r.lease(Millis(10), &worker("b"), 1).remove(0);
-        assert!(fresh.token > l.token);
-        assert!(
-            r.heartbeat(Millis(20), &worker("a"), &[(l.key, l.token)])
-                .is_empty(),
-            "the restored lease is live for its worker"
-        );
-    }
-}
+mod tests;
