@@ -163,6 +163,37 @@ fn an_external_sweep_gives_the_same_bytes_for_any_workers_and_the_built_in_t_c()
         (a - b).abs() < 3.0 * (ea * ea + eb * eb).sqrt(),
         "external T_c {a} ± {ea}, built-in {b} ± {eb}"
     );
+
+    // The compiled example, built with the C compiler Rust links with: the same check.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let binary = dir.join("ising_c");
+    let cc = std::process::Command::new("cc")
+        .args(["-O2", "-o", s(&binary)])
+        .arg(root.join("examples/samplers/ising_c.c"))
+        .arg("-lm")
+        .status()
+        .expect("cc runs");
+    assert!(cc.success(), "examples/samplers/ising_c.c does not compile");
+    let c_file = write(
+        &dir,
+        "c.toml",
+        &SWEEP.replace("\"ising-numpy\"", "\"ising-c\""),
+    );
+    let c_out = dir.join("c");
+    let o = rgsweep(&[
+        "run",
+        s(&c_file),
+        "--sampler",
+        &format!("ising-c={}", binary.display()),
+        "--out",
+        s(&c_out),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (c, ec) = tc(&c_out);
+    assert!(
+        (c - b).abs() < 3.0 * (ec * ec + eb * eb).sqrt(),
+        "C sampler T_c {c} ± {ec}, built-in {b} ± {eb}"
+    );
 }
 
 #[test]
@@ -245,12 +276,31 @@ fn tasks_wait_for_a_worker_with_the_sampler_and_bad_programs_fail_only_their_tas
         errors.contains("no licence for this node") && errors.contains("exited with"),
         "{st}"
     );
-    let again = SWEEP.replace("seed = 21", "seed = 22");
+    // ... with the rest of the pipeline on the program's configurations: saved samples and a
+    // majority-rule RG flow, as for a built-in model.
+    let again = SWEEP.replace("seed = 21", "seed = 22").replace(
+        "configurations = 400",
+        "configurations = 400\nsave_samples = 3\n\n[rg]\nmaps = [\"majority\"]\nlevels = 1\nsamples = 100",
+    );
     let again_id = c.submit(&write(&dir, "again.toml", &again))["sweep"]
         .as_str()
         .expect("id")
         .to_string();
     c.wait_state(&again_id, "done", 120);
+    let again_out = dir.join("again");
+    c.results(&again_id, &again_out);
+    let flows = std::fs::read_to_string(again_out.join("flows.csv")).expect("flows.csv");
+    assert!(
+        flows.lines().count() > 10 && flows.contains("majority"),
+        "{flows}"
+    );
+    let samples = std::fs::read(again_out.join("samples-L16-T2.29.npy")).expect("samples");
+    // 2 replicas × 3 configurations of 16 × 16 int8 spins, after the .npy header.
+    assert!(
+        samples.len() > 6 * 256 && samples.len() < 6 * 256 + 200,
+        "{}",
+        samples.len()
+    );
 
     plain.signal("-TERM");
     let (_, log) = plain.wait_exit(30);
@@ -260,4 +310,19 @@ fn tasks_wait_for_a_worker_with_the_sampler_and_bad_programs_fail_only_their_tas
         "the plain worker ran nothing: {log}"
     );
     drop(able);
+}
+
+#[test]
+fn the_example_sweep_files_are_valid_external_sweeps() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/samplers");
+    for name in ["ising_numpy.toml", "ising_c.toml"] {
+        let text = std::fs::read_to_string(dir.join(name)).expect("example");
+        let sweep = rgsweep_physics::Sweep::parse(&text, name).expect("valid");
+        let e = sweep.external.expect("external");
+        assert!(
+            e.version.is_empty(),
+            "{name}: pinned to what its workers run"
+        );
+        assert_eq!(sweep.sizes, vec![8, 12, 16, 24, 32], "{name}");
+    }
 }
