@@ -475,11 +475,15 @@ pub(crate) fn run_embedded(
     let sweep = rgsweep_physics::Sweep::parse(&text, &name)?;
     if let Some(e) = &sweep.external {
         match samplers.samplers().find(|s| s.name == e.sampler) {
-            None => bail!(
-                "{name}: sampler {:?} is not registered here: add --sampler {}=PROGRAM",
-                e.sampler,
-                e.sampler
-            ),
+            None => {
+                let (line, column) =
+                    rgsweep_physics::sweep::key_position(&text, "sampler").unwrap_or((1, 1));
+                bail!(
+                    "{name}:{line}:{column}: field `sampler`: {:?} is not registered here: add --sampler {}=PROGRAM",
+                    e.sampler,
+                    e.sampler
+                )
+            }
             Some(s) if !e.version.is_empty() && s.version != e.version => bail!(
                 "{name}: the file asks for sampler {} version {:?}; {} is {:?}",
                 e.sampler,

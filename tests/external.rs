@@ -222,7 +222,10 @@ fn tasks_wait_for_a_worker_with_the_sampler_and_bad_programs_fail_only_their_tas
     let o = c.cli(&["submit", s(&write(&dir, "nobody.toml", SWEEP))]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        !o.status.success() && err.contains("sampler_version") && err.contains("ising-numpy"),
+        !o.status.success()
+            && err.contains("nobody.toml:4:1: field `sampler`")
+            && err.contains("sampler_version")
+            && err.contains("ising-numpy"),
         "{err}"
     );
 

@@ -249,7 +249,9 @@ impl Core {
             && e.version.is_empty()
         {
             e.version = self.pin_version(now, &e.sampler).map_err(|why| {
-                CoreError::InvalidSweep(format!("{file}: field `sampler_version`: {why}"))
+                let (line, column) =
+                    rgsweep_physics::sweep::key_position(toml, "sampler").unwrap_or((1, 1));
+                CoreError::InvalidSweep(format!("{file}:{line}:{column}: field `sampler`: {why}"))
             })?;
         }
         let needs = sweep

@@ -172,6 +172,23 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     }
 }
 
+/// Line and column of the top-level `key = …` in a sweep file's text (before any table), for
+/// errors found after parsing — a coordinator refusing a sampler no worker has, say.
+pub fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            return None;
+        }
+        if let Some(rest) = t.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some((n + 1, line.len() - t.len() + 1));
+        }
+    }
+    None
+}
+
 /// `cx.text` deserialised, a TOML or shape error located at its line and field.
 fn from_toml<T: serde::de::DeserializeOwned>(cx: &Ctx) -> Result<T, SweepError> {
     toml::from_str(cx.text).map_err(|e| {
