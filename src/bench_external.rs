@@ -108,6 +108,7 @@ fn overhead(program: &std::path::Path, runs: usize) -> Result<Overhead> {
         std::fs::create_dir_all(&dir)?;
         let request = Request {
             sampler: "trivial".into(),
+            configuration: "ising".into(),
             parameters: t
                 .external
                 .as_ref()

@@ -8,7 +8,7 @@
 use crate::analysis::{Named, PointData, Series};
 use crate::model::dimer2d::{self, worm::Exits};
 use crate::model::{Model, ModelKind};
-use crate::model::{external, maze, percolation};
+use crate::model::{maze, percolation};
 use crate::rg;
 use crate::rng::Stream;
 use crate::rsmi;
@@ -58,7 +58,7 @@ pub struct Task {
     /// parameters (`model` is the spin model of their configuration type, the algorithm
     /// `external`). Absent for every other model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external: Option<Box<external::Sampling>>,
+    pub external: Option<Box<crate::model::external::Sampling>>,
 }
 
 fn is_zero(x: &u64) -> bool {
@@ -214,14 +214,14 @@ impl Task {
         if let Some(settings) = &self.maze {
             return self.run_maze(seed, settings, clock);
         }
-        let Some(model) = self.model.build(self.size, self.q) else {
-            return self.run_dimers(seed, clock);
-        };
         if self.external.is_some() {
             // The worker runs the program and calls `run_on_samples`; without samples there is
             // nothing to measure, and empty series are what aggregation refuses.
             return self.run_on_samples(seed, &[], clock);
         }
+        let Some(model) = self.model.build(self.size, self.q) else {
+            return self.run_dimers(seed, clock);
+        };
         let beta = 1.0 / self.temperature;
         let mc = &self.monte_carlo;
         let (sites, order_norm) = with_model!(&model, m => (m.lattice().sites(), m.order_norm()));
@@ -300,7 +300,7 @@ impl Task {
 
     /// What a replica's kept configurations feed beyond its series: RSMI, the RG flow and the
     /// saved samples, each on its own evenly spaced subset and its own stream.
-    fn measure_configurations(
+    pub(crate) fn measure_configurations(
         &self,
         seed: u64,
         r: u32,
@@ -330,71 +330,6 @@ impl Task {
                 &stream,
             ));
         }
-    }
-
-    /// An external task on the configurations its program returned, one [`external::Replica`]
-    /// per replica in replica order: the energy series the program gave, the order parameter of
-    /// each configuration, and RSMI, RG and saved samples on them as for a built-in chain. The
-    /// worker checked the values and shapes; anything off (a wrong count, a state out of
-    /// range) yields empty series, which aggregation refuses, rather than a panic.
-    pub fn run_on_samples(
-        &self,
-        seed: u64,
-        given: &[external::Replica],
-        clock: &dyn Fn() -> f64,
-    ) -> TaskResult {
-        let model = self.model.build(self.size, self.q);
-        let (sites, order_norm) = model.as_ref().map_or(
-            (0, 1.0),
-            |m| with_model!(m, m => (m.lattice().sites(), m.order_norm())),
-        );
-        let fits = |rep: &external::Replica| {
-            rep.states.len() as u64 == self.monte_carlo.measurements
-                && rep.energy.len() == rep.states.len()
-                && rep
-                    .states
-                    .iter()
-                    .all(|c| c.len() == sites && c.iter().all(|&s| s < self.q.max(2)))
-        };
-        let mut extras = Extras::default();
-        let mut replicas = Vec::new();
-        if let Some(model) = &model
-            && given.len() == self.replicas as usize
-            && given.iter().all(fits)
-        {
-            for (r, rep) in (self.first_replica..).zip(given) {
-                let order = with_model!(model, m => {
-                    rep.states.iter().map(|c| m.order_of(c)).collect()
-                });
-                self.measure_configurations(seed, r, &rep.states, clock, &mut extras);
-                replicas.push(Series {
-                    energy: rep.energy.clone(),
-                    order,
-                    named: Vec::new(),
-                });
-            }
-        }
-        TaskResult {
-            task: self.clone(),
-            sites,
-            order_norm,
-            replicas,
-            stats: SweepStatsRecord {
-                updates: (sites as u64) * self.monte_carlo.measurements * u64::from(self.replicas),
-                ..Default::default()
-            },
-            rsmi: extras.rsmi,
-            rg: extras.rg,
-            samples: extras.samples,
-            percolation: None,
-            maze: None,
-        }
-    }
-
-    /// The 64-bit seed the program of replica `replica` is given: the first word of the
-    /// replica's stream, so it derives from (sweep seed, task key) like every other stream.
-    pub fn program_seed(&self, seed: u64, replica: u32) -> u64 {
-        Stream::derive(seed, &self.stream_key(replica)).next_u64()
     }
 
     /// A percolation task: one block of `monte_carlo.measurements` Newman–Ziff runs, recording
@@ -531,7 +466,7 @@ impl Task {
 
     /// RSMI on one replica's configurations, once per buffer width. The sweep file was checked
     /// to fit every geometry, so a failure here is reported in the point (NaN MI), not a panic.
-    fn learn(
+    pub(crate) fn learn(
         &self,
         settings: &RsmiSweep,
         seed: u64,
@@ -604,14 +539,14 @@ impl Task {
 
 /// What [`Task::measure_configurations`] collects over a task's replicas.
 #[derive(Default)]
-struct Extras {
-    rsmi: Vec<RsmiPoint>,
-    rg: Vec<rg::Level>,
-    samples: Vec<Vec<u8>>,
+pub(crate) struct Extras {
+    pub(crate) rsmi: Vec<RsmiPoint>,
+    pub(crate) rg: Vec<rg::Level>,
+    pub(crate) samples: Vec<Vec<u8>>,
 }
 
 /// `n` of `configs`, evenly spaced (all of them if there are no more than `n`).
-fn evenly(configs: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
+pub(crate) fn evenly(configs: &[Vec<u8>], n: usize) -> Vec<Vec<u8>> {
     if configs.len() <= n {
         return configs.to_vec();
     }

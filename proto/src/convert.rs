@@ -295,7 +295,7 @@ pub fn task_from_wire(t: &v1::Task) -> Result<(Task, u64), WireError> {
     // A registered program samples a spin model's configurations under "external"; no
     // built-in sampler runs that algorithm, and the program runs nothing else.
     let runs = match (algorithm, &t.external) {
-        (Algorithm::External, Some(_)) => model.is_spin(),
+        (Algorithm::External, Some(_)) => model.is_spin() || model == ModelKind::Dimer2d,
         (Algorithm::External, None) => false,
         (_, Some(_)) => return Err(invalid("external", format!("a sampler with {algorithm}"))),
         (_, None) => algorithm.runs(model),

@@ -50,6 +50,8 @@ impl Configuration {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Request {
     pub sampler: String,
+    /// "ising", "potts" or "dimers": what each configuration holds.
+    pub configuration: String,
     /// The sweep's named parameters at this point (temperature, couplings, ...).
     pub parameters: BTreeMap<String, f64>,
     pub size: usize,
@@ -446,8 +448,12 @@ fn read_output(
         .size
         .checked_pow(request.dim as u32)
         .ok_or_else(|| malformed("configurations.npy", "lattice too large".into()))?;
+    // Bond occupations: two per site, the bonds to +x and to +y.
+    let per_site = if kind == Configuration::Bonds { 2 } else { 1 };
+    let sites = sites * per_site;
     let want: Vec<usize> = std::iter::once(request.count)
         .chain(std::iter::repeat_n(request.size, request.dim))
+        .chain((per_site > 1).then_some(per_site))
         .collect();
     let path = dir.join("configurations.npy");
     let bytes = std::fs::read(&path)
@@ -605,15 +611,18 @@ impl Registry {
                 wants: sampling.version.clone(),
             });
         }
-        let kind = if task.q == 2 {
-            Configuration::Ising
+        let (kind, configuration) = if task.model == rgsweep_physics::ModelKind::Dimer2d {
+            (Configuration::Bonds, "dimers")
+        } else if task.q == 2 {
+            (Configuration::Ising, "ising")
         } else {
-            Configuration::Potts { q: task.q }
+            (Configuration::Potts { q: task.q }, "potts")
         };
         let mut out = Vec::with_capacity(task.replicas as usize);
         for r in task.first_replica..task.first_replica + task.replicas {
             let request = Request {
                 sampler: sampler.name.clone(),
+                configuration: configuration.into(),
                 parameters: sampling.parameters_at(task.temperature),
                 size: task.size,
                 dim: task.model.dim(),
@@ -625,7 +634,7 @@ impl Registry {
             let output = run(sampler, &request, kind, &self.limits, &self.work)?;
             let digest = digest(&output);
             self.check_seed(sampler, &request, kind, digest)?;
-            out.push(replica(&sampler.name, output, task.q)?);
+            out.push(replica(&sampler.name, output, kind, task.size)?);
         }
         Ok(out)
     }
@@ -690,7 +699,12 @@ fn digest(o: &Output) -> [u8; 32] {
 }
 
 /// One run's output as the physics crate takes it: site states and integer energies.
-fn replica(name: &str, o: Output, q: u8) -> Result<Replica, ExternalError> {
+fn replica(
+    name: &str,
+    o: Output,
+    kind: Configuration,
+    size: usize,
+) -> Result<Replica, ExternalError> {
     let malformed = |file: &'static str, why: String| ExternalError::Malformed {
         name: name.into(),
         file,
@@ -717,12 +731,28 @@ fn replica(name: &str, o: Output, q: u8) -> Result<Replica, ExternalError> {
                 })
         })
         .collect::<Result<Vec<i64>, _>>()?;
+    let q = match kind {
+        Configuration::Potts { q } => q,
+        _ => 2,
+    };
     let states = o
         .configurations
         .iter()
-        .map(|c| {
-            rgsweep_physics::model::external::states(c, q)
-                .ok_or_else(|| malformed("configurations.npy", "a value outside the type".into()))
+        .enumerate()
+        .map(|(k, c)| match kind {
+            Configuration::Bonds => {
+                let bonds: Vec<u8> = c.iter().map(|&v| v as u8).collect();
+                rgsweep_physics::model::dimer2d::Dimers::from_bonds(size, bonds.clone(), 1.0)
+                    .map(|_| bonds)
+                    .ok_or_else(|| {
+                        malformed(
+                            "configurations.npy",
+                            format!("configuration {k} is not a close-packed covering: every site needs exactly one dimer"),
+                        )
+                    })
+            }
+            _ => rgsweep_physics::model::external::states(c, q)
+                .ok_or_else(|| malformed("configurations.npy", "a value outside the type".into())),
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Replica { states, energy })

@@ -56,6 +56,7 @@ save(os.path.join(r["output_dir"], "energy.npy"), "<f8", (n,), struct.pack("<%dd
 fn request(seed: u64) -> Request {
     Request {
         sampler: "s".into(),
+        configuration: "ising".into(),
         parameters: BTreeMap::from([("temperature".into(), 2.269)]),
         size: 6,
         dim: 2,

@@ -4,7 +4,7 @@
 //! model = "external"
 //! sampler = "ising-numpy"            # a name workers register (--sampler NAME=PROGRAM)
 //! sampler_version = "ising_numpy 1"  # optional: resolved at submit from the workers
-//! configuration = "ising"            # ising (±1) | potts (0..q-1, then q = ...)
+//! configuration = "ising"            # ising (±1) | potts (0..q-1, then q = ...) | dimers
 //! dimension = 2                      # ising: 2 or 3; potts: 2
 //! configurations = 2000              # per replica
 //! temperature = "T"                  # the parameter that is T in exp(-E/T) (default "T")
@@ -93,6 +93,11 @@ pub(super) fn declared(cx: &Ctx, raw: &RawSweep) -> Result<Option<Declared>, Swe
             "mazes",
             "[mazes] belongs to model = \"mazes\"",
         ),
+        (
+            raw.interaction.as_ref().map(Spanned::span),
+            "interaction",
+            "an external sampler's couplings are its parameters: give them in [parameters]",
+        ),
     ];
     for (span, field, why) in refused {
         if let Some(span) = span {
@@ -154,7 +159,8 @@ pub(super) fn declared(cx: &Ctx, raw: &RawSweep) -> Result<Option<Declared>, Swe
         ("ising", 2) => ModelKind::Ising2d,
         ("ising", 3) => ModelKind::Ising3d,
         ("potts", 2) => ModelKind::Potts2d,
-        ("ising" | "potts", d) => {
+        ("dimers", 2) => ModelKind::Dimer2d,
+        ("ising" | "potts" | "dimers", d) => {
             return Err(cx.err(
                 dimension_span,
                 "dimension",
@@ -174,11 +180,25 @@ pub(super) fn declared(cx: &Ctx, raw: &RawSweep) -> Result<Option<Declared>, Swe
                 configuration.span(),
                 "configuration",
                 format!(
-                    "configuration types are \"ising\" (±1 spins) and \"potts\" (0..q-1); bond occupations are not analysed yet; got {other:?}"
+                    "configuration types are \"ising\" (±1 spins), \"potts\" (0..q-1) and \"dimers\" (close-packed dimers as bond occupations); got {other:?}"
                 ),
             ));
         }
     };
+    // The coarse variables' scaling dimension is measured on larger lattices sampled by the
+    // built-in dimer model, not the program's.
+    if let Some(d) = raw
+        .rsmi
+        .as_ref()
+        .and_then(|r| r.get_ref().dimension_size.as_ref())
+    {
+        return Err(cx.err(
+            d.span(),
+            "rsmi.dimension_size",
+            "measures on lattices the built-in dimer sampler draws, not a registered program's"
+                .into(),
+        ));
+    }
     if model == ModelKind::Potts2d && raw.q.is_none() {
         return Err(cx.err(
             configuration.span(),
@@ -357,6 +377,19 @@ thermalize = 300
             .replace("replicas = 2", "replicas = 2\nq = 3");
         let s = Sweep::parse(&potts, "e.toml").expect("potts");
         assert_eq!((s.model, s.q), (ModelKind::Potts2d, Some(3)));
+        let dimers = GOOD.replace("\"ising\"", "\"dimers\"");
+        let s = Sweep::parse(&dimers, "e.toml").expect("dimers");
+        assert_eq!(s.model, ModelKind::Dimer2d);
+        assert_eq!(s.tasks()[0].model, ModelKind::Dimer2d);
+        let e = err(&dimers.replace("replicas = 2", "replicas = 2\ninteraction = -2"));
+        assert!(
+            e.field == "field `interaction`: " && e.message.contains("[parameters]"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{dimers}\n[rsmi]\nblock = 2\nbuffers = [1]\nenv = 2\nsamples = 50\ndimension_size = 32\n"
+        ));
+        assert!(e.field.contains("rsmi.dimension_size"), "{e}");
         let unversioned = GOOD.replace("sampler_version = \"ising_numpy 1\"\n", "");
         let s = Sweep::parse(&unversioned, "e.toml").expect("resolved at submit");
         assert_eq!(s.external.map(|e| e.version), Some(String::new()));

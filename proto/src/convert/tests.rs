@@ -462,11 +462,10 @@ fn an_external_task_round_trips_and_its_bounds_are_the_sweep_file_s() {
             }
         }),
         ("a schedule", |w| w.thermalize = 10),
-        ("a dimer model", |w| {
-            w.model = "dimer2d".into();
+        ("a percolation model", |w| {
+            w.model = "percolation2d-site".into();
             w.q = 2;
-            w.size = 8;
-            w.interaction = Some(-1);
+            w.probabilities = vec![0.5];
         }),
     ];
     for (what, bend) in bends {

@@ -13,6 +13,9 @@
 //! `external` field says where the configurations come from, and its algorithm is
 //! [`crate::sampler::Algorithm::External`], which no built-in sampler runs.
 
+mod run;
+
+use super::dimer2d;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
