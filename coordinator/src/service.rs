@@ -613,9 +613,16 @@ impl Coordinator {
             tokens: Arc::new(vec![config.client_token.clone().into_bytes()]),
             service: "client",
         };
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(rgsweep_proto::FILE_DESCRIPTOR_SET)
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(rgsweep_proto::FILE_DESCRIPTOR_SET)
+        };
+        let reflection_v1 = reflection()
             .build_v1()
+            .map_err(|e| ServeError::Reflection(e.to_string()))?;
+        // v1alpha too: Python's grpcio-reflection and older tools speak nothing else.
+        let reflection_v1alpha = reflection()
+            .build_v1alpha()
             .map_err(|e| ServeError::Reflection(e.to_string()))?;
         let mut builder = Server::builder()
             .tcp_nodelay(true)
@@ -639,7 +646,8 @@ impl Coordinator {
                     .max_encoding_message_size(MAX_MESSAGE_BYTES),
                 client_auth.clone(),
             ))
-            .add_service(InterceptedService::new(reflection, worker_auth));
+            .add_service(InterceptedService::new(reflection_v1, worker_auth.clone()))
+            .add_service(InterceptedService::new(reflection_v1alpha, worker_auth));
         // Side servers: they end when the main server does.
         let mut side = Vec::new();
         let mut metrics_addr = None;
