@@ -5,7 +5,7 @@
 //! whichever task, worker or thread runs it; multispin tasks share one stream across their 64
 //! lanes (lane r is replica `first_replica + r`).
 
-use crate::analysis::{Named, PointData, Series};
+use crate::analysis::{PointData, Series};
 use crate::model::dimer2d::{self, worm::Exits};
 use crate::model::{Model, ModelKind};
 use crate::model::{maze, percolation};
@@ -433,19 +433,7 @@ impl Task {
                 if self.save_samples > 0 {
                     saved.extend(evenly(&run.images, self.save_samples as usize));
                 }
-                let [a, b, c, d] = run.named;
-                Series {
-                    energy: run.energy,
-                    order: Vec::new(),
-                    named: dimer2d::OBSERVABLES
-                        .iter()
-                        .zip([a, b, c, d])
-                        .map(|(name, values)| Named {
-                            name: (*name).to_string(),
-                            values,
-                        })
-                        .collect(),
-                }
+                dimer2d::series(run.energy, run.named)
             })
             .collect();
         let sites = self.size * self.size;

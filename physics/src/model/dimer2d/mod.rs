@@ -30,6 +30,22 @@ pub const DIRECTIONS: usize = 4;
 /// sums D_x, D_y of the columnar order parameter and the winding numbers W_x, W_y.
 pub const OBSERVABLES: [&str; 4] = ["columnar_x", "columnar_y", "winding_x", "winding_y"];
 
+/// One replica's series: its energies and its [`OBSERVABLES`], in that order, by name.
+pub fn series(energy: Vec<i64>, named: [Vec<i64>; 4]) -> crate::analysis::Series {
+    crate::analysis::Series {
+        energy,
+        order: Vec::new(),
+        named: OBSERVABLES
+            .iter()
+            .zip(named)
+            .map(|(name, values)| crate::analysis::Named {
+                name: (*name).to_string(),
+                values,
+            })
+            .collect(),
+    }
+}
+
 /// How a chain is updated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Update {

@@ -2,7 +2,7 @@
 //! the program (this crate does no I/O) and hands the checked configurations here.
 
 use super::{Replica, dimer2d};
-use crate::analysis::{Named, Series};
+use crate::analysis::Series;
 use crate::model::{Model, ModelKind};
 use crate::rng::Stream;
 use crate::task::{Extras, SweepStatsRecord, Task, TaskResult, evenly};
@@ -132,19 +132,7 @@ impl Task {
                         .extend(evenly(&images, self.save_samples as usize));
                 }
             }
-            let [a, b, c, d] = named;
-            replicas.push(Series {
-                energy: rep.energy.clone(),
-                order: Vec::new(),
-                named: dimer2d::OBSERVABLES
-                    .iter()
-                    .zip([a, b, c, d])
-                    .map(|(name, values)| Named {
-                        name: (*name).to_string(),
-                        values,
-                    })
-                    .collect(),
-            });
+            replicas.push(dimer2d::series(rep.energy.clone(), named));
         }
         if replicas.len() != given.len() || given.len() != self.replicas as usize {
             replicas.clear();
