@@ -566,20 +566,7 @@ fn a_worker_near_its_time_limit_takes_only_tasks_that_fit() {
     let file = write(&dir, "sweep.toml", &format!("task_seconds = 3600\n{SWEEP}"));
     let c = Coord::start(&dir, None, "5", "5");
     let id = c.submit(&file)["sweep"].as_str().expect("id").to_string();
-    let mut short = Proc::spawn(
-        &[
-            "worker",
-            "--access",
-            s(&c.access),
-            "--slots",
-            "2",
-            "--id",
-            "short",
-            "--walltime",
-            "6",
-        ],
-        dir.join("short.log"),
-    );
+    let mut short = c.worker_with("2", "short", &["--walltime", "6"]);
     let (code, log) = short.wait_exit(60);
     assert_eq!(code, Some(0), "{log}");
     let st = c.status(&id);

@@ -72,19 +72,16 @@ interval = 4
 const TASKS: u64 = 20;
 
 fn worker_with(c: &Coord, name: &str, samplers: &[String]) -> Proc {
-    let mut args = vec![
-        "worker",
-        "--access",
-        s(&c.access),
-        "--slots",
-        "2",
-        "--id",
-        name,
-    ];
-    for flag in samplers {
-        args.extend(["--sampler", flag.as_str()]);
-    }
-    Proc::spawn(&args, c.dir.join(format!("{name}.log")))
+    let flags: Vec<&str> = samplers
+        .iter()
+        .flat_map(|f| ["--sampler", f.as_str()])
+        .collect();
+    c.worker_with("2", name, &flags)
+}
+
+/// `rgsweep run FILE --sampler SAMPLER --out OUT` on one machine.
+fn run_through(file: &Path, sampler: &str, out: &Path) -> std::process::Output {
+    rgsweep(&["run", s(file), "--sampler", sampler, "--out", s(out)])
 }
 
 /// T_c ± error from an output directory's summary.json.
@@ -180,14 +177,7 @@ fn an_external_sweep_gives_the_same_bytes_for_any_workers_and_the_built_in_t_c()
         &SWEEP.replace("\"ising-numpy\"", "\"ising-c\""),
     );
     let c_out = dir.join("c");
-    let o = rgsweep(&[
-        "run",
-        s(&c_file),
-        "--sampler",
-        &format!("ising-c={}", binary.display()),
-        "--out",
-        s(&c_out),
-    ]);
+    let o = run_through(&c_file, &format!("ising-c={}", binary.display()), &c_out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (c, ec) = tc(&c_out);
     assert!(
@@ -406,14 +396,7 @@ interval = 2
 "#,
     );
     let out = dir.join("out");
-    let o = rgsweep(&[
-        "run",
-        s(&file),
-        "--sampler",
-        &format!("plaquette={}", sampler.display()),
-        "--out",
-        s(&out),
-    ]);
+    let o = run_through(&file, &format!("plaquette={}", sampler.display()), &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
     let v: serde_json::Value = serde_json::from_str(&text).expect("json");
@@ -421,6 +404,19 @@ interval = 2
     // Ordered at T = 0.5 (columnar, |M_col|² near 1), disordered at T = 2.
     let rows = std::fs::read_to_string(out.join("observables.csv")).expect("observables.csv");
     assert!(rows.lines().count() == 5, "{rows}");
+    let m2 = |size: &str, t: &str| -> f64 {
+        let header: Vec<&str> = rows.lines().next().expect("header").split(',').collect();
+        let col = header
+            .iter()
+            .position(|h| *h == "columnar_m2")
+            .expect("columnar_m2");
+        rows.lines()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| f[1] == size && f[2] == t)
+            .and_then(|f| f[col].parse().ok())
+            .expect("a row")
+    };
+    assert!(m2("8", "0.5") > 0.6 && m2("8", "2") < 0.5, "{rows}");
     // Saved images: 2 replicas × 2 configurations, each 2L × 2L pixels of 0/1.
     let npy = std::fs::read(out.join("samples-L8-T0.5.npy")).expect("samples");
     assert!(
@@ -434,14 +430,11 @@ interval = 2
         "broken",
         &PLAQUETTE_SAMPLER.replace("h[y][x], w[y][x]", "1, 1"),
     );
-    let o = rgsweep(&[
-        "run",
-        s(&file),
-        "--sampler",
+    let o = run_through(
+        &file,
         &format!("plaquette={}", broken.display()),
-        "--out",
-        s(&dir.join("broken-out")),
-    ]);
+        &dir.join("broken-out"),
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         !o.status.success() && err.contains("not a close-packed covering"),

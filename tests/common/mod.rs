@@ -165,18 +165,22 @@ impl Coord {
     }
 
     pub fn worker(&self, slots: &str, name: &str) -> Proc {
-        Proc::spawn(
-            &[
-                "worker",
-                "--access",
-                s(&self.access),
-                "--slots",
-                slots,
-                "--id",
-                name,
-            ],
-            self.dir.join(format!("{name}.log")),
-        )
+        self.worker_with(slots, name, &[])
+    }
+
+    /// A worker with more flags (`--walltime 6`, `--sampler NAME=PROGRAM`, ...).
+    pub fn worker_with(&self, slots: &str, name: &str, extra: &[&str]) -> Proc {
+        let mut args = vec![
+            "worker",
+            "--access",
+            s(&self.access),
+            "--slots",
+            slots,
+            "--id",
+            name,
+        ];
+        args.extend_from_slice(extra);
+        Proc::spawn(&args, self.dir.join(format!("{name}.log")))
     }
 
     /// Submits `file`, runs it with one worker that is killed (-9) while it holds a lease and

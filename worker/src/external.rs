@@ -565,17 +565,6 @@ impl Registry {
         })
     }
 
-    /// No samplers: the built-in models only.
-    pub fn empty() -> Registry {
-        Registry {
-            samplers: BTreeMap::new(),
-            limits: Limits::default(),
-            work: std::env::temp_dir(),
-            probed: Default::default(),
-            recent: Default::default(),
-        }
-    }
-
     pub fn samplers(&self) -> impl Iterator<Item = &Sampler> {
         self.samplers.values()
     }

@@ -75,6 +75,7 @@ mod check;
 mod external;
 pub mod lab;
 mod mazes;
+mod monte_carlo;
 mod networks;
 mod percolation;
 
